@@ -1,0 +1,28 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { Queue } from '@mdm/contracts';
+import { MessagingModule } from '@mdm/messaging';
+import { PersistenceModule } from '@mdm/persistence';
+import { HealthModule } from '@mdm/service-kit';
+import { COMMAND_CONFIG, type CommandConfig } from './command.config';
+import { CommandsController } from './commands/commands.controller';
+import { CommandsService } from './commands/commands.service';
+import { PushOutcomeProcessor } from './commands/push-outcome.processor';
+import { ConnectController } from './connect/connect.controller';
+import { ConnectService } from './connect/connect.service';
+
+/** The per-device command queues, the connect channel and command results. */
+@Module({})
+export class CommandModule {
+  static forRoot(config: CommandConfig): DynamicModule {
+    return {
+      module: CommandModule,
+      imports: [
+        PersistenceModule.forRoot({ url: config.DATABASE_URL, migrate: config.DB_MIGRATE, poolSize: config.DB_POOL_SIZE }),
+        MessagingModule.forRoot({ redisUrl: config.REDIS_URL, prefix: config.MDM_REDIS_PREFIX, consume: [Queue.Command] }),
+        HealthModule.forRoot(config.REDIS_URL),
+      ],
+      controllers: [CommandsController, ConnectController],
+      providers: [{ provide: COMMAND_CONFIG, useValue: config }, CommandsService, ConnectService, PushOutcomeProcessor],
+    };
+  }
+}

@@ -1,0 +1,27 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { z } from 'zod';
+import { CreateCommandsRequest, PagingQuery, Udid } from '@mdm/contracts';
+import { parseOr400 } from '@mdm/service-kit';
+import { CommandsService, type CommandView } from './commands.service';
+
+@Controller('v1')
+export class CommandsController {
+  constructor(private readonly commands: CommandsService) {}
+
+  @Post('commands')
+  @HttpCode(201)
+  create(@Body() body: unknown): Promise<CommandView> {
+    return this.commands.create(parseOr400(CreateCommandsRequest, body));
+  }
+
+  @Get('commands/:uuid')
+  get(@Param('uuid') uuid: string): Promise<CommandView> {
+    return this.commands.get(parseOr400(z.string().uuid('must be a command UUID'), uuid, 'commandUuid'));
+  }
+
+  @Get('devices/:udid/commands')
+  history(@Param('udid') udid: string, @Query() query: unknown): ReturnType<CommandsService['history']> {
+    const q = parseOr400(PagingQuery, query, 'query');
+    return this.commands.history(parseOr400(Udid, udid, 'udid'), q.limit, q.offset);
+  }
+}

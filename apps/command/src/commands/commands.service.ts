@@ -1,0 +1,165 @@
+import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DataSource, In } from 'typeorm';
+import { CommandStatus, type CreateCommandsRequest } from '@mdm/contracts';
+import { JobProducer } from '@mdm/messaging';
+import { CommandDeliveryEntity, CommandEntity, DeviceEntity, type JsonObject, type JsonValue } from '@mdm/persistence';
+import { buildCommandPlist, type CommandPayload, jsonToPlistValue, type PlistDict, ProtocolError } from '@mdm/protocol';
+import { COMMAND_CONFIG, type CommandConfig } from '../command.config';
+
+export interface DeliveryView {
+  udid: string;
+  status: CommandStatus;
+  statusReason: string | null;
+  notNowCount: number;
+  errorChain: JsonValue[] | null;
+  result: JsonObject | null;
+  queuedAt: string;
+  sentAt: string | null;
+  deliveredAt: string | null;
+  completedAt: string | null;
+}
+
+export interface CommandView {
+  commandUuid: string;
+  requestType: string;
+  command: JsonObject;
+  createdAt: string;
+  expiresAt: string | null;
+  devices: DeliveryView[];
+}
+
+@Injectable()
+export class CommandsService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly producer: JobProducer,
+    @Inject(COMMAND_CONFIG) private readonly config: CommandConfig,
+  ) {}
+
+  /**
+   * One command (one CommandUUID) queued for every named device in one transaction: either all
+   * devices get it or none does. The push request follows the commit.
+   */
+  async create(req: CreateCommandsRequest): Promise<CommandView> {
+    const commandUuid = randomUUID();
+    const plist = this.render(commandUuid, req.command);
+    const udids = [...new Set(req.udids)];
+    const now = new Date();
+    const expiresAt = req.expiresAt ? new Date(req.expiresAt) : null;
+    if (expiresAt && expiresAt <= now) throw new BadRequestException('expiresAt: must be in the future');
+
+    const devices = await this.dataSource.transaction(async (tx) => {
+      const found = await tx.getRepository(DeviceEntity).find({
+        where: { udid: In(udids) },
+        select: { id: true, udid: true, enrolled: true },
+      });
+      const known = new Set(found.map((d) => d.udid));
+      const unknown = udids.filter((u) => !known.has(u));
+      if (unknown.length) throw new NotFoundException(`unknown device(s): ${unknown.slice(0, 20).join(', ')}`);
+      const unenrolled = found.filter((d) => !d.enrolled).map((d) => d.udid);
+      if (unenrolled.length) throw new ConflictException(`device(s) not enrolled: ${unenrolled.slice(0, 20).join(', ')}`);
+
+      await tx.query(
+        'INSERT INTO commands (command_uuid, request_type, payload, command_plist, expires_at) VALUES ($1, $2, $3, $4, $5)',
+        [commandUuid, req.command.RequestType, JSON.stringify(req.command), plist, expiresAt],
+      );
+      const rows = found.map((d) => ({
+        commandUuid,
+        deviceId: d.id,
+        status: CommandStatus.Queued,
+        queuedAt: now,
+        updatedAt: now,
+      }));
+      for (let i = 0; i < rows.length; i += 5000) {
+        await tx.getRepository(CommandDeliveryEntity).insert(rows.slice(i, i + 5000));
+      }
+      return found;
+    });
+
+    if (req.push) {
+      const ids = devices.map((d) => d.id);
+      const jobs = [];
+      for (let i = 0; i < ids.length; i += this.config.PUSH_BATCH_SIZE) {
+        jobs.push({
+          name: 'push.requested' as const,
+          data: { deviceIds: ids.slice(i, i + this.config.PUSH_BATCH_SIZE), reason: 'command' as const, requestedAt: now.toISOString() },
+        });
+      }
+      await this.producer.enqueueBulk(jobs);
+    }
+    return this.get(commandUuid);
+  }
+
+  async get(commandUuid: string): Promise<CommandView> {
+    const command = await this.dataSource.getRepository(CommandEntity).findOneBy({ commandUuid });
+    if (!command) throw new NotFoundException(`command ${commandUuid} not found`);
+    const rows: Array<CommandDeliveryEntity & { udid: string }> = await this.dataSource
+      .getRepository(CommandDeliveryEntity)
+      .createQueryBuilder('d')
+      .innerJoin(DeviceEntity, 'dev', 'dev.id = d.device_id')
+      .addSelect('dev.udid', 'udid')
+      .where('d.command_uuid = :commandUuid', { commandUuid })
+      .orderBy('d.id')
+      .getRawAndEntities()
+      .then(({ raw, entities }) => entities.map((e, i) => Object.assign(e, { udid: (raw[i] as { udid: string }).udid })));
+    return {
+      commandUuid,
+      requestType: command.requestType,
+      command: command.payload,
+      createdAt: command.createdAt.toISOString(),
+      expiresAt: command.expiresAt?.toISOString() ?? null,
+      devices: rows.map((r) => deliveryView(r, r.udid)),
+    };
+  }
+
+  async history(udid: string, limit: number, offset: number): Promise<{ udid: string; commands: Array<DeliveryView & { commandUuid: string; requestType: string }> }> {
+    const device = await this.dataSource.getRepository(DeviceEntity).findOne({ where: { udid }, select: { id: true } });
+    if (!device) throw new NotFoundException(`device ${udid} not found`);
+    const { raw, entities } = await this.dataSource
+      .getRepository(CommandDeliveryEntity)
+      .createQueryBuilder('d')
+      .innerJoin(CommandEntity, 'c', 'c.command_uuid = d.command_uuid')
+      .addSelect('c.request_type', 'request_type')
+      .where('d.device_id = :id', { id: device.id })
+      .orderBy('d.id', 'DESC')
+      .limit(limit)
+      .offset(offset)
+      .getRawAndEntities();
+    return {
+      udid,
+      commands: entities.map((e, i) => ({
+        commandUuid: e.commandUuid,
+        requestType: (raw[i] as { request_type: string }).request_type,
+        ...deliveryView(e, udid),
+      })),
+    };
+  }
+
+  private render(commandUuid: string, command: CreateCommandsRequest['command']): string {
+    try {
+      const dict = jsonToPlistValue(command, 'command') as PlistDict;
+      return buildCommandPlist(commandUuid, dict as CommandPayload);
+    } catch (err) {
+      if (err instanceof ProtocolError) throw new BadRequestException(err.message);
+      throw err;
+    }
+  }
+}
+
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+function deliveryView(d: CommandDeliveryEntity, udid: string): DeliveryView {
+  return {
+    udid,
+    status: d.status,
+    statusReason: d.statusReason,
+    notNowCount: d.notNowCount,
+    errorChain: d.errorChain,
+    result: d.result,
+    queuedAt: d.queuedAt.toISOString(),
+    sentAt: iso(d.sentAt),
+    deliveredAt: iso(d.deliveredAt),
+    completedAt: iso(d.completedAt),
+  };
+}

@@ -1,0 +1,177 @@
+import {
+  BadRequestException,
+  ForbiddenException,
+  GoneException,
+  HttpException,
+  HttpStatus,
+  Injectable,
+  Logger,
+  UnauthorizedException,
+} from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DataSource, type EntityManager } from 'typeorm';
+import { CommandStatus } from '@mdm/contracts';
+import { CommandDeliveryEntity, DeviceEntity } from '@mdm/persistence';
+import { SecretBox } from '@mdm/pki';
+import {
+  type AuthenticateMessage,
+  type CheckinMessage,
+  type CheckOutMessage,
+  deviceIdOf,
+  parseCheckin,
+  ProtocolError,
+  tokenHex,
+  type TokenUpdateMessage,
+} from '@mdm/protocol';
+import type { VerifiedDeviceCert } from '@mdm/service-kit';
+import { ApnsCertificateService } from '../apns-certificate/apns-certificate.service';
+
+const PENDING: CommandStatus[] = [CommandStatus.Queued, CommandStatus.Sent, CommandStatus.Push, CommandStatus.NotNow];
+
+/** Handles check-in messages. Each one is a single transaction: it applies whole or not at all. */
+@Injectable()
+export class CheckinService {
+  private readonly logger = new Logger(CheckinService.name);
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly apnsCertificates: ApnsCertificateService,
+    private readonly secrets: SecretBox,
+  ) {}
+
+  /** Returns the plist body to answer with (empty for most messages). */
+  async handle(body: Buffer, cert: VerifiedDeviceCert): Promise<string> {
+    let message: CheckinMessage;
+    try {
+      message = parseCheckin(body);
+    } catch (err) {
+      if (err instanceof ProtocolError) throw new BadRequestException(err.message);
+      throw err;
+    }
+    switch (message.MessageType) {
+      case 'Authenticate':
+        await this.authenticate(message, cert);
+        return '';
+      case 'TokenUpdate':
+        await this.tokenUpdate(message, cert);
+        return '';
+      case 'CheckOut':
+        await this.checkOut(message, cert);
+        return '';
+      case 'UserAuthenticate':
+        // Apple: answering 410 tells the device this server has no user channel, and it stops asking.
+        throw new GoneException('user channels are not supported by this server');
+      case 'SetBootstrapToken':
+      case 'GetBootstrapToken':
+      case 'DeclarativeManagement':
+      case 'GetToken':
+        throw new HttpException(`check-in message ${message.MessageType} is not supported yet`, HttpStatus.NOT_IMPLEMENTED);
+      default: {
+        const unknown: never = message;
+        throw new BadRequestException(`unknown check-in message ${JSON.stringify(unknown)}`);
+      }
+    }
+  }
+
+  /** A (re-)enrollment: binds the certificate to the UDID and clears whatever an earlier enrollment left. */
+  private async authenticate(msg: AuthenticateMessage, cert: VerifiedDeviceCert): Promise<void> {
+    if (!(await this.apnsCertificates.hasTopic(msg.Topic))) {
+      throw new ForbiddenException(`topic ${msg.Topic} is not served by this server: upload its push certificate first`);
+    }
+    const udid = deviceIdOf(msg);
+    const now = new Date();
+    await this.dataSource.transaction(async (tx) => {
+      const devices = tx.getRepository(DeviceEntity);
+      const existing = await devices.findOne({ where: { udid }, lock: { mode: 'pessimistic_write' } });
+      const fields: Partial<DeviceEntity> = {
+        enrollmentId: randomUUID(),
+        enrolled: false,
+        topic: msg.Topic,
+        serialNumber: msg.SerialNumber ?? existing?.serialNumber ?? null,
+        productName: msg.ProductName ?? existing?.productName ?? null,
+        model: msg.Model ?? existing?.model ?? null,
+        modelName: msg.ModelName ?? existing?.modelName ?? null,
+        deviceName: msg.DeviceName ?? existing?.deviceName ?? null,
+        osVersion: msg.OSVersion ?? existing?.osVersion ?? null,
+        buildVersion: msg.BuildVersion ?? existing?.buildVersion ?? null,
+        certFingerprint: cert.fingerprint,
+        certNotAfter: cert.notAfter,
+        pushToken: null,
+        pushMagic: null,
+        unlockToken: null,
+        tokenUpdateCount: 0,
+        tokenInvalidAt: null,
+        tokenInvalidReason: null,
+        authenticatedAt: now,
+        enrolledAt: null,
+        checkedOutAt: null,
+        lastSeenAt: now,
+      };
+      if (existing) {
+        await devices.update({ id: existing.id }, fields);
+        await this.dropQueue(tx, existing.id, 'device re-enrolled (Authenticate)');
+        this.logger.log(`device ${udid} re-authenticated: previous enrollment cleared`);
+      } else {
+        await devices.insert({ udid, ...fields });
+        this.logger.log(`device ${udid} authenticated`);
+      }
+    });
+  }
+
+  private async tokenUpdate(msg: TokenUpdateMessage, cert: VerifiedDeviceCert): Promise<void> {
+    const now = new Date();
+    await this.dataSource.transaction(async (tx) => {
+      const device = await this.boundDevice(tx, deviceIdOf(msg), cert);
+      if (device.topic !== msg.Topic) {
+        throw new BadRequestException(`TokenUpdate topic ${msg.Topic} differs from the enrolled topic ${device.topic ?? '(none)'}`);
+      }
+      await tx.getRepository(DeviceEntity).update(
+        { id: device.id },
+        {
+          pushToken: tokenHex(msg.Token),
+          pushMagic: msg.PushMagic,
+          unlockToken: msg.UnlockToken ? this.secrets.seal(msg.UnlockToken) : device.unlockToken,
+          tokenUpdateCount: device.tokenUpdateCount + 1,
+          tokenInvalidAt: null,
+          tokenInvalidReason: null,
+          enrolled: true,
+          enrolledAt: device.enrolledAt ?? now,
+          lastSeenAt: now,
+        },
+      );
+    });
+  }
+
+  private async checkOut(msg: CheckOutMessage, cert: VerifiedDeviceCert): Promise<void> {
+    const now = new Date();
+    await this.dataSource.transaction(async (tx) => {
+      const device = await this.boundDevice(tx, deviceIdOf(msg), cert);
+      await tx.getRepository(DeviceEntity).update(
+        { id: device.id },
+        { enrolled: false, checkedOutAt: now, lastSeenAt: now, pushToken: null, pushMagic: null, unlockToken: null },
+      );
+      await this.dropQueue(tx, device.id, 'device checked out');
+    });
+    this.logger.log(`device ${deviceIdOf(msg)} checked out`);
+  }
+
+  /** The device row, locked, if the request's certificate is the one bound at Authenticate. */
+  private async boundDevice(tx: EntityManager, udid: string, cert: VerifiedDeviceCert): Promise<DeviceEntity> {
+    const device = await tx.getRepository(DeviceEntity).findOne({ where: { udid }, lock: { mode: 'pessimistic_write' } });
+    if (!device) throw new UnauthorizedException(`device ${udid} has not authenticated`);
+    if (device.certFingerprint !== cert.fingerprint) {
+      throw new UnauthorizedException(`certificate is not the one bound to device ${udid}`);
+    }
+    return device;
+  }
+
+  /** Pending commands are kept as CANCELED history rather than deleted, so operators see what happened. */
+  private async dropQueue(tx: EntityManager, deviceId: string, reason: string): Promise<void> {
+    await tx
+      .createQueryBuilder()
+      .update(CommandDeliveryEntity)
+      .set({ status: CommandStatus.Canceled, statusReason: reason, completedAt: () => 'now()', updatedAt: () => 'now()' })
+      .where('device_id = :deviceId AND status IN (:...pending)', { deviceId, pending: PENDING })
+      .execute();
+  }
+}

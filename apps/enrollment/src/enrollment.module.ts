@@ -1,0 +1,38 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { MessagingModule } from '@mdm/messaging';
+import { PersistenceModule } from '@mdm/persistence';
+import { SecretBox } from '@mdm/pki';
+import { HealthModule } from '@mdm/service-kit';
+import { ApnsCertificateController } from './apns-certificate/apns-certificate.controller';
+import { ApnsCertificateService } from './apns-certificate/apns-certificate.service';
+import { CheckinController } from './checkin/checkin.controller';
+import { CheckinService } from './checkin/checkin.service';
+import { DeviceCaController } from './device-ca/device-ca.controller';
+import { DeviceCaService } from './device-ca/device-ca.service';
+import { DevicesController } from './devices/devices.controller';
+import { DevicesService } from './devices/devices.service';
+import { ENROLLMENT_CONFIG, type EnrollmentConfig } from './enrollment.config';
+
+/** Check-in, device identity and the server's identity (device CA, push certificates). */
+@Module({})
+export class EnrollmentModule {
+  static forRoot(config: EnrollmentConfig): DynamicModule {
+    return {
+      module: EnrollmentModule,
+      imports: [
+        PersistenceModule.forRoot({ url: config.DATABASE_URL, migrate: config.DB_MIGRATE, poolSize: config.DB_POOL_SIZE }),
+        MessagingModule.forRoot({ redisUrl: config.REDIS_URL, prefix: config.MDM_REDIS_PREFIX, consume: [] }),
+        HealthModule.forRoot(config.REDIS_URL),
+      ],
+      controllers: [CheckinController, DevicesController, ApnsCertificateController, DeviceCaController],
+      providers: [
+        { provide: ENROLLMENT_CONFIG, useValue: config },
+        { provide: SecretBox, useValue: SecretBox.fromKey(config.MDM_SECRET_KEY) },
+        CheckinService,
+        DevicesService,
+        ApnsCertificateService,
+        DeviceCaService,
+      ],
+    };
+  }
+}

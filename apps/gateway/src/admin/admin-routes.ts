@@ -1,0 +1,22 @@
+import type { z } from 'zod';
+import { CreateCommandsRequest, PutApnsCertificateRequest } from '@mdm/contracts';
+import type { Upstream } from '../upstream/upstream.client';
+
+export interface AdminRoute {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  path: RegExp;
+  service: Upstream;
+  /** Validated at the edge so bad input never crosses a hop; the owner parses again. */
+  body?: z.ZodType;
+}
+
+/** Which service owns which part of the admin API. */
+export const ADMIN_ROUTES: readonly AdminRoute[] = [
+  { method: 'PUT', path: /^\/v1\/apns\/certificate$/, service: 'enrollment', body: PutApnsCertificateRequest },
+  { method: 'GET', path: /^\/v1\/apns\/certificate$/, service: 'enrollment' },
+  { method: 'POST', path: /^\/v1\/commands$/, service: 'command', body: CreateCommandsRequest },
+  { method: 'GET', path: /^\/v1\/commands\/[^/]+$/, service: 'command' },
+  { method: 'GET', path: /^\/v1\/devices\/[^/]+\/commands$/, service: 'command' },
+  { method: 'GET', path: /^\/v1\/devices\/[^/]+$/, service: 'enrollment' },
+  { method: 'GET', path: /^\/v1\/devices$/, service: 'enrollment' },
+];

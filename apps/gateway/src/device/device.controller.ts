@@ -1,0 +1,40 @@
+import { Controller, Headers, HttpException, Put, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { InternalHeader } from '@mdm/contracts';
+import { UpstreamClient, type Upstream } from '../upstream/upstream.client';
+import { DeviceAuthService } from './device-auth.service';
+
+/** The device-facing endpoints (CheckInURL and ServerURL of the enrollment profile). */
+@Controller('mdm')
+export class DeviceController {
+  constructor(
+    private readonly auth: DeviceAuthService,
+    private readonly upstream: UpstreamClient,
+  ) {}
+
+  @Put('checkin')
+  checkin(@Req() req: Request, @Res() res: Response, @Headers() headers: Record<string, string>): Promise<void> {
+    return this.relay('enrollment', '/internal/checkin', req, res, headers);
+  }
+
+  @Put('connect')
+  connect(@Req() req: Request, @Res() res: Response, @Headers() headers: Record<string, string>): Promise<void> {
+    return this.relay('command', '/internal/connect', req, res, headers);
+  }
+
+  private async relay(service: Upstream, path: string, req: Request, res: Response, headers: Record<string, string>): Promise<void> {
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    if (body.length === 0) throw new HttpException('request body is empty: expected a property list', 400);
+    const device = await this.auth.authenticate(headers, body);
+    const answer = await this.upstream.forward(service, 'PUT', path, {
+      'content-type': headers['content-type'] ?? 'application/xml',
+      [InternalHeader.CertFingerprint]: device.fingerprint,
+      [InternalHeader.CertNotAfter]: device.notAfter.toISOString(),
+    }, body);
+    res.status(answer.status);
+    // Successful answers are a command plist (or empty); errors keep the owner's JSON message.
+    if (answer.status === 200) res.type(answer.body.length ? 'application/xml' : 'text/plain');
+    else if (answer.contentType) res.type(answer.contentType);
+    res.send(answer.body);
+  }
+}

@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { BaseEnv, loadConfig } from '@mdm/service-kit';
+
+const ServiceUrl = z.string().url().regex(/^https?:\/\//, 'must be an http(s):// URL');
+
+export const GatewayEnv = BaseEnv.omit({ DATABASE_URL: true, DB_MIGRATE: true, DB_POOL_SIZE: true }).extend({
+  PORT: z.coerce.number().int().min(1).max(65535).default(8080),
+  /** The gateway is the public edge, so it listens on all interfaces unless told otherwise. */
+  HOST: z.string().default('0.0.0.0'),
+  MDM_API_KEY: z
+    .string({ message: 'is required: the bearer token for the admin API (at least 16 characters)' })
+    .min(16, 'must be at least 16 characters'),
+  /** PEM bundle of extra CAs whose device certificates are trusted (besides the server's own device CA). */
+  MDM_DEVICE_CA_FILE: z.string().optional(),
+  /** Header in which a TLS-terminating proxy forwards the client certificate (nginx: $ssl_client_escaped_cert). */
+  MDM_CLIENT_CERT_HEADER: z
+    .string()
+    .regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name')
+    .default('X-Ssl-Client-Cert')
+    .transform((h) => h.toLowerCase()),
+  MDM_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
+  MDM_CA_REFRESH_SECONDS: z.coerce.number().int().min(1).default(60),
+  ENROLLMENT_SERVICE_URL: ServiceUrl.default('http://127.0.0.1:8081'),
+  COMMAND_SERVICE_URL: ServiceUrl.default('http://127.0.0.1:8082'),
+  PROFILE_SERVICE_URL: ServiceUrl.default('http://127.0.0.1:8084'),
+  UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).default(30000),
+});
+export type GatewayConfig = z.infer<typeof GatewayEnv> & { extraDeviceCaPem: string };
+
+export const GATEWAY_CONFIG = Symbol('GatewayConfig');
+
+export function loadGatewayConfig(env?: NodeJS.ProcessEnv): GatewayConfig {
+  const config = loadConfig(GatewayEnv, env);
+  let extraDeviceCaPem = '';
+  if (config.MDM_DEVICE_CA_FILE) {
+    try {
+      extraDeviceCaPem = readFileSync(config.MDM_DEVICE_CA_FILE, 'utf8');
+    } catch (err) {
+      throw new Error(`invalid configuration:\n  MDM_DEVICE_CA_FILE: cannot read ${config.MDM_DEVICE_CA_FILE}: ${(err as Error).message}`);
+    }
+    if (!extraDeviceCaPem.includes('-----BEGIN CERTIFICATE-----')) {
+      throw new Error(`invalid configuration:\n  MDM_DEVICE_CA_FILE: ${config.MDM_DEVICE_CA_FILE} holds no PEM certificate`);
+    }
+  }
+  return { ...config, extraDeviceCaPem };
+}

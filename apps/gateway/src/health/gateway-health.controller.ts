@@ -1,0 +1,23 @@
+import { Controller, Get, HttpException } from '@nestjs/common';
+import { type Upstream, UpstreamClient } from '../upstream/upstream.client';
+
+const UPSTREAMS: Upstream[] = ['enrollment', 'command', 'profile'];
+
+@Controller()
+export class GatewayHealthController {
+  constructor(private readonly upstream: UpstreamClient) {}
+
+  @Get('health')
+  health(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  /** Ready when every service behind the edge answers. */
+  @Get('ready')
+  async ready(): Promise<{ status: 'ok'; checks: Record<string, string> }> {
+    const results = await Promise.all(UPSTREAMS.map(async (u) => [u, (await this.upstream.healthy(u)) ? 'ok' : 'unreachable'] as const));
+    const checks = Object.fromEntries(results);
+    if (results.some(([, v]) => v !== 'ok')) throw new HttpException({ status: 'unavailable', checks }, 503);
+    return { status: 'ok', checks };
+  }
+}

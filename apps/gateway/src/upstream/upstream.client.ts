@@ -1,0 +1,55 @@
+import { Inject, Injectable, ServiceUnavailableException } from '@nestjs/common';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
+
+export type Upstream = 'enrollment' | 'command' | 'profile';
+
+export interface UpstreamResponse {
+  status: number;
+  contentType: string | null;
+  body: Buffer;
+}
+
+/** One hop from the edge to the service that owns the work, over keep-alive HTTP. */
+@Injectable()
+export class UpstreamClient {
+  private readonly base: Record<Upstream, string>;
+
+  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {
+    this.base = {
+      enrollment: config.ENROLLMENT_SERVICE_URL.replace(/\/$/, ''),
+      command: config.COMMAND_SERVICE_URL.replace(/\/$/, ''),
+      profile: config.PROFILE_SERVICE_URL.replace(/\/$/, ''),
+    };
+  }
+
+  async forward(
+    service: Upstream,
+    method: string,
+    pathAndQuery: string,
+    headers: Record<string, string>,
+    body?: Buffer,
+  ): Promise<UpstreamResponse> {
+    let res: Response;
+    try {
+      res = await fetch(this.base[service] + pathAndQuery, {
+        method,
+        headers,
+        body: body && body.length ? body : undefined,
+        signal: AbortSignal.timeout(this.config.UPSTREAM_TIMEOUT_MS),
+      });
+    } catch (err) {
+      // The device or operator retries; nothing was applied because the owner never answered.
+      throw new ServiceUnavailableException(`${service} service unavailable: ${(err as Error).message}`);
+    }
+    return { status: res.status, contentType: res.headers.get('content-type'), body: Buffer.from(await res.arrayBuffer()) };
+  }
+
+  async healthy(service: Upstream): Promise<boolean> {
+    try {
+      const res = await fetch(`${this.base[service]}/health`, { signal: AbortSignal.timeout(2000) });
+      return res.ok;
+    } catch {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,16 @@
+import type { INestApplication } from '@nestjs/common';
+import { json } from 'express';
+import { startHttpService } from '@mdm/service-kit';
+import { loadProfileConfig } from './profile.config';
+import { ProfileModule } from './profile.module';
+
+export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<INestApplication> {
+  const config = loadProfileConfig(env);
+  return startHttpService(ProfileModule.forRoot(config), {
+    name: 'profile',
+    port: config.PORT,
+    host: config.HOST,
+    logLevel: config.LOG_LEVEL,
+    configure: (app) => app.use(json({ limit: '5mb' })),
+  });
+}

@@ -1,0 +1,3 @@
+export * from './apns-client';
+export * from './apns-response';
+export * from './proxy';

@@ -1,0 +1,4 @@
+export * from './queues';
+export * from './command-status';
+export * from './api';
+export * from './internal';

@@ -1,0 +1,6 @@
+export * from './messaging.options';
+export * from './messaging.module';
+export * from './job-producer';
+export * from './on-job.decorator';
+export * from './broadcast';
+export * from './redis-connection';

@@ -1,0 +1,61 @@
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Queue as BullQueue, type JobsOptions } from 'bullmq';
+import type IORedis from 'ioredis';
+import { type Job, JobQueue, type QueueName } from '@mdm/contracts';
+import { MESSAGING_OPTIONS, type MessagingOptions } from './messaging.options';
+import { createRedis } from './redis-connection';
+
+/** Retries cover consumers that crash or lose their database mid-job; jobs outlive restarts in Redis. */
+const DEFAULT_JOB_OPTIONS: JobsOptions = {
+  attempts: 8,
+  backoff: { type: 'exponential', delay: 500 },
+  removeOnComplete: { count: 1000 },
+  removeOnFail: { count: 10000 },
+};
+
+@Injectable()
+export class JobProducer implements OnApplicationShutdown {
+  private readonly queues = new Map<QueueName, BullQueue>();
+  private connection: IORedis | undefined;
+
+  constructor(@Inject(MESSAGING_OPTIONS) private readonly options: MessagingOptions) {}
+
+  /** The only way to put work on a queue: the job's name decides its queue and its payload type. */
+  async enqueue(job: Job, opts: JobsOptions = {}): Promise<void> {
+    await this.queue(JobQueue[job.name]).add(job.name, job.data, { ...DEFAULT_JOB_OPTIONS, ...opts });
+  }
+
+  async enqueueBulk(jobs: readonly Job[], opts: JobsOptions = {}): Promise<void> {
+    const byQueue = new Map<QueueName, Job[]>();
+    for (const job of jobs) {
+      const q = JobQueue[job.name];
+      byQueue.set(q, [...(byQueue.get(q) ?? []), job]);
+    }
+    for (const [q, list] of byQueue) {
+      await this.queue(q).addBulk(
+        list.map((j) => ({ name: j.name, data: j.data, opts: { ...DEFAULT_JOB_OPTIONS, ...opts } })),
+      );
+    }
+  }
+
+  /** Jobs waiting or delayed: what a metrics endpoint or a test drain helper reads. */
+  async depth(queue: QueueName): Promise<number> {
+    const counts = await this.queue(queue).getJobCounts('waiting', 'delayed', 'active', 'prioritized');
+    return Object.values(counts).reduce((a, b) => a + b, 0);
+  }
+
+  queue(name: QueueName): BullQueue {
+    let q = this.queues.get(name);
+    if (!q) {
+      this.connection ??= createRedis(this.options.redisUrl);
+      q = new BullQueue(name, { connection: this.connection, prefix: this.options.prefix });
+      this.queues.set(name, q);
+    }
+    return q;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    this.connection?.disconnect();
+  }
+}

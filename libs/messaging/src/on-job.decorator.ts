@@ -1,0 +1,10 @@
+import { SetMetadata } from '@nestjs/common';
+import type { JobName } from '@mdm/contracts';
+
+export const ON_JOB = Symbol('OnJob');
+
+/**
+ * Marks the handler of one job: `@OnJob('push.requested') handle(data: JobData<'push.requested'>)`.
+ * The app refuses to boot if a consumed job has no handler or two.
+ */
+export const OnJob = (name: JobName): MethodDecorator => SetMetadata(ON_JOB, name);

@@ -1,0 +1,56 @@
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import { ApnsCertificateEntity } from './entities/apns-certificate.entity';
+import { CertificateAuthorityEntity } from './entities/certificate-authority.entity';
+import { CommandDeliveryEntity } from './entities/command-delivery.entity';
+import { CommandEntity } from './entities/command.entity';
+import { DeviceEntity } from './entities/device.entity';
+import { InitialSchema1764268800000 } from './migrations/1764268800000-initial-schema';
+
+export const ENTITIES = [
+  DeviceEntity,
+  ApnsCertificateEntity,
+  CertificateAuthorityEntity,
+  CommandEntity,
+  CommandDeliveryEntity,
+];
+
+export const MIGRATIONS = [InitialSchema1764268800000];
+
+/** Arbitrary but fixed: every service takes this Postgres advisory lock before migrating. */
+const MIGRATION_LOCK_ID = 7_212_001;
+
+export function dataSourceOptions(url: string, poolSize = 10): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'migrations',
+    migrationsTransactionMode: 'each',
+    // The schema only ever changes through migrations.
+    synchronize: false,
+    poolSize,
+    extra: { connectionTimeoutMillis: 5000 },
+  };
+}
+
+/**
+ * Runs pending migrations under an advisory lock, so five services starting at once (or N push
+ * replicas) migrate exactly once and the others wait.
+ */
+export async function runMigrations(dataSource: DataSource): Promise<string[]> {
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
+    const applied = await dataSource.runMigrations({ transaction: 'each' });
+    return applied.map((m) => m.name);
+  } finally {
+    await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_ID]).catch(() => undefined);
+    await runner.release();
+  }
+}
+
+export function createDataSource(url: string, poolSize?: number): DataSource {
+  return new DataSource(dataSourceOptions(url, poolSize));
+}

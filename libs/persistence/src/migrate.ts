@@ -1,0 +1,19 @@
+/* Standalone migration runner: `npm run migrate` (or `node dist/libs/persistence/src/migrate.js`). */
+import { createDataSource, runMigrations } from './data-source';
+
+async function main(): Promise<void> {
+  const url = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/mdm';
+  const ds = createDataSource(url, 1);
+  await ds.initialize();
+  try {
+    const applied = await runMigrations(ds);
+    console.log(applied.length ? `applied: ${applied.join(', ')}` : 'schema is up to date');
+  } finally {
+    await ds.destroy();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(`migration failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,6 @@
+export * from './plist';
+export * from './errors';
+export * from './checkin';
+export * from './report';
+export * from './command';
+export * from './device-information';

@@ -1,0 +1,44 @@
+import { z } from 'zod';
+
+/** Settings every service shares; each app's `*.config.ts` extends this and parses once. */
+export const BaseEnv = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .default('postgres://postgres@127.0.0.1:5432/mdm'),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').default('redis://127.0.0.1:6379'),
+  /** Prefix of every Redis key; a test run or a second install on the same Redis picks its own. */
+  MDM_REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_{}-]+$/, 'letters, digits, -, _ and {} only')
+    .default('mdm'),
+  DB_MIGRATE: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
+  DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  /** Host the service listens on (internal services bind 127.0.0.1 unless told otherwise). */
+  HOST: z.string().default('127.0.0.1'),
+});
+
+/** 32 random bytes, base64 or hex: encrypts secrets at rest (push key, CA key, tokens). */
+export const SecretKey = z
+  .string({ message: 'is required: 32 random bytes as base64 or 64 hex characters (openssl rand -base64 32)' })
+  .refine((v) => /^[0-9a-fA-F]{64}$/.test(v) || Buffer.from(v, 'base64').length === 32, {
+    message: 'must be 32 random bytes as base64 or 64 hex characters (openssl rand -base64 32)',
+  });
+
+export class ConfigError extends Error {}
+
+/**
+ * Parses the environment once. A bad or missing setting stops start-up with a message naming the
+ * variable and what it expects.
+ */
+export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((i) => `  ${i.path.map(String).join('.') || '(env)'}: ${i.message}`);
+  throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+}

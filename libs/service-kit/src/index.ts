@@ -1,0 +1,6 @@
+export * from './config';
+export * from './logger';
+export * from './health';
+export * from './bootstrap';
+export * from './validation';
+export * from './device-identity';

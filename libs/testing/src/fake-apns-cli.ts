@@ -1,0 +1,104 @@
+/**
+ * Runs a FakeApns in its own process, for benchmarks and manual runs against a built tree:
+ *
+ *   node dist/libs/testing/src/fake-apns-cli.js --dir /tmp/fake-apns [--port 0] [--host 127.0.0.1]
+ *        [--max-concurrent-streams 1000] [--control-port 0]
+ *
+ * Writes into --dir: ca.pem (trust it: APNS_CA_FILE), client-ca.pem, push-cert.pem and push-key.pem (a push
+ * certificate the fake accepts). Prints one JSON line on stdout:
+ *   {"url","caPemFile","clientCaPemFile","pushCertFile","pushKeyFile","topic","pid","controlUrl"?}
+ * Control, one command per stdin line, one JSON answer line on stdout:
+ *   count → {"pushes":n,"requests":n,"maxConcurrentObserved":n,"sessions":n}; reset → {"ok":true};
+ *   streams <n> → {"ok":true}; quit → exits.
+ * With --control-port, the same over HTTP: GET /count, POST /reset, POST /streams?n=<n>.
+ * SIGINT/SIGTERM or stdin closing stop it.
+ */
+// @peculiar/x509 (used for the certificates) needs the Reflect metadata polyfill before it loads.
+import 'reflect-metadata';
+import { mkdir, writeFile } from 'node:fs/promises';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { FakeApns } from './fake-apns';
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+async function main(): Promise<void> {
+  const dir = resolve(arg('dir') ?? join(process.cwd(), 'tmp', 'fake-apns'));
+  const fake = await FakeApns.start({
+    port: Number(arg('port') ?? 0),
+    host: arg('host') ?? '127.0.0.1',
+    maxConcurrentStreams: Number(arg('max-concurrent-streams') ?? 1000),
+  });
+  const push = await fake.issuePushCertificate();
+  await mkdir(dir, { recursive: true });
+  const files = {
+    caPemFile: join(dir, 'ca.pem'),
+    clientCaPemFile: join(dir, 'client-ca.pem'),
+    pushCertFile: join(dir, 'push-cert.pem'),
+    pushKeyFile: join(dir, 'push-key.pem'),
+  };
+  await writeFile(files.caPemFile, fake.caPem);
+  await writeFile(files.clientCaPemFile, fake.clientCaPem);
+  await writeFile(files.pushCertFile, push.certPem);
+  await writeFile(files.pushKeyFile, push.keyPem, { mode: 0o600 });
+
+  const command = (line: string): unknown => {
+    const [verb, value] = line.trim().split(/\s+/);
+    switch (verb) {
+      case 'count':
+        return { pushes: fake.pushes.length, requests: fake.requests.length, maxConcurrentObserved: fake.maxConcurrentObserved, sessions: fake.sessions };
+      case 'reset':
+        fake.reset();
+        return { ok: true };
+      case 'streams':
+        fake.setMaxConcurrentStreams(Number(value));
+        return { ok: true };
+      default:
+        return { error: `unknown command "${verb ?? ''}" (count | reset | streams <n> | quit)` };
+    }
+  };
+
+  let control: http.Server | undefined;
+  const controlPort = arg('control-port');
+  if (controlPort !== undefined) {
+    control = http.createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://control');
+      const verb = url.pathname.slice(1);
+      const line = verb === 'streams' ? `streams ${url.searchParams.get('n') ?? ''}` : verb;
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(command(line)));
+    });
+    await new Promise<void>((done) => control?.listen(Number(controlPort), '127.0.0.1', done));
+  }
+  const controlUrl = control === undefined ? undefined : `http://127.0.0.1:${(control.address() as AddressInfo).port}`;
+
+  let stopping = false;
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    control?.close();
+    await fake.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+
+  const rl = createInterface({ input: process.stdin });
+  rl.on('line', (line) => {
+    if (line.trim() === 'quit') void stop();
+    else if (line.trim() !== '') process.stdout.write(JSON.stringify(command(line)) + '\n');
+  });
+  rl.on('close', () => void stop());
+
+  process.stdout.write(JSON.stringify({ url: fake.url, ...files, topic: push.topic, pid: process.pid, controlUrl }) + '\n');
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`fake-apns: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exit(1);
+});

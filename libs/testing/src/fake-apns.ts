@@ -1,0 +1,384 @@
+import { randomUUID, X509Certificate } from 'node:crypto';
+import * as http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { subjectUid } from '@mdm/pki';
+import { createFakeApnsCertificates, issueFakePushCertificate, type FakeApnsCertificates, type PushCertificateOptions } from './fake-apns-certs';
+
+export interface RecordedPush {
+  /** From the path `/3/device/<token>`; '' when the path has no token. */
+  token: string;
+  /** `apns-topic`; '' when absent. */
+  topic: string;
+  /** `apns-push-type`; '' when absent. */
+  pushType: string;
+  /** `apns-priority`; 10 when absent (APNs's default), NaN when not a number. */
+  priority: number;
+  /** `apns-expiration`; 0 when absent, NaN when not a number. */
+  expiration: number;
+  apnsId?: string;
+  /** The JSON body parsed, the raw text when it is not JSON, undefined when empty. */
+  body: unknown;
+  receivedAt: number;
+  /** Lowercase hex SHA-256 of the client certificate's DER. */
+  clientCertFingerprint?: string;
+  method: string;
+  path: string;
+  /** HTTP/2 stream id on its connection (odd, increasing), for GOAWAY last-stream-id reasoning. */
+  streamId: number;
+}
+
+export interface FakeAnswer {
+  status: number;
+  /** Sent as `{"reason": ...}`; required by APNs for every non-200. */
+  reason?: string;
+  /** For 410: ms since the epoch the token became invalid (defaults to now for 410). */
+  timestamp?: number;
+  /** Answer after this long (the request is in flight meanwhile, holding a stream). */
+  delayMs?: number;
+  /** Reset the stream with REFUSED_STREAM instead of answering: the client may safely re-send. */
+  refuseStream?: boolean;
+}
+
+export type FakeApnsHandler = (req: RecordedPush) => FakeAnswer | undefined | Promise<FakeAnswer | undefined>;
+
+export interface FakeApnsOptions {
+  /** Default 0 (a free port). */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** SETTINGS_MAX_CONCURRENT_STREAMS sent on each new connection. Default 1000, like APNs. */
+  maxConcurrentStreams?: number;
+}
+
+/** Apple's limit for a regular remote notification payload; an MDM payload is far smaller. */
+const MAX_PAYLOAD_BYTES = 4096;
+const TOKEN = /^[0-9a-fA-F]{64,200}$/;
+const TOPIC = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+/** Headers whose repetition APNs rejects with DuplicateHeaders. */
+const SINGLE_HEADERS = new Set(['apns-topic', 'apns-push-type', 'apns-priority', 'apns-expiration', 'apns-id', 'apns-collapse-id']);
+
+interface SessionInfo {
+  topic: string | undefined;
+  fingerprint: string | undefined;
+  open: number;
+  lastStreamId: number;
+  /** Set once we sent GOAWAY: streams above it must not be processed. */
+  goawayLastStreamId: number | undefined;
+  closeWhenIdle: boolean;
+}
+
+/**
+ * An in-process stand-in for APNs: a real HTTP/2 server over TLS that requires a client certificate from its
+ * own "Apple" CA, checks requests the way APNs does, records them, and can be scripted to answer errors,
+ * answer slowly, refuse streams, change its stream limit or send GOAWAY.
+ */
+export class FakeApns {
+  readonly url: string;
+  readonly caPem: string;
+  readonly clientCaPem: string;
+  readonly pushes: RecordedPush[] = [];
+  readonly requests: RecordedPush[] = [];
+
+  private handler: FakeApnsHandler | undefined;
+  private maxStreams: number;
+  private observed = 0;
+  private readonly sessionInfo = new Map<http2.ServerHttp2Session, SessionInfo>();
+  private readonly waiters = new Set<() => void>();
+
+  private constructor(
+    private readonly server: http2.Http2SecureServer,
+    private readonly certs: FakeApnsCertificates,
+    url: string,
+    maxStreams: number,
+  ) {
+    this.url = url;
+    this.caPem = certs.serverCa.certPem;
+    this.clientCaPem = certs.clientCa.certPem;
+    this.maxStreams = maxStreams;
+    server.on('session', (session) => this.onSession(session));
+    server.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: string[]) =>
+      this.onStream(stream, headers, rawHeaders),
+    );
+    // A client that presents no or a foreign certificate fails the handshake; that is the point, not an error.
+    server.on('tlsClientError', () => undefined);
+    server.on('sessionError', () => undefined);
+  }
+
+  static async start(opts: FakeApnsOptions = {}): Promise<FakeApns> {
+    const host = opts.host ?? '127.0.0.1';
+    const maxStreams = opts.maxConcurrentStreams ?? 1000;
+    const certs = await createFakeApnsCertificates(host);
+    const server = http2.createSecureServer({
+      cert: certs.server.certPem,
+      key: certs.server.keyPem,
+      ca: [certs.clientCa.certPem],
+      requestCert: true,
+      rejectUnauthorized: true,
+      allowHTTP1: false,
+      settings: { maxConcurrentStreams: maxStreams },
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? 0, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const { port } = server.address() as AddressInfo;
+    const urlHost = host.includes(':') ? `[${host}]` : host;
+    return new FakeApns(server, certs, `https://${urlHost}:${port}`, maxStreams);
+  }
+
+  /** A push certificate this fake accepts (signed by its client CA); the topic is the subject UID. */
+  issuePushCertificate(opts?: PushCertificateOptions): Promise<{ certPem: string; keyPem: string; topic: string }> {
+    return issueFakePushCertificate(this.certs.clientCa, opts);
+  }
+
+  /** The highest number of streams open at once on any single connection since start or reset(). */
+  get maxConcurrentObserved(): number {
+    return this.observed;
+  }
+
+  /** Connections currently open. */
+  get sessions(): number {
+    return this.sessionInfo.size;
+  }
+
+  /** Resolves with the accepted pushes once there are at least `count`; rejects after `timeoutMs` (default 5000). */
+  waitForPushes(count: number, timeoutMs = 5000): Promise<RecordedPush[]> {
+    if (this.pushes.length >= count) return Promise.resolve(this.pushes.slice());
+    return new Promise<RecordedPush[]>((resolve, reject) => {
+      const check = (): void => {
+        if (this.pushes.length < count) return;
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        resolve(this.pushes.slice());
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(check);
+        reject(new Error(`fake APNs: expected ${count} accepted pushes within ${timeoutMs} ms, got ${this.pushes.length} (${this.requests.length} requests)`));
+      }, timeoutMs);
+      this.waiters.add(check);
+    });
+  }
+
+  /** Scripts answers; the handler sees every request, and undefined means the default answer. */
+  respondWith(handler: FakeApnsHandler | undefined): void {
+    this.handler = handler;
+  }
+
+  /** New SETTINGS to every connection and the limit for future ones. */
+  setMaxConcurrentStreams(n: number): void {
+    this.maxStreams = n;
+    this.server.updateSettings({ maxConcurrentStreams: n });
+    for (const session of this.sessionInfo.keys()) {
+      if (!session.destroyed && !session.closed) session.settings({ maxConcurrentStreams: n });
+    }
+  }
+
+  /**
+   * Sends GOAWAY on every connection. `lastStreamId` defaults to the last stream each connection received
+   * (so everything in flight completes); streams above it are refused, as APNs would not process them.
+   * `errorCode` 0 (default) lets the connection drain; anything else is an abrupt shutdown. `reason` goes in
+   * the GOAWAY debug data as APNs does (`{"reason":"Shutdown"}`).
+   */
+  goawayAll(opts: { lastStreamId?: number; errorCode?: number; reason?: string } = {}): void {
+    const data = opts.reason === undefined ? undefined : Buffer.from(JSON.stringify({ reason: opts.reason }));
+    for (const [session, info] of this.sessionInfo) {
+      if (session.destroyed || session.closed) continue;
+      const last = opts.lastStreamId ?? info.lastStreamId;
+      info.goawayLastStreamId = last;
+      session.goaway(opts.errorCode ?? 0, last, data);
+      // Graceful: finish what is below the line, then hang up. Abrupt: the client hangs up (nghttp2 does).
+      // Graceful: hang up once what is below the line has been answered (closing at once would reset those
+      // streams). Abrupt: the client tears the connection down itself, as nghttp2 does on an error GOAWAY.
+      if ((opts.errorCode ?? 0) === 0) {
+        info.closeWhenIdle = true;
+        if (info.open === 0) session.close();
+      }
+    }
+  }
+
+  /** Forgets recorded requests, the scripted handler and the observed maximum; connections stay. */
+  reset(): void {
+    this.pushes.length = 0;
+    this.requests.length = 0;
+    this.handler = undefined;
+    this.observed = 0;
+    for (const info of this.sessionInfo.values()) this.observed = Math.max(this.observed, info.open);
+  }
+
+  async close(): Promise<void> {
+    for (const session of this.sessionInfo.keys()) session.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  get currentMaxConcurrentStreams(): number {
+    return this.maxStreams;
+  }
+
+  private onSession(session: http2.ServerHttp2Session): void {
+    const info: SessionInfo = { topic: undefined, fingerprint: undefined, open: 0, lastStreamId: 0, goawayLastStreamId: undefined, closeWhenIdle: false };
+    const peer = (session.socket as TLSSocket).getPeerX509Certificate?.();
+    if (peer instanceof X509Certificate) {
+      info.topic = subjectUid(peer);
+      info.fingerprint = peer.fingerprint256.replace(/:/g, '').toLowerCase();
+    }
+    this.sessionInfo.set(session, info);
+    session.on('close', () => this.sessionInfo.delete(session));
+    session.on('error', () => undefined);
+  }
+
+  private onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, rawHeaders: string[]): void {
+    const info = this.sessionInfo.get(stream.session as http2.ServerHttp2Session);
+    if (info !== undefined) {
+      info.open++;
+      info.lastStreamId = Math.max(info.lastStreamId, stream.id ?? 0);
+      this.observed = Math.max(this.observed, info.open);
+      const session = stream.session as http2.ServerHttp2Session;
+      stream.once('close', () => {
+        info.open--;
+        if (info.open === 0 && info.closeWhenIdle && !session.closed) session.close();
+      });
+    }
+    stream.on('error', () => undefined);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    stream.on('data', (chunk: Buffer) => {
+      // Keep one byte past the limit: enough to know it is too large without buffering a flood.
+      if (size <= MAX_PAYLOAD_BYTES) chunks.push(chunk);
+      size += chunk.length;
+    });
+    stream.on('end', () => {
+      const record = recordOf(headers, Buffer.concat(chunks), stream.id ?? 0, info);
+      this.requests.push(record);
+      const fallback = validate(record, headers, rawHeaders, size, info);
+      this.answer(stream, record, fallback, info).catch(() => {
+        if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      });
+    });
+  }
+
+  private async answer(stream: http2.ServerHttp2Stream, record: RecordedPush, fallback: FakeAnswer, info: SessionInfo | undefined): Promise<void> {
+    const scripted = this.handler === undefined ? undefined : await this.handler(record);
+    const answer = scripted ?? fallback;
+    if (answer.delayMs !== undefined && answer.delayMs > 0) await sleep(answer.delayMs);
+    if (stream.closed || stream.destroyed) return;
+    if (info?.goawayLastStreamId !== undefined && record.streamId > info.goawayLastStreamId) {
+      stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+      return;
+    }
+    if (answer.refuseStream) {
+      stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+      return;
+    }
+    const apnsId = record.apnsId !== undefined && UUID.test(record.apnsId) ? record.apnsId : randomUUID();
+    if (answer.status === 200) {
+      stream.respond({ ':status': 200, 'apns-id': apnsId }, { endStream: true });
+      this.pushes.push(record);
+      for (const waiter of [...this.waiters]) waiter();
+      return;
+    }
+    const body: { reason?: string; timestamp?: number } = {};
+    if (answer.reason !== undefined) body.reason = answer.reason;
+    const timestamp = answer.timestamp ?? (answer.status === 410 ? Date.now() : undefined);
+    if (timestamp !== undefined) body.timestamp = timestamp;
+    stream.respond({ ':status': answer.status, 'apns-id': apnsId, 'content-type': 'application/json' });
+    stream.end(JSON.stringify(body));
+  }
+}
+
+function recordOf(headers: http2.IncomingHttpHeaders, body: Buffer, streamId: number, info: SessionInfo | undefined): RecordedPush {
+  const path = headers[':path'] ?? '';
+  const match = /^\/3\/device\/([^/?]*)$/.exec(path);
+  const text = body.toString('utf8');
+  let parsed: unknown = undefined;
+  if (text.length > 0) {
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = text;
+    }
+  }
+  const record: RecordedPush = {
+    token: match?.[1] ?? '',
+    topic: header(headers, 'apns-topic') ?? '',
+    pushType: header(headers, 'apns-push-type') ?? '',
+    priority: numberHeader(headers, 'apns-priority', 10),
+    expiration: numberHeader(headers, 'apns-expiration', 0),
+    body: parsed,
+    receivedAt: Date.now(),
+    method: headers[':method'] ?? '',
+    path,
+    streamId,
+  };
+  const apnsId = header(headers, 'apns-id');
+  if (apnsId !== undefined) record.apnsId = apnsId;
+  if (info?.fingerprint !== undefined) record.clientCertFingerprint = info.fingerprint;
+  return record;
+}
+
+/**
+ * APNs's answer to a request that is wrong, in roughly the order APNs checks. Where Apple documents no reason
+ * for a case we pick the nearest documented one: a body that is not `{"mdm": "<string>"}` gets PayloadEmpty
+ * (there is no MDM payload in it), and a topic other than the client certificate's UID gets TopicDisallowed.
+ */
+function validate(
+  record: RecordedPush,
+  headers: http2.IncomingHttpHeaders,
+  rawHeaders: string[],
+  size: number,
+  info: SessionInfo | undefined,
+): FakeAnswer {
+  if (record.method !== 'POST') return { status: 405, reason: 'MethodNotAllowed' };
+  if (!/^\/3\/device\/[^/?]*$/.test(record.path)) return { status: 404, reason: 'BadPath' };
+  if (record.token === '') return { status: 400, reason: 'MissingDeviceToken' };
+  if (!TOKEN.test(record.token) || record.token.length % 2 !== 0) return { status: 400, reason: 'BadDeviceToken' };
+  if (hasDuplicateHeaders(rawHeaders)) return { status: 400, reason: 'DuplicateHeaders' };
+  const topic = header(headers, 'apns-topic');
+  if (topic === undefined || topic === '') return { status: 400, reason: 'MissingTopic' };
+  if (!TOPIC.test(topic)) return { status: 400, reason: 'BadTopic' };
+  if (info?.topic === undefined || topic !== info.topic) return { status: 400, reason: 'TopicDisallowed' };
+  if (record.pushType !== 'mdm') return { status: 400, reason: 'InvalidPushType' };
+  if (![1, 5, 10].includes(record.priority)) return { status: 400, reason: 'BadPriority' };
+  const expiration = header(headers, 'apns-expiration');
+  if (expiration !== undefined && !/^\d{1,12}$/.test(expiration)) return { status: 400, reason: 'BadExpirationDate' };
+  if (record.apnsId !== undefined && !UUID.test(record.apnsId)) return { status: 400, reason: 'BadMessageId' };
+  const collapseId = header(headers, 'apns-collapse-id');
+  if (collapseId !== undefined && Buffer.byteLength(collapseId) > 64) return { status: 400, reason: 'BadCollapseId' };
+  if (size === 0) return { status: 400, reason: 'PayloadEmpty' };
+  if (size > MAX_PAYLOAD_BYTES) return { status: 413, reason: 'PayloadTooLarge' };
+  const body = record.body;
+  if (typeof body !== 'object' || body === null || typeof (body as { mdm?: unknown }).mdm !== 'string' || (body as { mdm: string }).mdm === '') {
+    return { status: 400, reason: 'PayloadEmpty' };
+  }
+  return { status: 200 };
+}
+
+function hasDuplicateHeaders(rawHeaders: string[]): boolean {
+  const seen = new Set<string>();
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i].toLowerCase();
+    if (!SINGLE_HEADERS.has(name)) continue;
+    if (seen.has(name)) return true;
+    seen.add(name);
+  }
+  return false;
+}
+
+function header(headers: http2.IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value.join(',') : value;
+}
+
+function numberHeader(headers: http2.IncomingHttpHeaders, name: string, fallback: number): number {
+  const value = header(headers, name);
+  if (value === undefined) return fallback;
+  return /^\d+$/.test(value) ? Number(value) : NaN;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,4 @@
+export * from './eventually';
+export * from './device-simulator';
+export * from './fake-apns';
+export * from './test-pki';

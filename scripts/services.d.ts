@@ -1,0 +1,20 @@
+import type { ChildProcess } from 'node:child_process';
+
+export type ServiceName = 'enrollment' | 'command' | 'push' | 'profile' | 'gateway';
+export interface RunningService {
+  name: ServiceName;
+  port: number;
+  child: ChildProcess;
+  ready: Promise<void>;
+}
+export interface StartOptions {
+  env?: NodeJS.ProcessEnv;
+  ports?: Partial<Record<ServiceName, number>>;
+  onOutput?: (name: ServiceName, line: string) => void;
+  timeoutMs?: number;
+}
+export declare const SERVICES: ReadonlyArray<{ name: ServiceName; port: number }>;
+export declare const ROOT: string;
+export declare function startService(name: ServiceName, opts?: StartOptions): RunningService;
+export declare function stopService(svc: RunningService, signal?: NodeJS.Signals, timeoutMs?: number): Promise<void>;
+export declare function startAll(opts?: StartOptions): Promise<RunningService[]>;

@@ -1,0 +1,318 @@
+import { createCertificateAuthority, issueKeyAndCertificate } from '@mdm/pki';
+import { buildPlist } from '@mdm/protocol';
+import { createDeviceIdentity, DeviceSimulator, eventually } from '@mdm/testing';
+import { TestSystem } from './system';
+
+/**
+ * The MDM loop of MDM-PRIMER.md through the gateway, with all five services running as `npm start`
+ * runs them: enroll → push → command → result.
+ */
+jest.setTimeout(120_000);
+
+describe('MDM loop end to end', () => {
+  let system: TestSystem;
+  let topic: string;
+
+  beforeAll(async () => {
+    system = await TestSystem.start();
+  });
+
+  afterAll(async () => {
+    await system?.close();
+  });
+
+  const statusOf = async (commandUuid: string, udid: string): Promise<string> => {
+    const res = await system.api('GET', `/v1/commands/${commandUuid}`);
+    expect(res.status).toBe(200);
+    return res.json.devices.find((d: { udid: string }) => d.udid === udid)?.status;
+  };
+
+  describe('push certificate', () => {
+    it('refuses a certificate without a com.apple.mgmt. UID', async () => {
+      const ca = await createCertificateAuthority({ commonName: 'Not Apple' });
+      const cert = await issueKeyAndCertificate({ issuer: ca, subject: 'CN=just a cert' });
+      const res = await system.api('PUT', '/v1/apns/certificate', { certificate: cert.certPem, privateKey: cert.keyPem });
+      expect(res.status).toBe(400);
+      expect(res.json.message).toMatch(/UID|com\.apple\.mgmt/);
+    });
+
+    it('refuses an expired certificate', async () => {
+      const cert = await system.apns.issuePushCertificate({ notBefore: new Date(Date.now() - 3 * 86400_000), notAfter: new Date(Date.now() - 86400_000) });
+      const res = await system.api('PUT', '/v1/apns/certificate', { certificate: cert.certPem, privateKey: cert.keyPem });
+      expect(res.status).toBe(400);
+      expect(res.json.message).toMatch(/expired/i);
+    });
+
+    it('refuses a key that does not match', async () => {
+      const a = await system.apns.issuePushCertificate();
+      const b = await system.apns.issuePushCertificate();
+      const res = await system.api('PUT', '/v1/apns/certificate', { certificate: a.certPem, privateKey: b.keyPem });
+      expect(res.status).toBe(400);
+      expect(res.json.message).toMatch(/private key does not (match|belong)/i);
+    });
+
+    it('refuses a body without the certificate, naming the field', async () => {
+      const res = await system.api('PUT', '/v1/apns/certificate', { privateKey: 'x' });
+      expect(res.status).toBe(400);
+      expect(res.json.message).toMatch(/certificate/);
+    });
+
+    it('stores a valid certificate and answers its topic and expiry', async () => {
+      const cert = await system.apns.issuePushCertificate();
+      const res = await system.api('PUT', '/v1/apns/certificate', { certificate: cert.certPem, privateKey: cert.keyPem });
+      expect(res.status).toBe(200);
+      expect(res.json.topic).toBe(cert.topic);
+      expect(new Date(res.json.notAfter).getTime()).toBeGreaterThan(Date.now());
+      topic = cert.topic;
+    });
+  });
+
+  describe('admin API', () => {
+    it('requires the API key', async () => {
+      const res = await fetch(`${system.baseUrl}/v1/devices`);
+      expect(res.status).toBe(401);
+      const wrong = await system.api('GET', '/v1/devices', undefined, { authorization: 'Bearer not-the-key-at-all' });
+      expect(wrong.status).toBe(401);
+    });
+
+    it('answers bad bodies with 400 naming the field', async () => {
+      const noRequestType = await system.api('POST', '/v1/commands', { udids: ['abc'], command: {} });
+      expect(noRequestType.status).toBe(400);
+      expect(noRequestType.json.message).toMatch(/command\.RequestType/);
+      const noUdids = await system.api('POST', '/v1/commands', { udids: [], command: { RequestType: 'DeviceInformation' } });
+      expect(noUdids.status).toBe(400);
+      expect(noUdids.json.message).toMatch(/udids/);
+      const notJson = await system.api('POST', '/v1/commands', '{"udids": [');
+      expect(notJson.status).toBe(400);
+      expect(notJson.json.message).toMatch(/JSON/);
+    });
+
+    it('answers 404 for unknown devices, commands and endpoints', async () => {
+      expect((await system.api('GET', '/v1/devices/NO-SUCH-DEVICE')).status).toBe(404);
+      expect((await system.api('GET', '/v1/commands/8a7f6a52-8f59-4d39-9d4c-2f2d1b0c0a11')).status).toBe(404);
+      expect((await system.api('GET', '/v1/nothing-here')).status).toBe(404);
+      const unknown = await system.api('POST', '/v1/commands', { udids: ['NO-SUCH-DEVICE'], command: { RequestType: 'DeviceInformation' } });
+      expect(unknown.status).toBe(404);
+      expect(unknown.json.message).toMatch(/NO-SUCH-DEVICE/);
+    });
+  });
+
+  describe('enroll, push, command, result', () => {
+    it('runs DeviceInformation through the whole loop', async () => {
+      const device = await system.device(topic, { serialNumber: 'F2LXK0ABHG7F', productName: 'iPhone15,2', osVersion: '17.5', isSupervised: true });
+      expect((await device.authenticate()).status).toBe(200);
+      let view = await system.api('GET', `/v1/devices/${device.udid}`);
+      expect(view.json).toMatchObject({ udid: device.udid, enrolled: false });
+      expect((await device.tokenUpdate()).status).toBe(200);
+      view = await system.api('GET', `/v1/devices/${device.udid}`);
+      expect(view.json).toMatchObject({ enrolled: true, push: { pushable: true } });
+
+      const created = await system.api('POST', '/v1/commands', {
+        udids: [device.udid],
+        command: { RequestType: 'DeviceInformation', Queries: ['OSVersion', 'SerialNumber', 'IsSupervised', 'ModelName', 'ProductName', 'DeviceName'] },
+      });
+      expect(created.status).toBe(201);
+      const commandUuid: string = created.json.commandUuid;
+
+      const pushes = await eventually(() => {
+        const mine = system.apns.pushes.filter((p) => p.token === device.tokenHex);
+        if (!mine.length) throw new Error('no push yet');
+        return mine;
+      }, { timeoutMs: 20000 });
+      expect(pushes[0]).toMatchObject({ topic, pushType: 'mdm', priority: 10, body: { mdm: device.pushMagic } });
+      expect(pushes[0]!.expiration).toBeGreaterThan(Date.now() / 1000);
+      await eventually(async () => expect(await statusOf(commandUuid, device.udid)).toBe('SENT'), { timeoutMs: 20000 });
+
+      const idle = await device.idle();
+      expect(idle.status).toBe(200);
+      expect(idle.command).toMatchObject({ commandUuid, requestType: 'DeviceInformation' });
+      expect(await statusOf(commandUuid, device.udid)).toBe('PUSH');
+
+      const done = await device.answer(idle.command!);
+      expect(done.status).toBe(200);
+      expect(done.body.length).toBe(0);
+      expect(await statusOf(commandUuid, device.udid)).toBe('ACKNOWLEDGED');
+
+      const after = await system.api('GET', `/v1/devices/${device.udid}`);
+      expect(after.json).toMatchObject({ serialNumber: 'F2LXK0ABHG7F', osVersion: '17.5', supervised: true, enrolled: true });
+      expect(after.json.lastSeenAt).not.toBeNull();
+      const history = await system.api('GET', `/v1/devices/${device.udid}/commands`);
+      expect(history.json.commands).toEqual([expect.objectContaining({ commandUuid, requestType: 'DeviceInformation', status: 'ACKNOWLEDGED' })]);
+      const detail = await system.api('GET', `/v1/commands/${commandUuid}`);
+      expect(detail.json.devices[0].result.QueryResponses).toMatchObject({ OSVersion: '17.5', IsSupervised: true });
+    });
+
+    it('keeps a NotNow command out of that session and serves it after the next Idle', async () => {
+      const device = await system.enrolledDevice(topic);
+      const first = await system.api('POST', '/v1/commands', { udids: [device.udid], command: { RequestType: 'ProfileList' }, push: false });
+      const second = await system.api('POST', '/v1/commands', { udids: [device.udid], command: { RequestType: 'CertificateList' }, push: false });
+      expect(first.status).toBe(201);
+      expect(second.status).toBe(201);
+      const a = first.json.commandUuid as string;
+      const b = second.json.commandUuid as string;
+      // push: false means no push at all for this device.
+      expect(system.apns.pushes.some((p) => p.token === device.tokenHex)).toBe(false);
+
+      const gotA = await device.idle();
+      expect(gotA.command?.commandUuid).toBe(a);
+      const gotB = await device.notNow(a);
+      expect(gotB.command?.commandUuid).toBe(b);
+      expect(await statusOf(a, device.udid)).toBe('NOTNOW');
+      const end = await device.acknowledge(b);
+      // A was refused in this session: the session ends instead of offering it again.
+      expect(end.status).toBe(200);
+      expect(end.body.length).toBe(0);
+      expect(await statusOf(b, device.udid)).toBe('ACKNOWLEDGED');
+      expect(await statusOf(a, device.udid)).toBe('NOTNOW');
+
+      const again = await device.idle();
+      expect(again.command?.commandUuid).toBe(a);
+      const finished = await device.acknowledge(a);
+      expect(finished.body.length).toBe(0);
+      expect(await statusOf(a, device.udid)).toBe('ACKNOWLEDGED');
+    });
+
+    it('records Error with its chain and CommandFormatError', async () => {
+      const device = await system.enrolledDevice(topic);
+      const c1 = (await system.api('POST', '/v1/commands', { udids: [device.udid], command: { RequestType: 'InstalledApplicationList' }, push: false })).json.commandUuid;
+      const c2 = (await system.api('POST', '/v1/commands', { udids: [device.udid], command: { RequestType: 'Bogus' }, push: false })).json.commandUuid;
+      const got = await device.idle();
+      expect(got.command?.commandUuid).toBe(c1);
+      const next = await device.error(c1, [{ ErrorCode: 12021, ErrorDomain: 'MCMDMErrorDomain', LocalizedDescription: 'Nope', USEnglishDescription: 'Nope' }]);
+      expect(next.command?.commandUuid).toBe(c2);
+      await device.formatError(c2);
+      const detail = await system.api('GET', `/v1/commands/${c1}`);
+      expect(detail.json.devices[0]).toMatchObject({ status: 'ERROR', errorChain: [expect.objectContaining({ ErrorCode: 12021, ErrorDomain: 'MCMDMErrorDomain' })] });
+      expect(await statusOf(c2, device.udid)).toBe('FORMAT_ERROR');
+    });
+
+    it('sends one command to several devices under one CommandUUID', async () => {
+      const devices = await Promise.all([system.enrolledDevice(topic), system.enrolledDevice(topic), system.enrolledDevice(topic)]);
+      const res = await system.api('POST', '/v1/commands', { udids: devices.map((d) => d.udid), command: { RequestType: 'DeviceInformation', Queries: ['OSVersion'] } });
+      expect(res.status).toBe(201);
+      expect(res.json.devices).toHaveLength(3);
+      await system.apns.waitForPushes(1, 100);
+      await eventually(() => {
+        for (const d of devices) if (!system.apns.pushes.some((p) => p.token === d.tokenHex)) throw new Error(`no push for ${d.udid}`);
+      }, { timeoutMs: 20000 });
+      for (const d of devices) {
+        const got = await d.idle();
+        expect(got.command?.commandUuid).toBe(res.json.commandUuid);
+        await d.answer(got.command!);
+      }
+      const detail = await system.api('GET', `/v1/commands/${res.json.commandUuid}`);
+      expect(detail.json.devices.map((d: { status: string }) => d.status)).toEqual(['ACKNOWLEDGED', 'ACKNOWLEDGED', 'ACKNOWLEDGED']);
+    });
+  });
+
+  describe('enrollment lifecycle', () => {
+    it('CheckOut drops the queue and stops pushing', async () => {
+      const device = await system.enrolledDevice(topic);
+      const c = (await system.api('POST', '/v1/commands', { udids: [device.udid], command: { RequestType: 'ProfileList' }, push: false })).json.commandUuid;
+      expect((await device.checkOut()).status).toBe(200);
+      expect(await statusOf(c, device.udid)).toBe('CANCELED');
+      const view = await system.api('GET', `/v1/devices/${device.udid}`);
+      expect(view.json).toMatchObject({ enrolled: false, push: { pushable: false } });
+      const refused = await system.api('POST', '/v1/commands', { udids: [device.udid], command: { RequestType: 'ProfileList' } });
+      expect(refused.status).toBe(409);
+      expect((await device.idle()).status).toBe(401);
+    });
+
+    it('re-Authenticate starts a fresh enrollment of the same UDID', async () => {
+      const device = await system.enrolledDevice(topic);
+      const c = (await system.api('POST', '/v1/commands', { udids: [device.udid], command: { RequestType: 'ProfileList' }, push: false })).json.commandUuid;
+      // The same UDID comes back with a new identity (the profile was reinstalled).
+      const again = new DeviceSimulator({ baseUrl: system.baseUrl, identity: await createDeviceIdentity(system.deviceCa), topic, udid: device.udid });
+      expect((await again.authenticate()).status).toBe(200);
+      expect(await statusOf(c, device.udid)).toBe('CANCELED');
+      // The old identity is no longer bound.
+      expect((await device.tokenUpdate()).status).toBe(401);
+      expect((await again.tokenUpdate()).status).toBe(200);
+      const list = await system.api('GET', `/v1/devices?limit=1000`);
+      expect(list.json.devices.filter((d: { udid: string }) => d.udid === device.udid)).toHaveLength(1);
+      const view = await system.api('GET', `/v1/devices/${device.udid}`);
+      expect(view.json).toMatchObject({ enrolled: true, tokenUpdateCount: 1 });
+    });
+
+    it('answers UserAuthenticate with 410 and unknown message types with 400', async () => {
+      const device = await system.enrolledDevice(topic);
+      expect((await device.checkin({ MessageType: 'UserAuthenticate', UDID: device.udid, UserID: 'u', Topic: topic })).status).toBe(410);
+      expect((await device.checkin({ MessageType: 'Nonsense', UDID: device.udid, Topic: topic })).status).toBe(400);
+      expect((await device.checkin({ MessageType: 'TokenUpdate', UDID: device.udid, Topic: topic })).status).toBe(400);
+    });
+  });
+
+  describe('device authentication', () => {
+    it('refuses unsigned, foreign-signed and wrong-UDID requests and leaves no trace', async () => {
+      const stranger = await system.device(topic);
+      const authenticate = buildPlist({ MessageType: 'Authenticate', UDID: stranger.udid, Topic: topic, SerialNumber: 'X', OSVersion: '17.0' });
+
+      const unsigned = await stranger.send('/mdm/checkin', authenticate, { sign: false });
+      expect(unsigned.status).toBe(401);
+
+      const foreignCa = await createCertificateAuthority({ commonName: 'Someone else' });
+      const foreign = await createDeviceIdentity(foreignCa);
+      const foreignSigned = await stranger.send('/mdm/checkin', authenticate, { sign: { identity: foreign } });
+      expect(foreignSigned.status).toBe(401);
+
+      const tampered = await stranger.send('/mdm/checkin', authenticate, {
+        headers: { 'Mdm-Signature': (await system.device(topic)).udid },
+      });
+      expect(tampered.status).toBe(401);
+      expect((await system.api('GET', `/v1/devices/${stranger.udid}`)).status).toBe(404);
+
+      // A real enrolled device, and another device's identity speaking for its UDID.
+      const victim = await system.enrolledDevice(topic);
+      const c = (await system.api('POST', '/v1/commands', { udids: [victim.udid], command: { RequestType: 'ProfileList' }, push: false })).json.commandUuid;
+      const intruder = (await system.enrolledDevice(topic)).withUdid(victim.udid);
+      expect((await intruder.tokenUpdate()).status).toBe(401);
+      expect((await intruder.idle()).status).toBe(401);
+      expect((await intruder.checkOut()).status).toBe(401);
+      expect(await statusOf(c, victim.udid)).toBe('QUEUED');
+      const view = await system.api('GET', `/v1/devices/${victim.udid}`);
+      expect(view.json).toMatchObject({ enrolled: true, tokenUpdateCount: 1 });
+      const got = await victim.idle();
+      expect(got.command?.commandUuid).toBe(c);
+    });
+
+    it('accepts a client certificate forwarded by the TLS proxy', async () => {
+      const device = await system.device(topic, { auth: 'forwarded-cert' });
+      expect((await device.authenticate()).status).toBe(200);
+      expect((await device.tokenUpdate()).status).toBe(200);
+      expect((await device.idle()).status).toBe(200);
+    });
+
+    it('refuses a device certificate that has expired', async () => {
+      const expired = await createDeviceIdentity(system.deviceCa, { notBefore: new Date(Date.now() - 3 * 86400_000), notAfter: new Date(Date.now() - 86400_000) });
+      const device = new DeviceSimulator({ baseUrl: system.baseUrl, identity: expired, topic });
+      const res = await device.authenticate();
+      expect(res.status).toBe(401);
+      expect(res.text).toMatch(/expired/i);
+    });
+  });
+
+  describe('durability', () => {
+    it('loses no queued command or push when the push worker crashes and restarts', async () => {
+      const device = await system.enrolledDevice(topic);
+      await system.stop('push', 'SIGKILL');
+      const created = await system.api('POST', '/v1/commands', { udids: [device.udid], command: { RequestType: 'DeviceInformation', Queries: ['OSVersion'] } });
+      expect(created.status).toBe(201);
+      expect(system.apns.pushes.some((p) => p.token === device.tokenHex)).toBe(false);
+      await system.restart('push');
+      await eventually(() => {
+        if (!system.apns.pushes.some((p) => p.token === device.tokenHex)) throw new Error('no push yet');
+      }, { timeoutMs: 30000 });
+      await eventually(async () => expect(await statusOf(created.json.commandUuid, device.udid)).toBe('SENT'), { timeoutMs: 20000 });
+    });
+
+    it('keeps queued commands across a restart of the command service', async () => {
+      const device = await system.enrolledDevice(topic);
+      const created = await system.api('POST', '/v1/commands', { udids: [device.udid], command: { RequestType: 'ProfileList' }, push: false });
+      await system.stop('command', 'SIGKILL');
+      expect((await device.idle()).status).toBe(503);
+      await system.restart('command');
+      const got = await device.idle();
+      expect(got.command?.commandUuid).toBe(created.json.commandUuid);
+    });
+  });
+});

@@ -1,0 +1,138 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createCertificateAuthority } from '@mdm/pki';
+import { createDeviceIdentity, DeviceSimulator, FakeApns } from '@mdm/testing';
+// CommonJS helper shared with `npm start`, so the tests start the services exactly as it does.
+import * as services from '../../scripts/services';
+
+export type { RunningService, ServiceName } from '../../scripts/services';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * The whole system for an end-to-end test: the five services as processes (built code, real
+ * Postgres and Redis of this test run), a fake APNs, and a device CA the gateway trusts.
+ */
+export class TestSystem {
+  readonly logs: string[] = [];
+  private running: services.RunningService[] = [];
+
+  private constructor(
+    readonly apns: FakeApns,
+    readonly deviceCa: { certPem: string; keyPem: string },
+    readonly env: NodeJS.ProcessEnv,
+    readonly ports: Record<services.ServiceName, number>,
+    readonly apiKey: string,
+  ) {}
+
+  static async start(extraEnv: NodeJS.ProcessEnv = {}): Promise<TestSystem> {
+    const apns = await FakeApns.start();
+    const dir = mkdtempSync(path.join(tmpdir(), 'mdm-e2e-'));
+    const deviceCa = await createCertificateAuthority({ commonName: 'E2E Device CA' });
+    writeFileSync(path.join(dir, 'apns-ca.pem'), apns.caPem);
+    writeFileSync(path.join(dir, 'device-ca.pem'), deviceCa.certPem);
+    const ports = {
+      gateway: await freePort(),
+      enrollment: await freePort(),
+      command: await freePort(),
+      push: await freePort(),
+      profile: await freePort(),
+    };
+    const apiKey = randomBytes(24).toString('base64url');
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      MDM_API_KEY: apiKey,
+      MDM_SECRET_KEY: randomBytes(32).toString('base64'),
+      APNS_URL: apns.url,
+      APNS_CA_FILE: path.join(dir, 'apns-ca.pem'),
+      MDM_DEVICE_CA_FILE: path.join(dir, 'device-ca.pem'),
+      LOG_LEVEL: process.env['E2E_LOG_LEVEL'] ?? 'info',
+      ...extraEnv,
+    };
+    const system = new TestSystem(apns, deviceCa, env, ports, apiKey);
+    system.running = await services.startAll(system.startOptions());
+    return system;
+  }
+
+  private startOptions(): services.StartOptions {
+    return { env: this.env, ports: this.ports, onOutput: (name, line) => this.logs.push(`[${name}] ${line}`) };
+  }
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${this.ports.gateway}`;
+  }
+
+  /** Stops one service the way a crash would (SIGKILL) or an orchestrator would (SIGTERM). */
+  async stop(name: services.ServiceName, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const svc = this.running.find((s) => s.name === name);
+    if (svc) await services.stopService(svc, signal);
+    this.running = this.running.filter((s) => s !== svc);
+  }
+
+  async restart(name: services.ServiceName): Promise<void> {
+    const svc = services.startService(name, this.startOptions());
+    this.running.push(svc);
+    await svc.ready;
+  }
+
+  /** Stops everything and keeps the services' log lines in test-output/ for a failed run. */
+  async close(logName = 'e2e-services.log'): Promise<void> {
+    for (const svc of [...this.running].reverse()) await services.stopService(svc, 'SIGTERM');
+    await this.apns.close();
+    const dir = path.join(services.ROOT, 'test-output');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, logName), this.logs.join('\n') + '\n');
+  }
+
+  /** The admin API as an operator calls it. */
+  async api(method: string, urlPath: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
+    const res = await fetch(this.baseUrl + urlPath, {
+      method,
+      headers: { authorization: `Bearer ${this.apiKey}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let json: unknown = text;
+    try {
+      json = text ? JSON.parse(text) : null;
+    } catch {
+      /* not JSON */
+    }
+    return { status: res.status, json };
+  }
+
+  /** Uploads a push certificate issued by the fake APNs and returns its topic. */
+  async uploadPushCertificate(): Promise<string> {
+    const cert = await this.apns.issuePushCertificate();
+    const res = await this.api('PUT', '/v1/apns/certificate', { certificate: cert.certPem, privateKey: cert.keyPem });
+    if (res.status !== 200) throw new Error(`push certificate upload failed: ${res.status} ${JSON.stringify(res.json)}`);
+    return (res.json as { topic: string }).topic;
+  }
+
+  async device(topic: string, opts: Partial<ConstructorParameters<typeof DeviceSimulator>[0]> = {}): Promise<DeviceSimulator> {
+    const identity = await createDeviceIdentity(this.deviceCa);
+    return new DeviceSimulator({ baseUrl: this.baseUrl, identity, topic, ...opts });
+  }
+
+  /** An authenticated device with a push token: what an enrolled iPhone looks like to the server. */
+  async enrolledDevice(topic: string, opts: Partial<ConstructorParameters<typeof DeviceSimulator>[0]> = {}): Promise<DeviceSimulator> {
+    const device = await this.device(topic, opts);
+    const auth = await device.authenticate();
+    if (auth.status !== 200) throw new Error(`Authenticate failed: ${auth.status} ${auth.text}`);
+    const token = await device.tokenUpdate();
+    if (token.status !== 200) throw new Error(`TokenUpdate failed: ${token.status} ${token.text}`);
+    return device;
+  }
+}
