@@ -216,6 +216,16 @@ describe('MDM loop end to end', () => {
       const refused = await system.api('POST', '/v1/commands', { udids: [device.udid], command: { RequestType: 'ProfileList' } });
       expect(refused.status).toBe(409);
       expect((await device.idle()).status).toBe(401);
+
+      const events = await system.api('GET', `/v1/events?udid=${device.udid}`);
+      expect(events.json.events.map((e: { type: string }) => e.type)).toEqual([
+        'device.authenticated',
+        'device.token_updated',
+        'device.enrolled',
+        'device.checked_out',
+      ]);
+      expect(events.json.events[1].data).toMatchObject({ udid: device.udid, count: 1 });
+      expect(events.json.events[3].data).toMatchObject({ canceledCommands: 1 });
     });
 
     it('re-Authenticate starts a fresh enrollment of the same UDID', async () => {

@@ -11,6 +11,7 @@ import { DeviceCaController } from './device-ca/device-ca.controller';
 import { DeviceCaService } from './device-ca/device-ca.service';
 import { DevicesController } from './devices/devices.controller';
 import { DevicesService } from './devices/devices.service';
+import { EventsController } from './events/events.controller';
 import { ENROLLMENT_CONFIG, type EnrollmentConfig } from './enrollment.config';
 
 /** Check-in, device identity and the server's identity (device CA, push certificates). */
@@ -24,7 +25,7 @@ export class EnrollmentModule {
         MessagingModule.forRoot({ redisUrl: config.REDIS_URL, prefix: config.MDM_REDIS_PREFIX, consume: [] }),
         HealthModule.forRoot(config.REDIS_URL),
       ],
-      controllers: [CheckinController, DevicesController, ApnsCertificateController, DeviceCaController],
+      controllers: [CheckinController, DevicesController, ApnsCertificateController, DeviceCaController, EventsController],
       providers: [
         { provide: ENROLLMENT_CONFIG, useValue: config },
         { provide: SecretBox, useValue: SecretBox.fromKey(config.MDM_SECRET_KEY) },

@@ -2,3 +2,4 @@ export * from './queues';
 export * from './command-status';
 export * from './api';
 export * from './internal';
+export * from './events';

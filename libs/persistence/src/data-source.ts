@@ -4,7 +4,9 @@ import { CertificateAuthorityEntity } from './entities/certificate-authority.ent
 import { CommandDeliveryEntity } from './entities/command-delivery.entity';
 import { CommandEntity } from './entities/command.entity';
 import { DeviceEntity } from './entities/device.entity';
+import { EventEntity } from './entities/event.entity';
 import { InitialSchema1764268800000 } from './migrations/1764268800000-initial-schema';
+import { Events1764270000000 } from './migrations/1764270000000-events';
 
 export const ENTITIES = [
   DeviceEntity,
@@ -12,9 +14,10 @@ export const ENTITIES = [
   CertificateAuthorityEntity,
   CommandEntity,
   CommandDeliveryEntity,
+  EventEntity,
 ];
 
-export const MIGRATIONS = [InitialSchema1764268800000];
+export const MIGRATIONS = [InitialSchema1764268800000, Events1764270000000];
 
 /** Arbitrary but fixed: every service takes this Postgres advisory lock before migrating. */
 const MIGRATION_LOCK_ID = 7_212_001;

@@ -6,3 +6,5 @@ export * from './entities/command-delivery.entity';
 export * from './data-source';
 export * from './persistence.module';
 export * from './json';
+export * from './entities/event.entity';
+export * from './events';

@@ -11,7 +11,7 @@ import {
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import { CommandStatus } from '@mdm/contracts';
-import { CommandDeliveryEntity, DeviceEntity } from '@mdm/persistence';
+import { CommandDeliveryEntity, DeviceEntity, recordEvents } from '@mdm/persistence';
 import { SecretBox } from '@mdm/pki';
 import {
   type AuthenticateMessage,
@@ -115,6 +115,19 @@ export class CheckinService {
         await devices.insert({ udid, ...fields });
         this.logger.log(`device ${udid} authenticated`);
       }
+      await recordEvents(tx, [
+        {
+          type: 'device.authenticated',
+          data: {
+            udid,
+            enrollmentId: fields.enrollmentId!,
+            serialNumber: fields.serialNumber ?? null,
+            productName: fields.productName ?? null,
+            osVersion: fields.osVersion ?? null,
+            reenrollment: !!existing,
+          },
+        },
+      ]);
     });
   }
 
@@ -139,6 +152,13 @@ export class CheckinService {
           lastSeenAt: now,
         },
       );
+      const count = device.tokenUpdateCount + 1;
+      await recordEvents(tx, [
+        { type: 'device.token_updated', data: { udid: device.udid, enrollmentId: device.enrollmentId, count } },
+        ...(device.enrolled
+          ? []
+          : [{ type: 'device.enrolled' as const, data: { udid: device.udid, enrollmentId: device.enrollmentId, topic: msg.Topic } }]),
+      ]);
     });
   }
 
@@ -150,7 +170,10 @@ export class CheckinService {
         { id: device.id },
         { enrolled: false, checkedOutAt: now, lastSeenAt: now, pushToken: null, pushMagic: null, unlockToken: null },
       );
-      await this.dropQueue(tx, device.id, 'device checked out');
+      const canceledCommands = await this.dropQueue(tx, device.id, 'device checked out');
+      await recordEvents(tx, [
+        { type: 'device.checked_out', data: { udid: device.udid, enrollmentId: device.enrollmentId, canceledCommands } },
+      ]);
     });
     this.logger.log(`device ${deviceIdOf(msg)} checked out`);
   }
@@ -166,12 +189,13 @@ export class CheckinService {
   }
 
   /** Pending commands are kept as CANCELED history rather than deleted, so operators see what happened. */
-  private async dropQueue(tx: EntityManager, deviceId: string, reason: string): Promise<void> {
-    await tx
+  private async dropQueue(tx: EntityManager, deviceId: string, reason: string): Promise<number> {
+    const result = await tx
       .createQueryBuilder()
       .update(CommandDeliveryEntity)
       .set({ status: CommandStatus.Canceled, statusReason: reason, completedAt: () => 'now()', updatedAt: () => 'now()' })
       .where('device_id = :deviceId AND status IN (:...pending)', { deviceId, pending: PENDING })
       .execute();
+    return result.affected ?? 0;
   }
 }

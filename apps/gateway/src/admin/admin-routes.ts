@@ -19,4 +19,5 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
   { method: 'GET', path: /^\/v1\/devices\/[^/]+\/commands$/, service: 'command' },
   { method: 'GET', path: /^\/v1\/devices\/[^/]+$/, service: 'enrollment' },
   { method: 'GET', path: /^\/v1\/devices$/, service: 'enrollment' },
+  { method: 'GET', path: /^\/v1\/events$/, service: 'enrollment' },
 ];

@@ -1,0 +1,21 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import { EventSchemas, type MdmEvent } from '@mdm/contracts';
+
+/**
+ * Records events inside the caller's transaction, so an event exists exactly when the state
+ * change that caused it committed. Payloads are checked against the catalog before writing.
+ */
+export async function recordEvents(tx: EntityManager, events: readonly MdmEvent[], at: Date = new Date()): Promise<void> {
+  if (!events.length) return;
+  const values: unknown[] = [];
+  const rows: string[] = [];
+  events.forEach((e, i) => {
+    const data = EventSchemas[e.type].parse(e.data) as Record<string, unknown>;
+    const udid = typeof data['udid'] === 'string' ? data['udid'] : null;
+    values.push(randomUUID(), e.type, udid, JSON.stringify(data), at);
+    const o = i * 5;
+    rows.push(`($${o + 1}, $${o + 2}, $${o + 3}, $${o + 4}, $${o + 5})`);
+  });
+  await tx.query(`INSERT INTO events (event_id, type, udid, data, occurred_at) VALUES ${rows.join(', ')}`, values);
+}
