@@ -1,7 +1,7 @@
 // `npm test`: every check and test, against real Postgres and Redis. Each run gets its own database
 // and Redis key prefix, removed afterwards, so parallel runs on one machine never collide.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { checkPostgres, checkRedis, deleteRedisPrefix, dropDatabase } from './local-deps.mjs';
 
@@ -33,15 +33,14 @@ console.log(`test run ${runId}: database ${base.pathname.slice(1)}, redis prefix
 
 let ok = false;
 mkdirSync('test-output', { recursive: true });
-for (const f of ['test-output/unit.json', 'test-output/integration.json']) rmSync(f, { force: true });
 try {
   ok =
     run('build', 'npm', ['run', 'build']) &&
     run('typecheck', 'npx', ['tsc', '-p', 'tsconfig.json']) &&
     run('project graph', 'npx', ['nx', 'show', 'projects']) &&
     run('lint', 'npx', ['eslint', '.']) &&
-    run('unit', 'npx', ['jest', '--selectProjects', 'unit', '--ci', '--json', '--outputFile=test-output/unit.json']) &&
-    run('integration', 'npx', ['jest', '--selectProjects', 'integration', '--ci', '--runInBand', '--json', '--outputFile=test-output/integration.json']);
+    run('unit', 'npx', ['jest', '--selectProjects', 'unit', '--ci', '--json', `--outputFile=test-output/unit-${runId}.json`]) &&
+    run('integration', 'npx', ['jest', '--selectProjects', 'integration', '--ci', '--runInBand', '--json', `--outputFile=test-output/integration-${runId}.json`]);
 } finally {
   await dropDatabase(env.DATABASE_URL).catch((e) => console.warn(`could not drop the test database: ${e.message}`));
   await deleteRedisPrefix(env.REDIS_URL, env.MDM_REDIS_PREFIX).catch((e) => console.warn(`could not clean Redis: ${e.message}`));
@@ -50,7 +49,7 @@ try {
 let passed = 0;
 let failed = 0;
 let skipped = 0;
-for (const file of ['test-output/unit.json', 'test-output/integration.json']) {
+for (const file of [`test-output/unit-${runId}.json`, `test-output/integration-${runId}.json`]) {
   if (!existsSync(file)) continue;
   const r = JSON.parse(readFileSync(file, 'utf8'));
   passed += r.numPassedTests;

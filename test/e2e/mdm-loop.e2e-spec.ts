@@ -14,7 +14,8 @@ describe('MDM loop end to end', () => {
   let topic: string;
 
   beforeAll(async () => {
-    system = await TestSystem.start();
+    // The automatic first inventory is tested in enrollment.e2e-spec.ts; here each test queues its own commands.
+    system = await TestSystem.start({ MDM_ENROLL_INVENTORY: 'false' });
   });
 
   afterAll(async () => {

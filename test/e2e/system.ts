@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { Client } from 'pg';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createCertificateAuthority } from '@mdm/pki';
@@ -21,6 +22,37 @@ export async function freePort(): Promise<number> {
   });
 }
 
+async function adminClient(databaseUrl: string): Promise<Client> {
+  const url = new URL(databaseUrl);
+  url.pathname = '/postgres';
+  const client = new Client({ connectionString: url.toString() });
+  await client.connect();
+  return client;
+}
+
+async function createDatabase(baseUrl: string, suffix: string): Promise<string> {
+  const url = new URL(baseUrl);
+  const name = `${url.pathname.slice(1) || 'mdm_test'}_${suffix}`;
+  const client = await adminClient(baseUrl);
+  try {
+    await client.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await client.end();
+  }
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function dropDatabase(databaseUrl: string): Promise<void> {
+  const name = new URL(databaseUrl).pathname.slice(1);
+  const client = await adminClient(databaseUrl);
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+
 /**
  * The whole system for an end-to-end test: the five services as processes (built code, real
  * Postgres and Redis of this test run), a fake APNs, and a device CA the gateway trusts.
@@ -38,6 +70,10 @@ export class TestSystem {
   ) {}
 
   static async start(extraEnv: NodeJS.ProcessEnv = {}): Promise<TestSystem> {
+    // Each system gets its own database and Redis prefix: spec files never see each other's
+    // devices, queues or sealed secrets (each system has its own MDM_SECRET_KEY).
+    const suffix = randomBytes(4).toString('hex');
+    const databaseUrl = await createDatabase(process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/mdm_test', suffix);
     const apns = await FakeApns.start();
     const dir = mkdtempSync(path.join(tmpdir(), 'mdm-e2e-'));
     const deviceCa = await createCertificateAuthority({ commonName: 'E2E Device CA' });
@@ -58,11 +94,21 @@ export class TestSystem {
       APNS_URL: apns.url,
       APNS_CA_FILE: path.join(dir, 'apns-ca.pem'),
       MDM_DEVICE_CA_FILE: path.join(dir, 'device-ca.pem'),
+      MDM_PUBLIC_URL: `http://127.0.0.1:${ports.gateway}`,
+      DATABASE_URL: databaseUrl,
+      MDM_REDIS_PREFIX: `${process.env['MDM_REDIS_PREFIX'] ?? 'mdmtest'}-${suffix}`,
       LOG_LEVEL: process.env['E2E_LOG_LEVEL'] ?? 'info',
       ...extraEnv,
     };
     const system = new TestSystem(apns, deviceCa, env, ports, apiKey);
-    system.running = await services.startAll(system.startOptions());
+    try {
+      system.running = await services.startAll(system.startOptions());
+    } catch (err) {
+      await apns.close();
+      await dropDatabase(databaseUrl);
+      // The services' own last words say why start-up failed.
+      throw new Error(`${(err as Error).message}\n${system.logs.slice(-15).join('\n')}`);
+    }
     return system;
   }
 
@@ -87,10 +133,37 @@ export class TestSystem {
     await svc.ready;
   }
 
+  /**
+   * Starts one more replica of a service (e.g. a second push worker) on its own port, with extra env.
+   * It is stopped with the rest by close(); `stopReplica` kills it alone.
+   */
+  async startReplica(name: services.ServiceName, extraEnv: NodeJS.ProcessEnv = {}): Promise<services.RunningService> {
+    const port = await freePort();
+    const svc = services.startService(name, {
+      env: { ...this.env, ...extraEnv },
+      ports: { ...this.ports, [name]: port },
+      onOutput: (n, line) => this.logs.push(`[${n}#${port}] ${line}`),
+    });
+    this.running.push(svc);
+    await svc.ready;
+    return svc;
+  }
+
+  async stopReplica(svc: services.RunningService, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    await services.stopService(svc, signal);
+    this.running = this.running.filter((s) => s !== svc);
+  }
+
+  /** The first running process of a service (its pid identifies a push worker's leases). */
+  service(name: services.ServiceName): services.RunningService | undefined {
+    return this.running.find((s) => s.name === name);
+  }
+
   /** Stops everything and keeps the services' log lines in test-output/ for a failed run. */
   async close(logName = 'e2e-services.log'): Promise<void> {
     for (const svc of [...this.running].reverse()) await services.stopService(svc, 'SIGTERM');
     await this.apns.close();
+    await dropDatabase(this.env['DATABASE_URL']!);
     const dir = path.join(services.ROOT, 'test-output');
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, logName), this.logs.join('\n') + '\n');

@@ -6,11 +6,15 @@ import { HealthModule } from '@mdm/service-kit';
 import { COMMAND_CONFIG, type CommandConfig } from './command.config';
 import { CommandsController } from './commands/commands.controller';
 import { CommandsService } from './commands/commands.service';
+import { EnrollmentInventoryProcessor } from './commands/enrollment-inventory.processor';
 import { PushOutcomeProcessor } from './commands/push-outcome.processor';
 import { ConnectController } from './connect/connect.controller';
 import { ConnectService } from './connect/connect.service';
+import { PushController } from './push/push.controller';
+import { PushRequestsService } from './push/push-requests.service';
+import { CommandSweepsProcessor } from './sweeps/command-sweeps.processor';
 
-/** The per-device command queues, the connect channel and command results. */
+/** The per-device command queues, the connect channel, command results, push requests and the NotNow/expiry/silent policies. */
 @Module({})
 export class CommandModule {
   static forRoot(config: CommandConfig): DynamicModule {
@@ -21,8 +25,16 @@ export class CommandModule {
         MessagingModule.forRoot({ redisUrl: config.REDIS_URL, prefix: config.MDM_REDIS_PREFIX, consume: [Queue.Command] }),
         HealthModule.forRoot(config.REDIS_URL),
       ],
-      controllers: [CommandsController, ConnectController],
-      providers: [{ provide: COMMAND_CONFIG, useValue: config }, CommandsService, ConnectService, PushOutcomeProcessor],
+      controllers: [CommandsController, ConnectController, PushController],
+      providers: [
+        { provide: COMMAND_CONFIG, useValue: config },
+        CommandsService,
+        ConnectService,
+        PushOutcomeProcessor,
+        EnrollmentInventoryProcessor,
+        PushRequestsService,
+        CommandSweepsProcessor,
+      ],
     };
   }
 }

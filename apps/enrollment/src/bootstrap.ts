@@ -12,7 +12,7 @@ export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<I
     host: config.HOST,
     logLevel: config.LOG_LEVEL,
     configure: (app) => {
-      app.use('/internal/checkin', raw({ type: () => true, limit: '10mb' }));
+      app.use(['/internal/checkin', '/internal/scep'], raw({ type: () => true, limit: '10mb' }));
       app.use(json({ limit: '1mb' }));
     },
   });

@@ -1,10 +1,12 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { Queue } from '@mdm/contracts';
 import { MessagingModule } from '@mdm/messaging';
 import { PersistenceModule } from '@mdm/persistence';
 import { SecretBox } from '@mdm/pki';
 import { HealthModule } from '@mdm/service-kit';
 import { ApnsCertificateController } from './apns-certificate/apns-certificate.controller';
 import { ApnsCertificateService } from './apns-certificate/apns-certificate.service';
+import { ApnsCertificateExpiryProcessor } from './apns-certificate/apns-certificate-expiry.processor';
 import { CheckinController } from './checkin/checkin.controller';
 import { CheckinService } from './checkin/checkin.service';
 import { DeviceCaController } from './device-ca/device-ca.controller';
@@ -12,6 +14,11 @@ import { DeviceCaService } from './device-ca/device-ca.service';
 import { DevicesController } from './devices/devices.controller';
 import { DevicesService } from './devices/devices.service';
 import { EventsController } from './events/events.controller';
+import { EnrollmentProfileController } from './enroll/enrollment-profile.controller';
+import { EnrollmentProfileService } from './enroll/enrollment-profile.service';
+import { ChallengeService } from './scep/challenge.service';
+import { ScepController } from './scep/scep.controller';
+import { ScepService } from './scep/scep.service';
 import { ENROLLMENT_CONFIG, type EnrollmentConfig } from './enrollment.config';
 
 /** Check-in, device identity and the server's identity (device CA, push certificates). */
@@ -22,17 +29,21 @@ export class EnrollmentModule {
       module: EnrollmentModule,
       imports: [
         PersistenceModule.forRoot({ url: config.DATABASE_URL, migrate: config.DB_MIGRATE, poolSize: config.DB_POOL_SIZE }),
-        MessagingModule.forRoot({ redisUrl: config.REDIS_URL, prefix: config.MDM_REDIS_PREFIX, consume: [] }),
+        MessagingModule.forRoot({ redisUrl: config.REDIS_URL, prefix: config.MDM_REDIS_PREFIX, consume: [Queue.Enrollment] }),
         HealthModule.forRoot(config.REDIS_URL),
       ],
-      controllers: [CheckinController, DevicesController, ApnsCertificateController, DeviceCaController, EventsController],
+      controllers: [CheckinController, DevicesController, ApnsCertificateController, DeviceCaController, EventsController, ScepController, EnrollmentProfileController],
       providers: [
         { provide: ENROLLMENT_CONFIG, useValue: config },
         { provide: SecretBox, useValue: SecretBox.fromKey(config.MDM_SECRET_KEY) },
         CheckinService,
         DevicesService,
         ApnsCertificateService,
+        ApnsCertificateExpiryProcessor,
         DeviceCaService,
+        ChallengeService,
+        ScepService,
+        EnrollmentProfileService,
       ],
     };
   }

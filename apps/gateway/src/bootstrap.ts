@@ -13,7 +13,7 @@ export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<I
     logLevel: config.LOG_LEVEL,
     configure: (app) => {
       // Bodies stay raw: device signatures cover the exact bytes, and admin bodies are forwarded as sent.
-      app.use(['/mdm', '/v1'], raw({ type: () => true, limit: config.MDM_MAX_BODY_BYTES }));
+      app.use(['/mdm', '/v1', '/scep'], raw({ type: () => true, limit: config.MDM_MAX_BODY_BYTES }));
     },
   });
 }

@@ -4,6 +4,7 @@ import { ApiKeyGuard } from './admin/api-key.guard';
 import { DeviceAuthService } from './device/device-auth.service';
 import { DeviceController } from './device/device.controller';
 import { DeviceTrustService } from './device/device-trust.service';
+import { EnrollmentController } from './device/enrollment.controller';
 import { GATEWAY_CONFIG, type GatewayConfig } from './gateway.config';
 import { GatewayHealthController } from './health/gateway-health.controller';
 import { UpstreamClient } from './upstream/upstream.client';
@@ -14,7 +15,7 @@ export class GatewayModule {
   static forRoot(config: GatewayConfig): DynamicModule {
     return {
       module: GatewayModule,
-      controllers: [DeviceController, AdminController, GatewayHealthController],
+      controllers: [DeviceController, EnrollmentController, AdminController, GatewayHealthController],
       providers: [{ provide: GATEWAY_CONFIG, useValue: config }, UpstreamClient, DeviceTrustService, DeviceAuthService, ApiKeyGuard],
     };
   }

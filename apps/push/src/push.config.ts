@@ -17,7 +17,24 @@ export const PushEnv = BaseEnv.extend({
   APNS_SESSIONS: z.coerce.number().int().min(1).max(16).default(2),
   /** Seconds a push stays valid at APNs when the device is offline (apns-expiration). */
   APNS_PUSH_TTL_SECONDS: z.coerce.number().int().min(0).default(7 * 24 * 3600),
+  /** push.batch jobs one worker handles at once (each is up to PUSH_BATCH_SIZE pushes). */
   PUSH_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  /** Requests per push.batch job this worker enqueues itself (retries, sweep). */
+  PUSH_BATCH_SIZE: z.coerce.number().int().min(1).max(10000).default(500),
+  /**
+   * How long a claimed request belongs to its worker. A worker that dies (kill -9) leaves its requests
+   * to the sweep once this runs out; it must outlast a batch's APNs round trips, or a slow batch is
+   * claimed twice.
+   */
+  PUSH_LEASE_MS: z.coerce.number().int().min(100).default(60_000),
+  /** How often one replica looks for requests nobody took (a lost job, an expired lease). */
+  PUSH_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
+  /** APNs 429/5xx/no answer: re-push after base * 2^(attempt-1), capped, with jitter, up to the limit. */
+  PUSH_RETRY_BASE_MS: z.coerce.number().int().min(1).default(1_000),
+  PUSH_RETRY_MAX_MS: z.coerce.number().int().min(1).default(300_000),
+  PUSH_RETRY_LIMIT: z.coerce.number().int().min(1).max(100).default(6),
+  /** Finished push requests are kept this long as history, then deleted by the sweep. */
+  PUSH_HISTORY_DAYS: z.coerce.number().min(0).default(7),
   /** How often workers re-read push certificates even without a broadcast. */
   APNS_CERT_RELOAD_SECONDS: z.coerce.number().int().min(1).default(60),
 });

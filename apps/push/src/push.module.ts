@@ -4,10 +4,12 @@ import { MessagingModule } from '@mdm/messaging';
 import { PersistenceModule } from '@mdm/persistence';
 import { SecretBox } from '@mdm/pki';
 import { ApnsClientsService } from './apns/apns-clients.service';
+import { PushMetrics } from './metrics/push-metrics.service';
 import { PUSH_CONFIG, type PushConfig } from './push.config';
-import { PushRequestedProcessor } from './push/push-requested.processor';
+import { PushJobsProcessor } from './push/push-jobs.processor';
+import { PushSender } from './push/push-sender.service';
 
-/** The APNs push worker: consumes push requests, scaled horizontally. */
+/** The APNs push worker: claims push requests from Postgres as BullMQ hands out batches; scaled horizontally. */
 @Module({})
 export class PushModule {
   static forRoot(config: PushConfig): DynamicModule {
@@ -26,7 +28,9 @@ export class PushModule {
         { provide: PUSH_CONFIG, useValue: config },
         { provide: SecretBox, useValue: SecretBox.fromKey(config.MDM_SECRET_KEY) },
         ApnsClientsService,
-        PushRequestedProcessor,
+        PushMetrics,
+        PushSender,
+        PushJobsProcessor,
       ],
     };
   }

@@ -251,7 +251,17 @@ export class ApnsClient {
     this.closing = true;
     if (this.queued > 0 || this.inFlightCount > 0) {
       await new Promise<void>((resolve) => {
-        this.drained = resolve;
+        // Bounded: a shutdown must end even if APNs never answers (or our bookkeeping is off), so after
+        // one request timeout whatever is left resolves retryable and the connections are torn down.
+        const timer = setTimeout(() => {
+          this.drained = undefined;
+          this.abandon();
+          resolve();
+        }, this.requestTimeoutMs + 1000);
+        this.drained = (): void => {
+          clearTimeout(timer);
+          resolve();
+        };
         this.pump();
       });
     }
@@ -261,6 +271,20 @@ export class ApnsClient {
     const closes: Promise<void>[] = [];
     for (const conn of [...this.active, ...this.draining]) closes.push(this.closeConnection(conn));
     await Promise.all(closes);
+  }
+
+  /** Ends a drain that ran out of time: every push still held resolves retryable, the sessions go. */
+  private abandon(): void {
+    for (const conn of [...this.active, ...this.draining]) {
+      for (const job of [...conn.inFlight]) {
+        if (job.stream !== undefined) job.stream[kJob] = undefined;
+        this.untrack(conn, job);
+        this.finish(job, { outcome: 'retryable', status: 0, reason: 'ClientClosed' });
+      }
+      conn.session?.destroy();
+    }
+    while (this.queued > 0) this.finish(this.dequeue(), { outcome: 'retryable', status: 0, reason: 'ClientClosed' });
+    this.inFlightCount = 0;
   }
 
   // ---- dispatch --------------------------------------------------------------------------------------------

@@ -4,11 +4,46 @@ import { z } from 'zod';
  * Admin API request bodies. The gateway validates with these before forwarding, and the owning
  * service parses again at its own boundary; both answer 400 naming the field.
  */
-export const PutApnsCertificateRequest = z.object({
-  certificate: z.string().min(1, 'certificate must be a PEM string'),
-  privateKey: z.string().min(1, 'privateKey must be a PEM string'),
-});
+/**
+ * A push certificate as a PEM pair (`privateKey` may be left out when the key was made on the server by
+ * `POST /v1/apns/csr`) or as a PKCS#12 file in base64 with its password. `force` allows a PUT that
+ * replaces the single stored topic with another one (see apps/enrollment/src/apns-certificate/README.md).
+ */
+export const PutApnsCertificateRequest = z
+  .object({
+    certificate: z.string().min(1, 'certificate must be a PEM string').optional(),
+    privateKey: z.string().min(1, 'privateKey must be a PEM string').optional(),
+    pkcs12: z
+      .string()
+      .min(1, 'pkcs12 must be a base64 PKCS#12 file')
+      .regex(/^[A-Za-z0-9+/=\s_-]+$/, 'pkcs12 must be a base64 PKCS#12 file')
+      .optional(),
+    password: z.string().optional(),
+    force: z.boolean().optional(),
+  })
+  .superRefine((v, ctx) => {
+    const issue = (field: string, message: string): void => ctx.addIssue({ code: 'custom', path: [field], message });
+    if (v.certificate === undefined && v.pkcs12 === undefined) {
+      issue('certificate', 'certificate (PEM) or pkcs12 (base64 PKCS#12 with password) is required');
+    }
+    if (v.certificate !== undefined && v.pkcs12 !== undefined) issue('pkcs12', 'send either certificate or pkcs12, not both');
+    if (v.pkcs12 !== undefined && v.privateKey !== undefined) issue('privateKey', 'the key of a pkcs12 upload is inside the file');
+    if (v.pkcs12 === undefined && v.password !== undefined) issue('password', 'password goes with pkcs12 only');
+  });
 export type PutApnsCertificateRequest = z.infer<typeof PutApnsCertificateRequest>;
+
+/** Adds a push certificate for another topic (one per tenant); same body as the PUT, `force` ignored. */
+export const PostApnsCertificatesRequest = PutApnsCertificateRequest;
+export type PostApnsCertificatesRequest = PutApnsCertificateRequest;
+
+/** Optional subject details for the CSR of a new push certificate key. */
+export const PostApnsCsrRequest = z
+  .object({
+    commonName: z.string().min(1).max(64).optional(),
+    email: z.string().email('email must be an e-mail address').optional(),
+  })
+  .default({});
+export type PostApnsCsrRequest = z.infer<typeof PostApnsCsrRequest>;
 
 export const Udid = z
   .string()
@@ -26,6 +61,12 @@ export const CreateCommandsRequest = z.object({
   expiresAt: z.string().datetime().optional(),
 });
 export type CreateCommandsRequest = z.infer<typeof CreateCommandsRequest>;
+
+/** POST /v1/push: wake devices now (they connect and fetch whatever is queued). */
+export const PushDevicesRequest = z.object({
+  udids: z.array(Udid).min(1, 'udids must name at least one device').max(100_000),
+});
+export type PushDevicesRequest = z.infer<typeof PushDevicesRequest>;
 
 export const PagingQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),

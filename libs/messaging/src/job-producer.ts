@@ -29,13 +29,27 @@ export class JobProducer implements OnApplicationShutdown {
     const byQueue = new Map<QueueName, Job[]>();
     for (const job of jobs) {
       const q = JobQueue[job.name];
-      byQueue.set(q, [...(byQueue.get(q) ?? []), job]);
+      const list = byQueue.get(q);
+      if (list) list.push(job);
+      else byQueue.set(q, [job]);
     }
     for (const [q, list] of byQueue) {
       await this.queue(q).addBulk(
         list.map((j) => ({ name: j.name, data: j.data, opts: { ...DEFAULT_JOB_OPTIONS, ...opts } })),
       );
     }
+  }
+
+  /**
+   * Periodic work: a BullMQ job scheduler adds one job per tick to the job's queue, and competing
+   * consumers hand it to one replica, so it runs once however many replicas upsert the same scheduler.
+   */
+  async schedule(schedulerId: string, everyMs: number, job: Job): Promise<void> {
+    await this.queue(JobQueue[job.name]).upsertJobScheduler(
+      schedulerId,
+      { every: everyMs },
+      { name: job.name, data: job.data, opts: { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } },
+    );
   }
 
   /** Jobs waiting or delayed: what a metrics endpoint or a test drain helper reads. */

@@ -5,8 +5,13 @@ import { CommandDeliveryEntity } from './entities/command-delivery.entity';
 import { CommandEntity } from './entities/command.entity';
 import { DeviceEntity } from './entities/device.entity';
 import { EventEntity } from './entities/event.entity';
+import { ApnsPendingKeyEntity } from './entities/apns-pending-key.entity';
+import { ApnsCertificateLifecycle1764274000000 } from './migrations/1764274000000-apns-certificate-lifecycle';
 import { InitialSchema1764268800000 } from './migrations/1764268800000-initial-schema';
 import { Events1764270000000 } from './migrations/1764270000000-events';
+import { PushRequests1764273500000 } from './migrations/1764273500000-push-requests';
+import { EnrollmentIdentity1764271000000 } from './migrations/1764271000000-enrollment-identity';
+import { DeviceCertificateEntity } from './entities/device-certificate.entity';
 
 export const ENTITIES = [
   DeviceEntity,
@@ -15,9 +20,11 @@ export const ENTITIES = [
   CommandEntity,
   CommandDeliveryEntity,
   EventEntity,
+  ApnsPendingKeyEntity,
+  DeviceCertificateEntity,
 ];
 
-export const MIGRATIONS = [InitialSchema1764268800000, Events1764270000000];
+export const MIGRATIONS = [InitialSchema1764268800000, Events1764270000000, EnrollmentIdentity1764271000000, PushRequests1764273500000, ApnsCertificateLifecycle1764274000000];
 
 /** Arbitrary but fixed: every service takes this Postgres advisory lock before migrating. */
 const MIGRATION_LOCK_ID = 7_212_001;

@@ -1,5 +1,6 @@
 export * from './entities/device.entity';
 export * from './entities/apns-certificate.entity';
+export * from './entities/apns-pending-key.entity';
 export * from './entities/certificate-authority.entity';
 export * from './entities/command.entity';
 export * from './entities/command-delivery.entity';
@@ -8,3 +9,5 @@ export * from './persistence.module';
 export * from './json';
 export * from './entities/event.entity';
 export * from './events';
+export * from './push-requests';
+export * from './entities/device-certificate.entity';

@@ -22,7 +22,10 @@ describe('certificate authority', () => {
     expect(bc?.ca).toBe(true);
     expect(bc?.critical).toBe(true);
     const ku = parsed.getExtension(x509.KeyUsagesExtension);
-    expect(ku?.usages).toBe(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign);
+    // keyCertSign and cRLSign for a CA; digitalSignature and keyEncipherment because it serves SCEP.
+    expect(ku?.usages).toBe(
+      x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
+    );
     expect(parsed.getExtension(x509.SubjectKeyIdentifierExtension)).not.toBeNull();
     expect(new Date(cert.validTo).getTime() - Date.now()).toBeLessThan(31 * 86400_000);
   });

@@ -74,7 +74,11 @@ export async function createCertificateAuthority(opts: {
     signingAlgorithm: signingAlgorithmFor(signingKey),
     extensions: [
       new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      // A SCEP CA also signs CertRep messages and receives envelopes encrypted to its key.
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
+        true,
+      ),
       await x509.SubjectKeyIdentifierExtension.create(publicKey),
     ],
   });

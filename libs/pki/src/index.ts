@@ -6,3 +6,6 @@ export * from './trust-store';
 export * from './forwarded-certificate';
 export * from './push-certificate';
 export * from './secret-box';
+export * from './pkcs12';
+export * from './csr';
+export * from './scep';

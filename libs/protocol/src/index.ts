@@ -4,3 +4,4 @@ export * from './checkin';
 export * from './report';
 export * from './command';
 export * from './device-information';
+export * from './catalog/catalog';

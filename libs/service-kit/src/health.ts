@@ -57,12 +57,16 @@ export class HealthModule {
   }
 }
 
+/** What /metrics answers: Prometheus text exposition, rendered at scrape time. */
+export type MetricsSource = () => Promise<{ contentType: string; body: string }>;
+
 /**
- * A worker's only HTTP surface: /health and /ready on their own port, closed with the app.
+ * A worker's only HTTP surface: /health and /ready on their own port (and /metrics when given a
+ * source), closed with the app.
  */
 export async function serveHealth(
   app: INestApplicationContext,
-  opts: { port: number; host: string; redisUrl: string },
+  opts: { port: number; host: string; redisUrl: string; metrics?: MetricsSource },
 ): Promise<Server> {
   const dataSource = app.get(DataSource);
   const redis = createRedis(opts.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
@@ -74,6 +78,14 @@ export async function serveHealth(
     if (req.url === '/ready') {
       void checkReady(dataSource, redis).then((checks) =>
         Object.values(checks).every((v) => v === 'ok') ? send(200, { status: 'ok', checks }) : send(503, { status: 'unavailable', checks }),
+      );
+      return;
+    }
+    const metrics = opts.metrics;
+    if (req.url === '/metrics' && metrics) {
+      metrics().then(
+        ({ contentType, body }) => res.writeHead(200, { 'content-type': contentType }).end(body),
+        (err: Error) => send(500, { message: err.message }),
       );
       return;
     }

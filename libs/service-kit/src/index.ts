@@ -4,3 +4,4 @@ export * from './health';
 export * from './bootstrap';
 export * from './validation';
 export * from './device-identity';
+export * from './backoff';

@@ -1,6 +1,15 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID, X509Certificate } from 'node:crypto';
 import { buildPlist, isPlistDict, parsePlistDict, type PlistDict, type PlistValue } from '@mdm/protocol';
-import { generateRsaKeyPair, issueCertificate, signDetached, type CertificateAndKey } from '@mdm/pki';
+import {
+  generateRsaKeyPair,
+  issueCertificate,
+  parseAttachedSignedData,
+  signDetached,
+  type CertificateAndKey,
+  type TrustStore,
+} from '@mdm/pki';
+import * as x509 from '@peculiar/x509';
+import { scepEnroll } from './scep-client';
 
 export const CHECKIN_CONTENT_TYPE = 'application/x-apple-aspen-mdm-checkin';
 export const CONNECT_CONTENT_TYPE = 'application/x-apple-aspen-mdm';
@@ -52,7 +61,36 @@ export interface DeviceSimulatorOptions {
   connectPath?: string;
   /** Extra or overriding DeviceInformation answers, by query name. */
   deviceInformation?: PlistDict;
+  /** Where `renewIdentity()` sends its RenewalReq (set by `enroll` from the profile). */
+  scepUrl?: string;
 }
+
+/** What a device reads from an enrollment profile before it enrolls. */
+export interface EnrollmentProfileInfo {
+  scep: { url: string; challenge?: string; subject?: string; keySize: number; keyUsage?: number; caFingerprint?: Buffer };
+  mdm: {
+    serverUrl: string;
+    checkInUrl?: string;
+    topic: string;
+    signMessage: boolean;
+    identityCertificateUuid: string;
+    accessRights: number;
+    checkOutWhenRemoved?: boolean;
+    serverCapabilities?: string[];
+  };
+  /** Set when the profile was signed (the signature verified; trusted only if `trust` was given). */
+  signer?: X509Certificate;
+  /** The whole Configuration profile. */
+  payload: PlistDict;
+}
+
+export type DeviceEnrollOptions = Omit<DeviceSimulatorOptions, 'identity' | 'topic' | 'checkinPath' | 'connectPath' | 'scepUrl'> & {
+  /** The profile as downloaded (GET /mdm/enroll): signed CMS or plain XML. */
+  profile: Buffer;
+  /** Require the profile's signer to chain to this store (implies requireSigned). */
+  trust?: TrustStore;
+  requireSigned?: boolean;
+};
 
 export interface ReceivedCommand {
   commandUuid: string;
@@ -90,7 +128,7 @@ export class DeviceSimulator {
   readonly token: Buffer;
   readonly pushMagic: string;
   readonly topic: string;
-  private readonly opts: DeviceSimulatorOptions;
+  private opts: DeviceSimulatorOptions;
 
   constructor(opts: DeviceSimulatorOptions) {
     this.opts = opts;
@@ -99,6 +137,59 @@ export class DeviceSimulator {
     this.topic = opts.topic ?? `com.apple.mgmt.External.${randomUUID()}`;
     this.token = randomBytes(32);
     this.pushMagic = randomUUID().toUpperCase();
+  }
+
+  /**
+   * Enrolls like a device installing the profile: verifies it, gets an identity over SCEP with the profile's
+   * challenge, then Authenticate and TokenUpdate. The profile's URLs are followed on `baseUrl`'s origin
+   * (their paths kept), since a test server rarely listens on the public URL the profile names.
+   */
+  static async enroll(opts: DeviceEnrollOptions): Promise<DeviceSimulator> {
+    const { profile, trust, requireSigned, ...device } = opts;
+    const info = await readEnrollmentProfile(profile, { trust, requireSigned });
+    const scepUrl = onOrigin(opts.baseUrl, info.scep.url);
+    const { certPem, keyPem } = await scepEnroll({
+      url: scepUrl,
+      challenge: info.scep.challenge,
+      subject: info.scep.subject,
+      keyBits: info.scep.keySize,
+      caFingerprint: info.scep.caFingerprint,
+    });
+    const simulator = new DeviceSimulator({
+      ...device,
+      baseUrl: new URL(opts.baseUrl).origin,
+      identity: { certPem, keyPem },
+      topic: info.mdm.topic,
+      // Without CheckInURL a device sends check-in messages to ServerURL too.
+      checkinPath: pathOf(info.mdm.checkInUrl ?? info.mdm.serverUrl),
+      connectPath: pathOf(info.mdm.serverUrl),
+      auth: device.auth ?? (info.mdm.signMessage ? 'signature' : 'forwarded-cert'),
+      scepUrl,
+    });
+    for (const step of ['Authenticate', 'TokenUpdate'] as const) {
+      const res = step === 'Authenticate' ? await simulator.authenticate() : await simulator.tokenUpdate();
+      if (res.status !== 200) throw new Error(`enrollment ${step} answered HTTP ${res.status}: ${res.text.slice(0, 200)}`);
+    }
+    return simulator;
+  }
+
+  /** The current identity (changes after `renewIdentity`). */
+  get identity(): DeviceIdentity {
+    return this.opts.identity;
+  }
+
+  /** SCEP RenewalReq signed with the current identity, for a new key; the simulator then uses the new identity. */
+  async renewIdentity(opts: { scepUrl?: string; challenge?: string } = {}): Promise<void> {
+    const url = opts.scepUrl ?? this.opts.scepUrl;
+    if (!url) throw new Error('renewIdentity needs a SCEP URL: enroll from a profile or pass scepUrl');
+    const current = this.opts.identity;
+    const { certPem, keyPem } = await scepEnroll({
+      url,
+      renew: current,
+      challenge: opts.challenge,
+      subject: new x509.X509Certificate(current.certPem).subject,
+    });
+    this.opts = { ...this.opts, identity: { certPem, keyPem }, scepUrl: url };
   }
 
   /** The token as APNs wants it in the request path. */
@@ -264,6 +355,117 @@ export class DeviceSimulator {
       ...this.opts.deviceInformation,
     };
   }
+}
+
+/**
+ * Reads a .mobileconfig as a device does before enrolling: a signed profile must verify (and chain to `trust`
+ * when given), and the MDM payload's IdentityCertificateUUID must name the SCEP payload. Throws a plain Error
+ * saying what is wrong.
+ */
+export async function readEnrollmentProfile(
+  profile: Buffer,
+  opts: { requireSigned?: boolean; trust?: TrustStore } = {},
+): Promise<EnrollmentProfileInfo> {
+  let xml = profile;
+  let signer: X509Certificate | undefined;
+  const start = profile.findIndex((b) => b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d);
+  if (profile[start] === 0x30) {
+    try {
+      ({ content: xml, signer } = await parseAttachedSignedData(profile));
+    } catch (err) {
+      throw new Error(`enrollment profile signature is invalid: ${message(err)}`);
+    }
+    if (opts.trust) {
+      try {
+        opts.trust.verify(signer);
+      } catch (err) {
+        throw new Error(`enrollment profile signer is not trusted: ${message(err)}`);
+      }
+    }
+  } else if (opts.requireSigned || opts.trust) {
+    throw new Error('enrollment profile is not signed');
+  }
+
+  let payload: PlistDict;
+  try {
+    payload = parsePlistDict(xml);
+  } catch (err) {
+    throw new Error(`enrollment profile is not a property list: ${message(err)}`);
+  }
+  if (payload.PayloadType !== 'Configuration') throw new Error(`enrollment profile PayloadType is ${String(payload.PayloadType)}, expected Configuration`);
+  const content = Array.isArray(payload.PayloadContent) ? payload.PayloadContent.filter(isPlistDict) : [];
+  const mdmPayloads = content.filter((p) => p.PayloadType === 'com.apple.mdm');
+  if (mdmPayloads.length !== 1) throw new Error(`enrollment profile must hold one com.apple.mdm payload, found ${mdmPayloads.length}`);
+  const mdm = mdmPayloads[0];
+  const identityUuid = requireString(mdm, 'IdentityCertificateUUID', 'com.apple.mdm');
+  const scepPayload = content.find((p) => p.PayloadType === 'com.apple.security.scep' && p.PayloadUUID === identityUuid);
+  if (!scepPayload) throw new Error(`IdentityCertificateUUID ${identityUuid} names no com.apple.security.scep payload in the profile`);
+  const scep = scepPayload.PayloadContent;
+  if (!isPlistDict(scep)) throw new Error('the com.apple.security.scep payload has no PayloadContent dict');
+
+  const optionalString = (dict: PlistDict, key: string) => (typeof dict[key] === 'string' ? (dict[key] as string) : undefined);
+  const optionalNumber = (dict: PlistDict, key: string) => (typeof dict[key] === 'number' ? (dict[key] as number) : undefined);
+  if (typeof mdm.AccessRights !== 'number') throw new Error('com.apple.mdm AccessRights must be an integer');
+  const capabilities = mdm.ServerCapabilities;
+  const fingerprint = scep.CAFingerprint;
+  return {
+    scep: {
+      url: requireString(scep, 'URL', 'com.apple.security.scep'),
+      challenge: optionalString(scep, 'Challenge'),
+      subject: subjectOf(scep.Subject),
+      // Apple's default when the payload does not say.
+      keySize: optionalNumber(scep, 'Keysize') ?? 1024,
+      keyUsage: optionalNumber(scep, 'Key Usage'),
+      caFingerprint: Buffer.isBuffer(fingerprint) ? fingerprint : undefined,
+    },
+    mdm: {
+      serverUrl: requireString(mdm, 'ServerURL', 'com.apple.mdm'),
+      checkInUrl: optionalString(mdm, 'CheckInURL'),
+      topic: requireString(mdm, 'Topic', 'com.apple.mdm'),
+      signMessage: mdm.SignMessage === true,
+      identityCertificateUuid: identityUuid,
+      accessRights: mdm.AccessRights,
+      checkOutWhenRemoved: typeof mdm.CheckOutWhenRemoved === 'boolean' ? mdm.CheckOutWhenRemoved : undefined,
+      serverCapabilities: Array.isArray(capabilities) ? capabilities.filter((c): c is string => typeof c === 'string') : undefined,
+    },
+    signer,
+    payload,
+  };
+}
+
+function requireString(dict: PlistDict, key: string, payloadType: string): string {
+  const value = dict[key];
+  if (typeof value !== 'string' || value.length === 0) throw new Error(`${payloadType} payload lacks ${key}`);
+  return value;
+}
+
+/** SCEP Subject `[[['CN','x']], [['O','y']]]` (one array per RDN) as `CN=x, O=y`. */
+function subjectOf(subject: PlistValue | undefined): string | undefined {
+  if (!Array.isArray(subject)) return undefined;
+  const rdns = subject.map((rdn) => {
+    const pairs = Array.isArray(rdn) ? rdn : [];
+    return pairs
+      .map((pair) => {
+        if (!Array.isArray(pair) || typeof pair[0] !== 'string' || typeof pair[1] !== 'string') throw new Error('SCEP Subject entries must be [type, value] strings');
+        return `${pair[0]}=${pair[1].replace(/([,+"\\<>;=])/g, '\\$1')}`;
+      })
+      .join('+');
+  });
+  return rdns.length ? rdns.join(', ') : undefined;
+}
+
+/** The profile's URL, sent to `baseUrl`'s origin. */
+function onOrigin(baseUrl: string, profileUrl: string): string {
+  return `${new URL(baseUrl).origin}${pathOf(profileUrl)}`;
+}
+
+function pathOf(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.pathname}${parsed.search}`;
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 function parseCommand(body: Buffer): ReceivedCommand | undefined {

@@ -10,7 +10,7 @@
  * Control, one command per stdin line, one JSON answer line on stdout:
  *   count → {"pushes":n,"requests":n,"maxConcurrentObserved":n,"sessions":n}; reset → {"ok":true};
  *   streams <n> → {"ok":true}; quit → exits.
- * With --control-port, the same over HTTP: GET /count, POST /reset, POST /streams?n=<n>.
+ * With --control-port, the same over HTTP: GET /count, GET /received, POST /reset, POST /streams?n=<n>.
  * SIGINT/SIGTERM or stdin closing stop it.
  */
 // @peculiar/x509 (used for the certificates) needs the Reflect metadata polyfill before it loads.
@@ -52,6 +52,9 @@ async function main(): Promise<void> {
     switch (verb) {
       case 'count':
         return { pushes: fake.pushes.length, requests: fake.requests.length, maxConcurrentObserved: fake.maxConcurrentObserved, sessions: fake.sessions };
+      case 'received':
+        // Arrival times (epoch ms) of accepted pushes, for the benchmark's enqueue→push latency.
+        return { receivedAt: fake.pushes.map((p) => p.receivedAt) };
       case 'reset':
         fake.reset();
         return { ok: true };
@@ -59,7 +62,7 @@ async function main(): Promise<void> {
         fake.setMaxConcurrentStreams(Number(value));
         return { ok: true };
       default:
-        return { error: `unknown command "${verb ?? ''}" (count | reset | streams <n> | quit)` };
+        return { error: `unknown command "${verb ?? ''}" (count | received | reset | streams <n> | quit)` };
     }
   };
 

@@ -2,3 +2,4 @@ export * from './eventually';
 export * from './device-simulator';
 export * from './fake-apns';
 export * from './test-pki';
+export * from './scep-client';

@@ -1,11 +1,10 @@
-import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, In } from 'typeorm';
 import { CommandStatus, type CreateCommandsRequest } from '@mdm/contracts';
-import { JobProducer } from '@mdm/messaging';
 import { CommandDeliveryEntity, CommandEntity, DeviceEntity, type JsonObject, type JsonValue } from '@mdm/persistence';
 import { buildCommandPlist, type CommandPayload, jsonToPlistValue, type PlistDict, ProtocolError } from '@mdm/protocol';
-import { COMMAND_CONFIG, type CommandConfig } from '../command.config';
+import { PushRequestsService } from '../push/push-requests.service';
 
 export interface DeliveryView {
   udid: string;
@@ -33,13 +32,12 @@ export interface CommandView {
 export class CommandsService {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly producer: JobProducer,
-    @Inject(COMMAND_CONFIG) private readonly config: CommandConfig,
+    private readonly pushes: PushRequestsService,
   ) {}
 
   /**
    * One command (one CommandUUID) queued for every named device in one transaction: either all
-   * devices get it or none does. The push request follows the commit.
+   * devices get it or none does, and with it the push requests (coalesced per device).
    */
   async create(req: CreateCommandsRequest): Promise<CommandView> {
     const commandUuid = randomUUID();
@@ -49,7 +47,7 @@ export class CommandsService {
     const expiresAt = req.expiresAt ? new Date(req.expiresAt) : null;
     if (expiresAt && expiresAt <= now) throw new BadRequestException('expiresAt: must be in the future');
 
-    const devices = await this.dataSource.transaction(async (tx) => {
+    const planned = await this.dataSource.transaction(async (tx) => {
       const found = await tx.getRepository(DeviceEntity).find({
         where: { udid: In(udids) },
         select: { id: true, udid: true, enrolled: true },
@@ -74,20 +72,11 @@ export class CommandsService {
       for (let i = 0; i < rows.length; i += 5000) {
         await tx.getRepository(CommandDeliveryEntity).insert(rows.slice(i, i + 5000));
       }
-      return found;
+      // The push request commits with the command, so a crash between the two cannot lose it.
+      return req.push ? this.pushes.request(tx, found.map((d) => d.id), 'command') : { ids: [], delayMs: 0 };
     });
 
-    if (req.push) {
-      const ids = devices.map((d) => d.id);
-      const jobs = [];
-      for (let i = 0; i < ids.length; i += this.config.PUSH_BATCH_SIZE) {
-        jobs.push({
-          name: 'push.requested' as const,
-          data: { deviceIds: ids.slice(i, i + this.config.PUSH_BATCH_SIZE), reason: 'command' as const, requestedAt: now.toISOString() },
-        });
-      }
-      await this.producer.enqueueBulk(jobs);
-    }
+    await this.pushes.dispatch(planned);
     return this.get(commandUuid);
   }
 

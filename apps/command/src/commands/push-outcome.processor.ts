@@ -8,14 +8,21 @@ import { OnJob } from '@mdm/messaging';
 export class PushOutcomeProcessor {
   constructor(private readonly dataSource: DataSource) {}
 
-  @OnJob('push.outcome')
-  async handle(data: JobData<'push.outcome'>): Promise<void> {
-    if (data.outcome !== 'sent') return;
+  /** One UPDATE for a whole group of accepted pushes. */
+  @OnJob('push.accepted')
+  async accepted(data: JobData<'push.accepted'>): Promise<void> {
     // Only QUEUED moves: a command the device already fetched (PUSH) or answered must not go back.
     await this.dataSource.query(
       `UPDATE command_deliveries SET status = $1, sent_at = $3, updated_at = now()
-        WHERE device_id = $2 AND status = $4 AND queued_at <= $3`,
-      [CommandStatus.Sent, data.deviceId, data.at, CommandStatus.Queued],
+        WHERE device_id = ANY($2::uuid[]) AND status = $4 AND queued_at <= $3`,
+      [CommandStatus.Sent, data.deviceIds, data.at, CommandStatus.Queued],
     );
+  }
+
+  /** One device per job, from push workers older than push.accepted; kept until none can be in flight. */
+  @OnJob('push.outcome')
+  async handle(data: JobData<'push.outcome'>): Promise<void> {
+    if (data.outcome !== 'sent') return;
+    await this.accepted({ deviceIds: [data.deviceId], at: data.at });
   }
 }

@@ -1,4 +1,4 @@
-import { BadRequestException, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
+import { BadRequestException, Inject, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { CommandStatus } from '@mdm/contracts';
 import { CommandDeliveryEntity, CommandEntity, DeviceEntity, type JsonObject } from '@mdm/persistence';
@@ -10,7 +10,12 @@ import {
   plistToJson,
   ProtocolError,
 } from '@mdm/protocol';
-import type { VerifiedDeviceCert } from '@mdm/service-kit';
+import { retryDelayMs, type VerifiedDeviceCert } from '@mdm/service-kit';
+import { COMMAND_CONFIG, type CommandConfig } from '../command.config';
+import { PushRequestsService } from '../push/push-requests.service';
+
+/** A push to send once the connect transaction commits. */
+type PlannedPush = { ids: string[]; delayMs: number };
 
 /** A result may arrive for a command in any of these; a final status is never overwritten. */
 const OPEN: CommandStatus[] = [CommandStatus.Queued, CommandStatus.Sent, CommandStatus.Push, CommandStatus.NotNow];
@@ -28,7 +33,11 @@ const READY_ON_IDLE: CommandStatus[] = [...READY, CommandStatus.Push, CommandSta
 export class ConnectService {
   private readonly logger = new Logger(ConnectService.name);
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly pushes: PushRequestsService,
+    @Inject(COMMAND_CONFIG) private readonly config: CommandConfig,
+  ) {}
 
   /** Returns the next command plist, or '' to end the session. */
   async handle(body: Buffer, cert: VerifiedDeviceCert): Promise<string> {
@@ -39,7 +48,8 @@ export class ConnectService {
       if (err instanceof ProtocolError) throw new BadRequestException(err.message);
       throw err;
     }
-    return this.dataSource.transaction(async (tx) => {
+    const planned: PlannedPush[] = [];
+    const next = await this.dataSource.transaction(async (tx) => {
       const device = await tx.getRepository(DeviceEntity).findOne({
         where: { udid: report.udid },
         select: { id: true, udid: true, enrolled: true, certFingerprint: true },
@@ -48,13 +58,16 @@ export class ConnectService {
         throw new UnauthorizedException(`certificate is not the one bound to device ${report.udid}`);
       }
       if (!device.enrolled) throw new UnauthorizedException(`device ${report.udid} is not enrolled`);
-      if (report.status !== 'Idle') await this.recordResult(tx, device.id, report);
+      if (report.status !== 'Idle') await this.recordResult(tx, device.id, report, planned);
       await tx.getRepository(DeviceEntity).update({ id: device.id }, { lastSeenAt: new Date() });
       return this.nextCommand(tx, device.id, report.status === 'Idle' ? READY_ON_IDLE : READY);
     });
+    // The device waits on this response: don't make it wait for Redis too (the push sweep covers a failure).
+    for (const p of planned) this.pushes.dispatchLater(p);
+    return next;
   }
 
-  private async recordResult(tx: EntityManager, deviceId: string, report: CommandReport): Promise<void> {
+  private async recordResult(tx: EntityManager, deviceId: string, report: CommandReport, planned: PlannedPush[]): Promise<void> {
     const commandUuid = report.commandUuid;
     if (!commandUuid) return;
     const deliveries = tx.getRepository(CommandDeliveryEntity);
@@ -80,12 +93,19 @@ export class ConnectService {
       case 'CommandFormatError':
         await finish(tx, delivery.id, CommandStatus.FormatError, chain, result);
         return;
-      case 'NotNow':
+      case 'NotNow': {
         await tx.query(
           `UPDATE command_deliveries SET status = $2, not_now_count = not_now_count + 1, updated_at = now() WHERE id = $1`,
           [delivery.id, CommandStatus.NotNow],
         );
+        // The device retries a NotNow only when it next connects: wake it later, backing off, a bounded number of times.
+        const count = delivery.notNowCount + 1;
+        if (count <= this.config.NOTNOW_RETRY_LIMIT) {
+          const delay = retryDelayMs(count, this.config.NOTNOW_RETRY_BASE_MS, this.config.NOTNOW_RETRY_MAX_MS);
+          planned.push(await this.pushes.request(tx, [deviceId], 'notnow', delay));
+        }
         return;
+      }
       case 'Idle':
         return;
       default: {

@@ -1,21 +1,48 @@
-import { Body, Controller, Get, Put } from '@nestjs/common';
-import { PutApnsCertificateRequest } from '@mdm/contracts';
+import { Body, Controller, Get, HttpCode, Post, Put, Query } from '@nestjs/common';
+import { PostApnsCertificatesRequest, PostApnsCsrRequest, PutApnsCertificateRequest } from '@mdm/contracts';
 import { parseOr400 } from '@mdm/service-kit';
-import { ApnsCertificateService, type ApnsCertificateView } from './apns-certificate.service';
+import { z } from 'zod';
+import { ApnsCertificateService, type ApnsCertificateView, type UploadResult } from './apns-certificate.service';
 
-@Controller('v1/apns/certificate')
+const ForceQuery = z.object({ force: z.enum(['true', 'false']).optional() });
+
+interface CertificatesAnswer {
+  /** The worst status of all stored certificates ('ok' when none is stored). */
+  status: ApnsCertificateView['status'];
+  warnings: string[];
+  certificates: ApnsCertificateView[];
+}
+
+@Controller('v1/apns')
 export class ApnsCertificateController {
   constructor(private readonly service: ApnsCertificateService) {}
 
-  @Put()
-  async put(@Body() body: unknown): Promise<{ topic: string; notAfter: string }> {
+  /** Renews a stored topic's certificate (or stores the first one); see UploadMode for the topic rules. */
+  @Put('certificate')
+  async put(@Body() body: unknown, @Query() query: unknown): Promise<UploadResult> {
     const req = parseOr400(PutApnsCertificateRequest, body);
-    const saved = await this.service.upload(req.certificate, req.privateKey);
-    return { topic: saved.topic, notAfter: saved.notAfter };
+    const force = req.force === true || parseOr400(ForceQuery, query, 'query').force === 'true';
+    return this.service.upload(req, 'put', force);
   }
 
-  @Get()
-  async list(): Promise<{ certificates: ApnsCertificateView[] }> {
-    return { certificates: await this.service.list() };
+  /** Adds a certificate for another topic (one per tenant). */
+  @Post('certificates')
+  @HttpCode(201)
+  async post(@Body() body: unknown): Promise<UploadResult> {
+    return this.service.upload(parseOr400(PostApnsCertificatesRequest, body), 'post');
+  }
+
+  @Get(['certificate', 'certificates'])
+  async list(): Promise<CertificatesAnswer> {
+    const certificates = await this.service.list();
+    const order = ['ok', 'expiring', 'expired'] as const;
+    const status = certificates.reduce<ApnsCertificateView['status']>((w, c) => (order.indexOf(c.status) > order.indexOf(w) ? c.status : w), 'ok');
+    return { status, warnings: certificates.flatMap((c) => c.warnings), certificates };
+  }
+
+  @Post('csr')
+  @HttpCode(201)
+  async csr(@Body() body: unknown): Promise<{ csr: string; publicKeySha256: string; createdAt: string }> {
+    return this.service.createCsr(parseOr400(PostApnsCsrRequest, body ?? {}));
   }
 }

@@ -1,66 +1,250 @@
-import { BadRequestException, Injectable } from '@nestjs/common';
+import { BadRequestException, ConflictException, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
-import { Broadcast } from '@mdm/contracts';
+import { createHash, createPublicKey, generateKeyPair, KeyObject, X509Certificate } from 'node:crypto';
+import { promisify } from 'node:util';
+import { DataSource, type EntityManager, type Repository } from 'typeorm';
+import { Broadcast, type MdmEvent, type PostApnsCsrRequest, type PutApnsCertificateRequest } from '@mdm/contracts';
 import { BroadcastBus } from '@mdm/messaging';
-import { ApnsCertificateEntity } from '@mdm/persistence';
-import { parsePushCertificate, PkiError, SecretBox } from '@mdm/pki';
+import { ApnsCertificateEntity, ApnsPendingKeyEntity, recordEvents } from '@mdm/persistence';
+import { createCsr, parsePkcs12, parsePushCertificate, PkiError, SecretBox, type PushCertificate } from '@mdm/pki';
+import { certificateStatus, type CertificateStatus } from './expiry';
 
-export interface ApnsCertificateView {
+export interface ApnsCertificateView extends CertificateStatus {
   topic: string;
   notBefore: string;
   notAfter: string;
   fingerprint: string;
 }
 
-/** The customer's push certificates, one per topic; the key is sealed before it touches the database. */
+export interface UploadResult extends ApnsCertificateView {
+  /** What the upload did to the stored certificates. */
+  action: 'uploaded' | 'renewed' | 'unchanged' | 'replaced';
+  previousTopic?: string;
+}
+
+/**
+ * - `put`: renew. The certificate's topic must be one already stored (or none is stored yet); a different
+ *   topic while exactly one is stored replaces it only with `force`, because every device enrolled under
+ *   the old topic can then no longer be woken.
+ * - `post`: add another topic (one per tenant); a topic already stored is refused (renew it with PUT).
+ */
+export type UploadMode = 'put' | 'post';
+
+const generateKeyPairAsync = promisify(generateKeyPair);
+
+/** The customer's push certificates, one per topic; keys are sealed before they touch the database. */
 @Injectable()
 export class ApnsCertificateService {
+  private readonly logger = new Logger(ApnsCertificateService.name);
+
   constructor(
     @InjectRepository(ApnsCertificateEntity) private readonly certs: Repository<ApnsCertificateEntity>,
+    private readonly dataSource: DataSource,
     private readonly secrets: SecretBox,
     private readonly broadcast: BroadcastBus,
   ) {}
 
-  async upload(certificatePem: string, privateKeyPem: string): Promise<ApnsCertificateView> {
-    let parsed: ReturnType<typeof parsePushCertificate>;
-    try {
-      parsed = parsePushCertificate({ certificatePem, privateKeyPem });
-    } catch (err) {
-      if (err instanceof PkiError) throw new BadRequestException(err.message);
-      throw err;
+  async upload(req: PutApnsCertificateRequest, mode: UploadMode, force = false): Promise<UploadResult> {
+    const { pair, pendingKeyId } = await this.resolvePair(req);
+    const parsed = badRequestOnPkiError(() => parsePushCertificate(pair));
+
+    const result = await this.dataSource.transaction(async (tx) => {
+      // Lock every row: the topic rules look at all stored topics, so two uploads must not interleave.
+      const stored = await tx.getRepository(ApnsCertificateEntity).find({ lock: { mode: 'pessimistic_write' } });
+      const same = stored.find((c) => c.topic === parsed.topic);
+      let outcome: { action: UploadResult['action']; events: MdmEvent[]; previousTopic?: string };
+      if (mode === 'post') {
+        if (same) {
+          throw new ConflictException(
+            `a push certificate for topic ${parsed.topic} is already stored; renew it with PUT /v1/apns/certificate`,
+          );
+        }
+        outcome = await this.insert(tx, parsed);
+      } else if (same) {
+        outcome = await this.renew(tx, same, parsed);
+      } else if (stored.length === 0) {
+        outcome = await this.insert(tx, parsed);
+      } else if (stored.length === 1) {
+        const current = stored[0]!;
+        const enrolled = await countEnrolled(tx, current.topic);
+        if (!force) {
+          throw new ConflictException(
+            `certificate topic ${parsed.topic} differs from the current topic ${current.topic}: replacing it would orphan ` +
+              `every enrolled device (${enrolled} enrolled under ${current.topic} could no longer be pushed and would have to re-enroll). ` +
+              'Renew the certificate with the same Apple ID to keep the topic, add a topic with POST /v1/apns/certificates, ' +
+              'or send "force": true (or ?force=true) to replace it anyway',
+          );
+        }
+        this.logger.warn(`push certificate topic ${current.topic} replaced by ${parsed.topic} (forced); ${enrolled} enrolled devices orphaned`);
+        await tx.getRepository(ApnsCertificateEntity).delete({ id: current.id });
+        await this.insert(tx, parsed);
+        outcome = {
+          action: 'replaced',
+          previousTopic: current.topic,
+          events: [
+            {
+              type: 'apns.certificate.renewed',
+              data: { ...certEvent(parsed), previousFingerprint: current.fingerprint, previousNotAfter: current.notAfter.toISOString(), previousTopic: current.topic },
+            },
+          ],
+        };
+      } else {
+        throw new ConflictException(
+          `certificate topic ${parsed.topic} matches none of the ${stored.length} stored topics; PUT renews a stored topic's ` +
+            'certificate: add a new topic with POST /v1/apns/certificates',
+        );
+      }
+      if (pendingKeyId) await tx.getRepository(ApnsPendingKeyEntity).delete({ id: pendingKeyId });
+      await recordEvents(tx, outcome.events);
+      return outcome;
+    });
+
+    if (result.action !== 'unchanged') {
+      // Push workers reload on this notice (and on their own timer, in case they missed it).
+      await this.broadcast.publish(Broadcast.ApnsCertificateChanged, parsed.topic);
     }
-    await this.certs.upsert(
-      {
-        topic: parsed.topic,
-        certPem: parsed.certPem,
-        keySealed: this.secrets.seal(parsed.keyPem),
-        fingerprint: parsed.fingerprint,
-        notBefore: parsed.notBefore,
-        notAfter: parsed.notAfter,
-        updatedAt: new Date(),
-      },
-      ['topic'],
-    );
-    // Push workers reload on this notice (and on their own timer, in case they missed it).
-    await this.broadcast.publish(Broadcast.ApnsCertificateChanged, parsed.topic);
-    return view(parsed);
+    return { ...view(parsed), action: result.action, ...(result.previousTopic ? { previousTopic: result.previousTopic } : {}) };
   }
 
-  async list(): Promise<ApnsCertificateView[]> {
-    return (await this.certs.find({ order: { createdAt: 'ASC' } })).map(view);
+  async list(now = new Date()): Promise<ApnsCertificateView[]> {
+    return (await this.certs.find({ order: { createdAt: 'ASC' } })).map((c) => view(c, now));
   }
 
   async hasTopic(topic: string): Promise<boolean> {
     return this.certs.existsBy({ topic });
   }
+
+  /**
+   * A new key for a push certificate and its CSR. The key stays on the server, sealed; uploading the signed
+   * certificate without `privateKey` pairs it with this key by public key.
+   */
+  async createCsr(req: PostApnsCsrRequest): Promise<{ csr: string; publicKeySha256: string; createdAt: string }> {
+    const { publicKey, privateKey } = await generateKeyPairAsync('rsa', {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    });
+    const subject = [`CN=${dnValue(req.commonName ?? 'MDM Push Certificate')}`, ...(req.email ? [`E=${dnValue(req.email)}`] : [])].join(', ');
+    const der = await createCsr({ subject, keyPem: privateKey, publicKeyPem: publicKey });
+    const csr = toPem('CERTIFICATE REQUEST', der);
+    const publicKeySha256 = spkiSha256(publicKey);
+    const row = await this.dataSource.getRepository(ApnsPendingKeyEntity).save({
+      publicKeySha256,
+      keySealed: this.secrets.seal(privateKey),
+      csrPem: csr,
+    });
+    return { csr, publicKeySha256, createdAt: row.createdAt.toISOString() };
+  }
+
+  private async resolvePair(req: PutApnsCertificateRequest): Promise<{ pair: { certificatePem: string; privateKeyPem: string }; pendingKeyId?: string }> {
+    if (req.pkcs12 !== undefined) {
+      const contents = badRequestOnPkiError(() => parsePkcs12(Buffer.from(req.pkcs12!, 'base64'), req.password ?? ''));
+      return { pair: { certificatePem: contents.certificatePem, privateKeyPem: contents.privateKeyPem } };
+    }
+    const certificatePem = req.certificate!;
+    if (req.privateKey !== undefined) return { pair: { certificatePem, privateKeyPem: req.privateKey } };
+
+    let spki: string;
+    try {
+      spki = spkiSha256(new X509Certificate(certificatePem).publicKey);
+    } catch (err) {
+      throw new BadRequestException(`push certificate is not a PEM certificate: ${(err as Error).message}`);
+    }
+    const pending = await this.dataSource.getRepository(ApnsPendingKeyEntity).findOneBy({ publicKeySha256: spki });
+    if (!pending) {
+      throw new BadRequestException(
+        'privateKey is missing and no key made by POST /v1/apns/csr matches this certificate: send privateKey, or a pkcs12 file with its key',
+      );
+    }
+    return { pair: { certificatePem, privateKeyPem: this.secrets.openString(pending.keySealed) }, pendingKeyId: pending.id };
+  }
+
+  private async insert(tx: EntityManager, parsed: PushCertificate): Promise<{ action: 'uploaded'; events: MdmEvent[] }> {
+    await tx.getRepository(ApnsCertificateEntity).insert({
+      topic: parsed.topic,
+      certPem: parsed.certPem,
+      keySealed: this.secrets.seal(parsed.keyPem),
+      fingerprint: parsed.fingerprint,
+      notBefore: parsed.notBefore,
+      notAfter: parsed.notAfter,
+      expiryWarnedThreshold: null,
+      expiredNotifiedAt: null,
+    });
+    return { action: 'uploaded', events: [{ type: 'apns.certificate.uploaded', data: certEvent(parsed) }] };
+  }
+
+  private async renew(
+    tx: EntityManager,
+    current: ApnsCertificateEntity,
+    parsed: PushCertificate,
+  ): Promise<{ action: 'renewed' | 'unchanged'; events: MdmEvent[] }> {
+    // The same certificate again (a retried request) changes nothing and says nothing.
+    if (current.fingerprint === parsed.fingerprint) return { action: 'unchanged', events: [] };
+    await tx.getRepository(ApnsCertificateEntity).update(
+      { id: current.id },
+      {
+        certPem: parsed.certPem,
+        keySealed: this.secrets.seal(parsed.keyPem),
+        fingerprint: parsed.fingerprint,
+        notBefore: parsed.notBefore,
+        notAfter: parsed.notAfter,
+        // A new certificate starts its own warning sequence.
+        expiryWarnedThreshold: null,
+        expiredNotifiedAt: null,
+        updatedAt: new Date(),
+      },
+    );
+    return {
+      action: 'renewed',
+      events: [
+        {
+          type: 'apns.certificate.renewed',
+          data: { ...certEvent(parsed), previousFingerprint: current.fingerprint, previousNotAfter: current.notAfter.toISOString() },
+        },
+      ],
+    };
+  }
 }
 
-function view(c: { topic: string; notBefore: Date; notAfter: Date; fingerprint: string }): ApnsCertificateView {
+async function countEnrolled(tx: EntityManager, topic: string): Promise<number> {
+  const rows: Array<{ n: string }> = await tx.query('SELECT count(*) AS n FROM devices WHERE topic = $1 AND enrolled', [topic]);
+  return Number(rows[0]?.n ?? 0);
+}
+
+function badRequestOnPkiError<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof PkiError) throw new BadRequestException(err.message);
+    throw err;
+  }
+}
+
+function certEvent(c: { topic: string; fingerprint: string; notAfter: Date }): { topic: string; fingerprint: string; notAfter: string } {
+  return { topic: c.topic, fingerprint: c.fingerprint, notAfter: c.notAfter.toISOString() };
+}
+
+export function view(c: { topic: string; notBefore: Date; notAfter: Date; fingerprint: string }, now = new Date()): ApnsCertificateView {
   return {
     topic: c.topic,
     notBefore: c.notBefore.toISOString(),
     notAfter: c.notAfter.toISOString(),
     fingerprint: c.fingerprint,
+    ...certificateStatus(c, now),
   };
+}
+
+function spkiSha256(key: KeyObject | string): string {
+  const publicKey = key instanceof KeyObject && key.type === 'public' ? key : createPublicKey(key);
+  return createHash('sha256').update(publicKey.export({ format: 'der', type: 'spki' })).digest('hex');
+}
+
+function toPem(label: string, der: Buffer): string {
+  const lines = der.toString('base64').match(/.{1,64}/g) ?? [];
+  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+}
+
+/** Keeps operator text from adding RDNs to the subject. */
+function dnValue(value: string): string {
+  return value.replace(/[,=+<>#;"\\]/g, ' ').trim();
 }

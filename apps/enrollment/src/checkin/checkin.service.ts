@@ -4,6 +4,7 @@ import {
   GoneException,
   HttpException,
   HttpStatus,
+  Inject,
   Injectable,
   Logger,
   UnauthorizedException,
@@ -11,20 +12,25 @@ import {
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import { CommandStatus } from '@mdm/contracts';
+import { JobProducer } from '@mdm/messaging';
 import { CommandDeliveryEntity, DeviceEntity, recordEvents } from '@mdm/persistence';
 import { SecretBox } from '@mdm/pki';
 import {
   type AuthenticateMessage,
+  buildPlist,
   type CheckinMessage,
   type CheckOutMessage,
   deviceIdOf,
+  type GetBootstrapTokenMessage,
   parseCheckin,
   ProtocolError,
+  type SetBootstrapTokenMessage,
   tokenHex,
   type TokenUpdateMessage,
 } from '@mdm/protocol';
 import type { VerifiedDeviceCert } from '@mdm/service-kit';
 import { ApnsCertificateService } from '../apns-certificate/apns-certificate.service';
+import { ENROLLMENT_CONFIG, type EnrollmentConfig } from '../enrollment.config';
 
 const PENDING: CommandStatus[] = [CommandStatus.Queued, CommandStatus.Sent, CommandStatus.Push, CommandStatus.NotNow];
 
@@ -37,6 +43,8 @@ export class CheckinService {
     private readonly dataSource: DataSource,
     private readonly apnsCertificates: ApnsCertificateService,
     private readonly secrets: SecretBox,
+    private readonly producer: JobProducer,
+    @Inject(ENROLLMENT_CONFIG) private readonly config: EnrollmentConfig,
   ) {}
 
   /** Returns the plist body to answer with (empty for most messages). */
@@ -62,15 +70,41 @@ export class CheckinService {
         // Apple: answering 410 tells the device this server has no user channel, and it stops asking.
         throw new GoneException('user channels are not supported by this server');
       case 'SetBootstrapToken':
+        await this.setBootstrapToken(message, cert);
+        return '';
       case 'GetBootstrapToken':
+        return this.getBootstrapToken(message, cert);
       case 'DeclarativeManagement':
+        await this.bound(deviceIdOf(message), cert);
+        throw new HttpException('declarative management is not supported by this server yet', HttpStatus.NOT_IMPLEMENTED);
       case 'GetToken':
-        throw new HttpException(`check-in message ${message.MessageType} is not supported yet`, HttpStatus.NOT_IMPLEMENTED);
+        await this.bound(deviceIdOf(message), cert);
+        throw new HttpException(`no token service for TokenServiceType ${message.TokenServiceType}: this server has none yet`, HttpStatus.NOT_IMPLEMENTED);
       default: {
         const unknown: never = message;
         throw new BadRequestException(`unknown check-in message ${JSON.stringify(unknown)}`);
       }
     }
+  }
+
+  /** Stored sealed, and only ever handed back to the enrollment that set it. */
+  private async setBootstrapToken(msg: SetBootstrapTokenMessage, cert: VerifiedDeviceCert): Promise<void> {
+    await this.dataSource.transaction(async (tx) => {
+      const device = await this.boundDevice(tx, deviceIdOf(msg), cert);
+      const token = msg.BootstrapToken && msg.BootstrapToken.length ? this.secrets.seal(msg.BootstrapToken) : null;
+      await tx.getRepository(DeviceEntity).update({ id: device.id }, { bootstrapToken: token, bootstrapTokenAt: new Date(), lastSeenAt: new Date() });
+    });
+  }
+
+  private async getBootstrapToken(msg: GetBootstrapTokenMessage, cert: VerifiedDeviceCert): Promise<string> {
+    const device = await this.bound(deviceIdOf(msg), cert);
+    // Apple: an empty dict when the server holds no token for this device.
+    if (!device.bootstrapToken) return buildPlist({});
+    return buildPlist({ BootstrapToken: this.secrets.open(device.bootstrapToken) });
+  }
+
+  private bound(udid: string, cert: VerifiedDeviceCert): Promise<DeviceEntity> {
+    return this.dataSource.transaction((tx) => this.boundDevice(tx, udid, cert));
   }
 
   /** A (re-)enrollment: binds the certificate to the UDID and clears whatever an earlier enrollment left. */
@@ -99,6 +133,8 @@ export class CheckinService {
         pushToken: null,
         pushMagic: null,
         unlockToken: null,
+        bootstrapToken: null,
+        bootstrapTokenAt: null,
         tokenUpdateCount: 0,
         tokenInvalidAt: null,
         tokenInvalidReason: null,
@@ -110,6 +146,9 @@ export class CheckinService {
       if (existing) {
         await devices.update({ id: existing.id }, fields);
         await this.dropQueue(tx, existing.id, 'device re-enrolled (Authenticate)');
+        if (existing.certFingerprint && existing.certFingerprint !== cert.fingerprint) {
+          await this.revoke(tx, existing.certFingerprint, 'replaced by a new enrollment');
+        }
         this.logger.log(`device ${udid} re-authenticated: previous enrollment cleared`);
       } else {
         await devices.insert({ udid, ...fields });
@@ -133,7 +172,7 @@ export class CheckinService {
 
   private async tokenUpdate(msg: TokenUpdateMessage, cert: VerifiedDeviceCert): Promise<void> {
     const now = new Date();
-    await this.dataSource.transaction(async (tx) => {
+    const enrolled = await this.dataSource.transaction(async (tx) => {
       const device = await this.boundDevice(tx, deviceIdOf(msg), cert);
       if (device.topic !== msg.Topic) {
         throw new BadRequestException(`TokenUpdate topic ${msg.Topic} differs from the enrolled topic ${device.topic ?? '(none)'}`);
@@ -159,7 +198,15 @@ export class CheckinService {
           ? []
           : [{ type: 'device.enrolled' as const, data: { udid: device.udid, enrollmentId: device.enrollmentId, topic: msg.Topic } }]),
       ]);
+      return device.enrolled ? undefined : device;
     });
+    if (enrolled && this.config.MDM_ENROLL_INVENTORY) {
+      // After the commit: the command service asks the new device what it is (OS, model, supervision).
+      await this.producer.enqueue({
+        name: 'device.enrolled',
+        data: { deviceId: enrolled.id, udid: enrolled.udid, enrollmentId: enrolled.enrollmentId },
+      });
+    }
   }
 
   private async checkOut(msg: CheckOutMessage, cert: VerifiedDeviceCert): Promise<void> {
@@ -168,8 +215,9 @@ export class CheckinService {
       const device = await this.boundDevice(tx, deviceIdOf(msg), cert);
       await tx.getRepository(DeviceEntity).update(
         { id: device.id },
-        { enrolled: false, checkedOutAt: now, lastSeenAt: now, pushToken: null, pushMagic: null, unlockToken: null },
+        { enrolled: false, checkedOutAt: now, lastSeenAt: now, pushToken: null, pushMagic: null, unlockToken: null, bootstrapToken: null },
       );
+      if (device.certFingerprint) await this.revoke(tx, device.certFingerprint, 'device checked out');
       const canceledCommands = await this.dropQueue(tx, device.id, 'device checked out');
       await recordEvents(tx, [
         { type: 'device.checked_out', data: { udid: device.udid, enrollmentId: device.enrollmentId, canceledCommands } },
@@ -186,6 +234,14 @@ export class CheckinService {
       throw new UnauthorizedException(`certificate is not the one bound to device ${udid}`);
     }
     return device;
+  }
+
+  /** A certificate of a finished enrollment can't be renewed into a new one. */
+  private async revoke(tx: EntityManager, fingerprint: string, reason: string): Promise<void> {
+    await tx.query(
+      `UPDATE device_certificates SET revoked_at = now(), revocation_reason = $2 WHERE fingerprint = $1 AND revoked_at IS NULL`,
+      [fingerprint, reason],
+    );
   }
 
   /** Pending commands are kept as CANCELED history rather than deleted, so operators see what happened. */

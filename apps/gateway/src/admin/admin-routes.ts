@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { CreateCommandsRequest, PutApnsCertificateRequest } from '@mdm/contracts';
+import { CreateCommandsRequest, PostApnsCertificatesRequest, PostApnsCsrRequest, PushDevicesRequest, PutApnsCertificateRequest } from '@mdm/contracts';
 import type { Upstream } from '../upstream/upstream.client';
 
 export interface AdminRoute {
@@ -14,10 +14,15 @@ export interface AdminRoute {
 export const ADMIN_ROUTES: readonly AdminRoute[] = [
   { method: 'PUT', path: /^\/v1\/apns\/certificate$/, service: 'enrollment', body: PutApnsCertificateRequest },
   { method: 'GET', path: /^\/v1\/apns\/certificate$/, service: 'enrollment' },
+  { method: 'POST', path: /^\/v1\/apns\/certificates$/, service: 'enrollment', body: PostApnsCertificatesRequest },
+  { method: 'GET', path: /^\/v1\/apns\/certificates$/, service: 'enrollment' },
+  { method: 'POST', path: /^\/v1\/apns\/csr$/, service: 'enrollment', body: PostApnsCsrRequest },
   { method: 'POST', path: /^\/v1\/commands$/, service: 'command', body: CreateCommandsRequest },
   { method: 'GET', path: /^\/v1\/commands\/[^/]+$/, service: 'command' },
+  { method: 'POST', path: /^\/v1\/push$/, service: 'command', body: PushDevicesRequest },
   { method: 'GET', path: /^\/v1\/devices\/[^/]+\/commands$/, service: 'command' },
   { method: 'GET', path: /^\/v1\/devices\/[^/]+$/, service: 'enrollment' },
   { method: 'GET', path: /^\/v1\/devices$/, service: 'enrollment' },
   { method: 'GET', path: /^\/v1\/events$/, service: 'enrollment' },
+  { method: 'GET', path: /^\/v1\/enrollment\/profile$/, service: 'enrollment' },
 ];

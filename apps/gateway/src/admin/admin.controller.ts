@@ -11,7 +11,7 @@ import {
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { parseOr400 } from '@mdm/service-kit';
-import { UpstreamClient } from '../upstream/upstream.client';
+import { relay, UpstreamClient } from '../upstream/upstream.client';
 import { ADMIN_ROUTES } from './admin-routes';
 import { ApiKeyGuard } from './api-key.guard';
 
@@ -49,8 +49,6 @@ export class AdminController {
       body ? { 'content-type': 'application/json' } : {},
       body,
     );
-    res.status(answer.status);
-    if (answer.contentType) res.type(answer.contentType);
-    res.send(answer.body);
+    relay(res, answer);
   }
 }

@@ -1,4 +1,5 @@
 import { Inject, Injectable, ServiceUnavailableException } from '@nestjs/common';
+import type { Response as ExpressResponse } from 'express';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
 
 export type Upstream = 'enrollment' | 'command' | 'profile';
@@ -7,6 +8,8 @@ export interface UpstreamResponse {
   status: number;
   contentType: string | null;
   body: Buffer;
+  /** Headers worth passing on to the client (download name, caching). */
+  headers?: Partial<Record<'content-disposition' | 'cache-control', string>>;
 }
 
 /** One hop from the edge to the service that owns the work, over keep-alive HTTP. */
@@ -41,7 +44,12 @@ export class UpstreamClient {
       // The device or operator retries; nothing was applied because the owner never answered.
       throw new ServiceUnavailableException(`${service} service unavailable: ${(err as Error).message}`);
     }
-    return { status: res.status, contentType: res.headers.get('content-type'), body: Buffer.from(await res.arrayBuffer()) };
+    const passOn: UpstreamResponse['headers'] = {};
+    for (const h of ['content-disposition', 'cache-control'] as const) {
+      const v = res.headers.get(h);
+      if (v) passOn[h] = v;
+    }
+    return { status: res.status, contentType: res.headers.get('content-type'), body: Buffer.from(await res.arrayBuffer()), headers: passOn };
   }
 
   async healthy(service: Upstream): Promise<boolean> {
@@ -52,4 +60,12 @@ export class UpstreamClient {
       return false;
     }
   }
+}
+
+/** Sends the owning service's answer on to the client: status, type, body and the headers that matter. */
+export function relay(res: ExpressResponse, answer: UpstreamResponse): void {
+  res.status(answer.status);
+  if (answer.contentType) res.type(answer.contentType);
+  for (const [h, v] of Object.entries(answer.headers ?? {})) res.setHeader(h, v);
+  res.send(answer.body);
 }

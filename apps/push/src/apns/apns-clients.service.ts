@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
+import { DataSource, type Repository } from 'typeorm';
 import { ApnsClient } from '@mdm/apns';
 import { Broadcast } from '@mdm/contracts';
 import { BroadcastBus } from '@mdm/messaging';
-import { ApnsCertificateEntity } from '@mdm/persistence';
+import { ApnsCertificateEntity, rowsOf } from '@mdm/persistence';
 import { SecretBox } from '@mdm/pki';
 import { PUSH_CONFIG, type PushConfig } from '../push.config';
 
@@ -12,11 +12,19 @@ interface TopicClient {
   fingerprint: string;
   notAfter: Date;
   client: ApnsClient;
+  /** Why APNs refused this certificate (403); no pushes go out with it. */
+  stopped: string | undefined;
 }
+
+export type TopicLookup =
+  | { kind: 'ready'; client: ApnsClient }
+  | { kind: 'missing' | 'expired' | 'stopped'; reason: string };
 
 /**
  * One APNs client per topic, built from the stored push certificates. A renewed certificate
  * replaces the client without a restart: on the broadcast notice, and on a timer for notices missed.
+ * A topic whose certificate APNs refused stays stopped (on every replica, through push_topic_stops)
+ * until a different certificate is stored.
  */
 @Injectable()
 export class ApnsClientsService implements OnModuleInit, OnApplicationShutdown {
@@ -27,6 +35,7 @@ export class ApnsClientsService implements OnModuleInit, OnApplicationShutdown {
 
   constructor(
     @InjectRepository(ApnsCertificateEntity) private readonly certs: Repository<ApnsCertificateEntity>,
+    private readonly dataSource: DataSource,
     @Inject(PUSH_CONFIG) private readonly config: PushConfig,
     private readonly secrets: SecretBox,
     private readonly broadcast: BroadcastBus,
@@ -40,10 +49,41 @@ export class ApnsClientsService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** The client for a topic, reloading once if the topic is new to this worker. */
-  async forTopic(topic: string): Promise<{ client: ApnsClient; notAfter: Date } | undefined> {
+  async forTopic(topic: string): Promise<TopicLookup> {
     if (!this.clients.has(topic)) await this.reload();
     const entry = this.clients.get(topic);
-    return entry && { client: entry.client, notAfter: entry.notAfter };
+    if (!entry) return { kind: 'missing', reason: `no push certificate for topic ${topic}` };
+    if (entry.stopped !== undefined) return { kind: 'stopped', reason: `topic stopped: APNs refused its certificate (${entry.stopped})` };
+    if (entry.notAfter.getTime() <= Date.now()) {
+      return { kind: 'expired', reason: `push certificate for ${topic} expired on ${entry.notAfter.toISOString()}` };
+    }
+    return { kind: 'ready', client: entry.client };
+  }
+
+  /** Pushes in the clients' hands: written to a stream, or waiting for room on one. */
+  get inFlight(): number {
+    let n = 0;
+    for (const c of this.clients.values()) n += c.client.inFlight + c.client.queued;
+    return n;
+  }
+
+  /**
+   * APNs refused this topic's certificate: stop it here at once and, through the table, everywhere.
+   * Returns the certificate's fingerprint when this call stopped it (so the caller raises the alert once).
+   */
+  async stopTopic(topic: string, reason: string): Promise<string | undefined> {
+    const entry = this.clients.get(topic);
+    if (!entry || entry.stopped !== undefined) return undefined;
+    entry.stopped = reason;
+    const rows = rowsOf<{ topic: string }>(await this.dataSource.query(
+      `INSERT INTO push_topic_stops (topic, fingerprint, reason) VALUES ($1, $2, $3)
+       ON CONFLICT (topic) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, reason = EXCLUDED.reason, stopped_at = now()
+        WHERE push_topic_stops.fingerprint <> EXCLUDED.fingerprint
+       RETURNING topic`,
+      [topic, entry.fingerprint, reason],
+    ));
+    await this.broadcast.publish(Broadcast.ApnsCertificateChanged).catch(() => undefined);
+    return rows.length ? entry.fingerprint : undefined;
   }
 
   reload(): Promise<void> {
@@ -55,9 +95,21 @@ export class ApnsClientsService implements OnModuleInit, OnApplicationShutdown {
   private async doReload(): Promise<void> {
     try {
       const rows = await this.certs.find();
+      const stops: Array<{ topic: string; fingerprint: string; reason: string }> = await this.dataSource.query(
+        'SELECT topic, fingerprint, reason FROM push_topic_stops',
+      );
+      const stopOf = new Map(stops.map((s) => [s.topic, s]));
       for (const row of rows) {
+        const stop = stopOf.get(row.topic);
+        // A stop applies to the certificate APNs refused; a new certificate lifts it.
+        const stopped = stop?.fingerprint === row.fingerprint ? stop.reason : undefined;
         const current = this.clients.get(row.topic);
-        if (current?.fingerprint === row.fingerprint) continue;
+        if (current?.fingerprint === row.fingerprint) {
+          if (current.stopped === undefined && stopped !== undefined) this.logger.error(`push topic ${row.topic} stopped: ${stopped}`);
+          current.stopped = stopped;
+          continue;
+        }
+        if (stop && !stopped) await this.dataSource.query('DELETE FROM push_topic_stops WHERE topic = $1 AND fingerprint = $2', [row.topic, stop.fingerprint]);
         const client = new ApnsClient({
           url: this.config.APNS_URL,
           certPem: row.certPem,
@@ -66,7 +118,7 @@ export class ApnsClientsService implements OnModuleInit, OnApplicationShutdown {
           proxyUrl: this.config.HTTPS_PROXY,
           sessions: this.config.APNS_SESSIONS,
         });
-        this.clients.set(row.topic, { fingerprint: row.fingerprint, notAfter: row.notAfter, client });
+        this.clients.set(row.topic, { fingerprint: row.fingerprint, notAfter: row.notAfter, client, stopped });
         this.logger.log(`push certificate for ${row.topic} ${current ? 'renewed' : 'loaded'} (valid until ${row.notAfter.toISOString()})`);
         if (current) void current.client.close();
       }
@@ -77,6 +129,7 @@ export class ApnsClientsService implements OnModuleInit, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    // close() drains: every queued and in-flight push is answered before the connections go.
     await Promise.all([...this.clients.values()].map((c) => c.client.close()));
   }
 }

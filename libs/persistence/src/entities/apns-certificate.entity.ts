@@ -11,6 +11,9 @@ export class ApnsCertificateEntity {
   @Column({ type: 'text' }) fingerprint!: string;
   @Column({ name: 'not_before', type: 'timestamptz' }) notBefore!: Date;
   @Column({ name: 'not_after', type: 'timestamptz' }) notAfter!: Date;
+  /** The tightest expiry warning (days) already sent for this certificate; null after an upload. */
+  @Column({ name: 'expiry_warned_threshold', type: 'integer', nullable: true }) expiryWarnedThreshold!: number | null;
+  @Column({ name: 'expired_notified_at', type: 'timestamptz', nullable: true }) expiredNotifiedAt!: Date | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;
 }

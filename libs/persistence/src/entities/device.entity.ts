@@ -33,6 +33,9 @@ export class DeviceEntity {
   @Column({ name: 'push_magic', type: 'text', nullable: true }) pushMagic!: string | null;
   /** Sealed with the server's secret key (see @mdm/pki SecretBox). */
   @Column({ name: 'unlock_token', type: 'text', nullable: true }) unlockToken!: string | null;
+  /** Sealed; handed back only to the same enrollment (GetBootstrapToken). */
+  @Column({ name: 'bootstrap_token', type: 'text', nullable: true }) bootstrapToken!: string | null;
+  @Column({ name: 'bootstrap_token_at', type: 'timestamptz', nullable: true }) bootstrapTokenAt!: Date | null;
   @Column({ name: 'token_update_count', type: 'integer', default: 0 }) tokenUpdateCount!: number;
   /** Set when APNs called the token dead (410 Unregistered, BadDeviceToken): no pushes until a newer TokenUpdate. */
   @Column({ name: 'token_invalid_at', type: 'timestamptz', nullable: true }) tokenInvalidAt!: Date | null;

@@ -1,0 +1,71 @@
+import { ConflictException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { pushBatchJobs } from '@mdm/contracts';
+import { JobProducer } from '@mdm/messaging';
+import { insertPushRequests, type PushRequestReason } from '@mdm/persistence';
+import { COMMAND_CONFIG, type CommandConfig } from '../command.config';
+
+export interface PushDevicesView {
+  /** Devices that will be pushed (a device with a push already pending shares it). */
+  pushed: number;
+  /** Enrolled devices that cannot be pushed, and why (a dead token until the next TokenUpdate). */
+  skipped: Array<{ udid: string; reason: string }>;
+}
+
+/**
+ * Push requests from this service: rows in push_requests written in the caller's transaction, and
+ * push.batch jobs (only row ids) enqueued after it commits. A job lost in between is found by the
+ * push workers' sweep, so the push is late, never lost.
+ */
+@Injectable()
+export class PushRequestsService {
+  private readonly logger = new Logger(PushRequestsService.name);
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly producer: JobProducer,
+    @Inject(COMMAND_CONFIG) private readonly config: CommandConfig,
+  ) {}
+
+  /** Inside the transaction: the requests. Returns what `dispatch` needs after the commit. */
+  async request(tx: EntityManager, deviceIds: readonly string[], reason: PushRequestReason, delayMs = this.config.PUSH_COALESCE_MS): Promise<{ ids: string[]; delayMs: number }> {
+    return { ids: await insertPushRequests(tx, deviceIds, reason, delayMs), delayMs };
+  }
+
+  /** After the commit: one job per batch, due when the requests are (the end of the coalescing window). */
+  async dispatch(planned: { ids: string[]; delayMs: number }): Promise<void> {
+    if (!planned.ids.length) return;
+    await this.producer.enqueueBulk(pushBatchJobs(planned.ids, this.config.PUSH_BATCH_SIZE), planned.delayMs > 0 ? { delay: planned.delayMs } : {});
+  }
+
+  /** For latency-sensitive callers: enqueue without waiting; the sweep covers a failure. */
+  dispatchLater(planned: { ids: string[]; delayMs: number }): void {
+    this.dispatch(planned).catch((err: Error) => this.logger.warn(`enqueueing ${planned.ids.length} push requests failed (the sweep will send them): ${err.message}`));
+  }
+
+  /** POST /v1/push: every named device must exist (404) and be enrolled (409); dead tokens are reported, not pushed. */
+  async pushDevices(udids: readonly string[]): Promise<PushDevicesView> {
+    const unique = [...new Set(udids)];
+    const { planned, skipped, pushable } = await this.dataSource.transaction(async (tx) => {
+      const found: Array<{ id: string; udid: string; enrolled: boolean; push_token: string | null; token_invalid_reason: string | null; token_invalid_at: Date | null }> =
+        await tx.query('SELECT id, udid, enrolled, push_token, token_invalid_at, token_invalid_reason FROM devices WHERE udid = ANY($1::text[])', [unique]);
+      if (found.length < unique.length) {
+        const known = new Set(found.map((d) => d.udid));
+        const unknown = unique.filter((u) => !known.has(u));
+        throw new NotFoundException(`unknown device(s): ${unknown.slice(0, 20).join(', ')}`);
+      }
+      const unenrolled = found.filter((d) => !d.enrolled).map((d) => d.udid);
+      if (unenrolled.length) throw new ConflictException(`device(s) not enrolled: ${unenrolled.slice(0, 20).join(', ')}`);
+      const skipped: PushDevicesView['skipped'] = [];
+      const ok: string[] = [];
+      for (const d of found) {
+        if (d.token_invalid_at) skipped.push({ udid: d.udid, reason: `push token is dead (${d.token_invalid_reason ?? 'APNs refused it'}) until the device sends a new TokenUpdate` });
+        else if (!d.push_token) skipped.push({ udid: d.udid, reason: 'device has no push token' });
+        else ok.push(d.id);
+      }
+      return { planned: await this.request(tx, ok, 'manual', 0), skipped, pushable: ok.length };
+    });
+    await this.dispatch(planned);
+    return { pushed: pushable, skipped };
+  }
+}

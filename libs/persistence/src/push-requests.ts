@@ -1,0 +1,42 @@
+import type { EntityManager } from 'typeorm';
+
+export type PushRequestReason = 'command' | 'manual' | 'retry' | 'sweep' | 'notnow';
+
+/**
+ * Records that these devices should be pushed, no earlier than `delayMs` from now, and returns the ids of
+ * the rows that need a `push.batch` job `delayMs` from now. A device that already has a pending request
+ * gets no second row (that request covers it: this is the coalescing); if that request waits longer (a
+ * NotNow backoff), it is brought forward and its id returned, since its own job comes too late. A
+ * device that cannot be pushed (not enrolled, no token, a token APNs called dead) gets none at all. Run it in the transaction that made the push necessary, so the
+ * request exists exactly when the reason for it does.
+ */
+export async function insertPushRequests(
+  tx: EntityManager,
+  deviceIds: readonly string[],
+  reason: PushRequestReason,
+  delayMs: number,
+  attempt = 1,
+): Promise<string[]> {
+  if (!deviceIds.length) return [];
+  const raw: unknown = await tx.query(
+    `INSERT INTO push_requests (device_id, reason, attempt, not_before)
+     SELECT d.id, $2, $4, now() + make_interval(secs => $3::double precision / 1000)
+       FROM devices d
+      WHERE d.id = ANY($1::uuid[]) AND d.enrolled AND d.push_token IS NOT NULL AND d.token_invalid_at IS NULL
+      ORDER BY d.id
+     ON CONFLICT (device_id) WHERE status = 'pending'
+       DO UPDATE SET not_before = EXCLUDED.not_before WHERE push_requests.not_before > EXCLUDED.not_before
+     RETURNING id`,
+    [deviceIds, reason, delayMs, attempt],
+  );
+  return rowsOf<{ id: string }>(raw).map((r) => String(r.id));
+}
+
+/**
+ * The rows of a `... RETURNING` statement: TypeORM's Postgres driver answers UPDATE and DELETE with
+ * `[rows, rowCount]` but INSERT and SELECT with the rows alone.
+ */
+export function rowsOf<T>(raw: unknown): T[] {
+  if (Array.isArray(raw) && raw.length === 2 && Array.isArray(raw[0]) && typeof raw[1] === 'number') return raw[0] as T[];
+  return raw as T[];
+}

@@ -1,0 +1,150 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { deriveCatalogs, formatCatalogJson, parseSchemaRelease, type SchemaFile } from './derive';
+import type { KeySpec } from './types';
+
+const SCHEMA = path.resolve(__dirname, '../../../../../shared/apple-device-management');
+const README = '## OS Versions\n\n| OS | Version |\n|----|----|\n| iOS | 18.1 |\n| macOS | 15.1 |\n\n## Other\n| iOS | 1.0 |\n';
+
+function readDir(dir: string): SchemaFile[] {
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((name) => ({ name, doc: parseYaml(fs.readFileSync(path.join(dir, name), 'utf8')) as unknown }));
+}
+
+function catalogText(name: string): string {
+  return fs.readFileSync(path.join(__dirname, name), 'utf8');
+}
+
+/** Type names whose entries differ between two catalog texts, plus those only one side has. */
+function differing<T>(committed: T[], derived: T[], id: (e: T) => string): string[] {
+  const before = new Map(committed.map((e) => [id(e), JSON.stringify(e)]));
+  const after = new Map(derived.map((e) => [id(e), JSON.stringify(e)]));
+  return [...new Set([...before.keys(), ...after.keys()])].filter((k) => before.get(k) !== after.get(k)).sort();
+}
+
+describe('committed catalogs against Apple schema (drift)', () => {
+  const present = fs.existsSync(path.join(SCHEMA, 'mdm/profiles'));
+  if (!present) {
+    it.skip('needs ../shared/apple-device-management', () => undefined);
+    console.log(`catalog drift test skipped: no schema at ${SCHEMA}`);
+    return;
+  }
+
+  it('payloads.json and commands.json are what scripts/build-catalog.mjs derives today', () => {
+    const derived = deriveCatalogs({
+      readme: fs.readFileSync(path.join(SCHEMA, 'README.md'), 'utf8'),
+      profiles: readDir(path.join(SCHEMA, 'mdm/profiles')),
+      commands: readDir(path.join(SCHEMA, 'mdm/commands')),
+    });
+    const problems: string[] = [];
+    for (const [file, derivedValue] of [
+      ['payloads.json', derived.payloads],
+      ['commands.json', derived.commands],
+    ] as const) {
+      const text = catalogText(file);
+      if (text === formatCatalogJson(derivedValue)) continue;
+      const committed: unknown = JSON.parse(text);
+      const diff =
+        'payloads' in derivedValue
+          ? differing((committed as typeof derivedValue).payloads ?? [], derivedValue.payloads, (p) => p.type)
+          : differing((committed as typeof derivedValue).commands ?? [], derivedValue.commands, (c) => c.requestType);
+      problems.push(`${file} differs${diff.length ? ` for ${diff.join(', ')}` : ' (header or layout)'}`);
+    }
+    if (problems.length > 0) {
+      throw new Error(`${problems.join('; ')}. Regenerate with: node scripts/build-catalog.mjs`);
+    }
+  });
+});
+
+describe('deriveCatalogs', () => {
+  const payload = (ios: object | undefined, payloadkeys: unknown[], type = 'com.example.thing'): SchemaFile => ({
+    name: `${type}.yaml`,
+    doc: {
+      title: 'Thing',
+      payload: { payloadtype: type, supportedOS: { iOS: ios, macOS: { introduced: '10.7' } } },
+      payloadkeys,
+    },
+  });
+  const derivePayloads = (...profiles: SchemaFile[]) => deriveCatalogs({ readme: README, profiles, commands: [] }).payloads;
+
+  it('keeps only what iOS supports, and reads the release from the OS table alone', () => {
+    const out = derivePayloads(
+      payload({ introduced: '4.0', multiple: true }, [], 'com.example.b'),
+      payload({ introduced: 'n/a' }, [], 'com.example.mac'),
+      payload(undefined, [], 'com.example.none'),
+      payload({ introduced: '17.0', supervised: true, userenrollment: { mode: 'forbidden' } }, [], 'com.example.a'),
+    );
+    expect(out.schemaRelease).toEqual({ iOS: '18.1', macOS: '15.1' });
+    expect(out.payloads).toEqual([
+      { type: 'com.example.a', title: 'Thing', iosIntroduced: '17.0', supervised: true, multiple: false, userEnrollment: 'forbidden', keys: [] },
+      { type: 'com.example.b', title: 'Thing', iosIntroduced: '4.0', supervised: false, multiple: true, keys: [] },
+    ]);
+  });
+
+  it('lets keys inherit the payload iOS facts and records only what they change', () => {
+    const [spec] = derivePayloads(
+      payload({ introduced: '7.0' }, [
+        { key: 'Plain', type: '<integer>', presence: 'required', range: { min: 1, max: 5 }, default: 2, content: 'long text' },
+        { key: 'Newer', type: '<boolean>', supportedOS: { iOS: { introduced: '16.0', supervised: true }, macOS: {} } },
+        { key: 'MacOnly', type: '<string>', supportedOS: { iOS: { introduced: 'n/a' } }, subkeys: [{ key: 'x', type: '<string>' }] },
+        { key: 'Odd', type: '<weird>' },
+      ]),
+    ).payloads;
+    expect(spec.keys).toEqual<KeySpec[]>([
+      { key: 'Plain', type: 'integer', presence: 'required', default: 2, range: { min: 1, max: 5 } },
+      { key: 'Newer', type: 'boolean', presence: 'optional', iosIntroduced: '16.0', supervised: true },
+      { key: 'MacOnly', type: 'string', presence: 'optional', ios: false },
+      { key: 'Odd', type: 'any', presence: 'optional' },
+    ]);
+  });
+
+  it('turns a recursive (anchored) structure into a reference instead of looping', () => {
+    const icon: Record<string, unknown> = { key: 'Icon', type: '<dictionary>' };
+    const items = [icon];
+    icon.subkeys = [{ key: 'Children', type: '<array>', subkeys: items }];
+    const [spec] = derivePayloads(payload({ introduced: '9.0' }, [{ key: 'Icons', type: '<array>', subkeys: items }])).payloads;
+    expect(spec.keys[0].subkeys?.[0].subkeys?.[0]).toEqual({ key: 'Children', type: 'array', presence: 'optional', subkeysOf: 2 });
+  });
+
+  it('prefers the file named after a type Apple describes twice', () => {
+    const general = payload({ introduced: '13.0' }, [{ key: 'General', type: '<string>' }], 'com.example.sso');
+    const variant = { ...payload({ introduced: '13.0' }, [{ key: 'Variant', type: '<string>' }], 'com.example.sso'), name: 'com.example.sso(kerberos).yaml' };
+    expect(derivePayloads(variant, general).payloads[0].keys[0].key).toBe('General');
+    expect(derivePayloads(general, variant).payloads[0].keys[0].key).toBe('General');
+  });
+
+  it('derives commands with their response flag and DEP requirement', () => {
+    const out = deriveCatalogs({
+      readme: README,
+      profiles: [],
+      commands: [
+        {
+          name: 'x.yaml',
+          doc: {
+            title: 'Configured',
+            payload: { requesttype: 'Configured', supportedOS: { iOS: { introduced: '9.0', supervised: true, requiresdep: true, accessrights: 'None' } } },
+            responsekeys: [{ key: 'Answer', type: '<string>' }],
+          },
+        },
+      ],
+    }).commands;
+    expect(out.commands).toEqual([
+      { requestType: 'Configured', title: 'Configured', iosIntroduced: '9.0', supervised: true, returnsData: true, requiresDep: true, accessRights: 'None', keys: [] },
+    ]);
+  });
+
+  it('refuses a README without an iOS row', () => {
+    expect(() => parseSchemaRelease('# nothing here')).toThrow('no iOS row');
+  });
+
+  it('formats deterministically, short things on one line', () => {
+    const text = formatCatalogJson({ a: [1, 2], long: Array.from({ length: 40 }, (_, i) => `value-${i}`) });
+    expect(text.split('\n')[1]).toBe('  "a": [1,2],');
+    expect(JSON.parse(text)).toEqual({ a: [1, 2], long: Array.from({ length: 40 }, (_, i) => `value-${i}`) });
+    expect(text.endsWith('\n')).toBe(true);
+  });
+});
