@@ -29,7 +29,8 @@ async function waitHealthy(port, child, name, timeoutMs) {
     if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode} during start-up`);
     try {
       const res = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1000) });
-      if (res.ok) return;
+      // Only our own child counts: another process may answer on a port that looked free.
+      if (res.ok && (await res.json()).pid === child.pid) return;
     } catch {
       /* not listening yet */
     }

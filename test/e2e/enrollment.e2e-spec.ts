@@ -1,9 +1,10 @@
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { X509Certificate } from 'node:crypto';
-import { parseAttachedSignedData, TrustStore } from '@mdm/pki';
+import { Client } from 'pg';
+import { createCsr, generateRsaKeyPair, parseAttachedSignedData, TrustStore } from '@mdm/pki';
 import { buildPlist, parsePlistDict, type PlistDict } from '@mdm/protocol';
-import { DeviceSimulator, eventually, readEnrollmentProfile, scepEnroll, ScepFailure } from '@mdm/testing';
+import { buildScepPkiMessage, DeviceSimulator, eventually, readCertRep, readEnrollmentProfile, scepEnroll, ScepFailure } from '@mdm/testing';
 import { TestSystem } from './system';
 
 jest.setTimeout(120_000);
@@ -77,6 +78,41 @@ describe('enrollment and device identity', () => {
     expect(info.mdm.topic).toBe(topic);
   });
 
+  it('serves the profile through the admin API with per-download options', async () => {
+    const res = await fetch(`${system.baseUrl}/v1/enrollment/profile?accessRights=3&unsigned=true`, { headers: { authorization: `Bearer ${system.apiKey}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    const mdm = (parsePlistDict(Buffer.from(await res.arrayBuffer()))['PayloadContent'] as PlistDict[]).find((p) => p['PayloadType'] === 'com.apple.mdm');
+    expect(mdm).toMatchObject({ AccessRights: 3, Topic: topic });
+    expect((await fetch(`${system.baseUrl}/v1/enrollment/profile`)).status).toBe(401);
+    expect((await system.api('GET', '/v1/enrollment/profile?accessRights=99999')).status).toBe(400);
+    expect((await system.api('GET', '/v1/enrollment/profile?topic=com.apple.mgmt.unknown')).status).toBe(404);
+  });
+
+  it('keeps named enrollment configurations, each producing its own signed profile', async () => {
+    const created = await system.api('POST', '/v1/enrollment-configurations', { name: 'kiosks', accessRights: 1027, displayName: 'Kiosk iPads' });
+    expect(created.status).toBe(201);
+    expect(created.json).toMatchObject({ name: 'kiosks', accessRights: 1027, topic: null });
+    expect((await system.api('POST', '/v1/enrollment-configurations', { name: 'kiosks' })).status).toBe(409);
+    const bad = await system.api('POST', '/v1/enrollment-configurations', { name: 'x', accessRights: 0 });
+    expect(bad.status).toBe(400);
+    expect(bad.json.message).toMatch(/accessRights/);
+    expect((await system.api('POST', '/v1/enrollment-configurations', { name: 'y', topic: 'com.apple.mgmt.nobody' })).status).toBe(404);
+    const list = await system.api('GET', '/v1/enrollment-configurations');
+    expect(list.json.configurations.map((c: { name: string }) => c.name)).toEqual(['kiosks']);
+
+    const res = await fetch(`${system.baseUrl}/v1/enrollment-configurations/${created.json.id}/profile`, { headers: { authorization: `Bearer ${system.apiKey}` } });
+    expect(res.status).toBe(200);
+    const signed = await parseAttachedSignedData(Buffer.from(await res.arrayBuffer()));
+    const profile = parsePlistDict(signed.content);
+    expect(profile['PayloadDisplayName']).toBe('Kiosk iPads');
+    const mdm = (profile['PayloadContent'] as PlistDict[]).find((p) => p['PayloadType'] === 'com.apple.mdm');
+    expect(mdm).toMatchObject({ AccessRights: 1027, Topic: topic });
+
+    expect((await system.api('DELETE', `/v1/enrollment-configurations/${created.json.id}`)).status).toBe(204);
+    expect((await system.api('GET', `/v1/enrollment-configurations/${created.json.id}`)).status).toBe(404);
+  });
+
   it('enrolls a device from GET /mdm/enroll alone and learns it is supervised', async () => {
     const profile = (await download()).body;
     const device = await DeviceSimulator.enroll({
@@ -147,6 +183,49 @@ describe('enrollment and device identity', () => {
       await scepEnroll({ url: `${system.baseUrl}/scep`, challenge: 'static-challenge-for-tests' });
       const got = await scepEnroll({ url: `${system.baseUrl}/scep`, challenge: 'static-challenge-for-tests', method: 'GET' });
       expect(new X509Certificate(got.certPem).checkIssued(deviceCa)).toBe(true);
+    });
+
+    it('issues nothing for an expired challenge', async () => {
+      const challenge = await challengeOf();
+      // Time travel for the one challenge the server knows: expire everything minted so far.
+      const db = new Client({ connectionString: system.env['DATABASE_URL'] });
+      await db.connect();
+      await db.query(`UPDATE enrollment_challenges SET expires_at = now() - interval '1 second' WHERE used_at IS NULL`);
+      await db.end();
+      await expect(scepEnroll({ url: `${system.baseUrl}/scep`, challenge })).rejects.toMatchObject({ failInfo: 'badRequest' });
+    });
+
+    it('issues nothing for a CSR whose key is not the signer key', async () => {
+      const challenge = await challengeOf();
+      const mine = await generateRsaKeyPair();
+      const foreign = await generateRsaKeyPair();
+      // A CSR for someone else's key, sent by a requester who can't prove it holds that key.
+      const csr = await createCsr({ subject: 'CN=foreign', keyPem: foreign.keyPem, publicKeyPem: foreign.publicKeyPem, challengePassword: challenge });
+      const pending = await buildScepPkiMessage({
+        recipientCertPem: deviceCa.toString(),
+        keyPem: mine.keyPem,
+        publicKeyPem: mine.publicKeyPem,
+        subject: 'CN=mine',
+        challenge,
+        encryption: 'AES-256-CBC',
+        digest: 'SHA-256',
+        csr,
+      });
+      const res = await fetch(`${system.baseUrl}/scep?operation=PKIOperation`, {
+        method: 'POST',
+        body: pending.message,
+        headers: { 'content-type': 'application/x-pki-message' },
+      });
+      expect(res.status).toBe(200);
+      const reply = Buffer.from(await res.arrayBuffer());
+      let refusal: unknown;
+      try {
+        readCertRep(reply, pending, [deviceCa.toString()]);
+      } catch (err) {
+        refusal = err;
+      }
+      expect(refusal).toBeInstanceOf(ScepFailure);
+      expect(refusal).toMatchObject({ failInfo: 'badRequest' });
     });
 
     it('answers 400 to a message that is not PKCS#7', async () => {

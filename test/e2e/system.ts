@@ -79,37 +79,43 @@ export class TestSystem {
     const deviceCa = await createCertificateAuthority({ commonName: 'E2E Device CA' });
     writeFileSync(path.join(dir, 'apns-ca.pem'), apns.caPem);
     writeFileSync(path.join(dir, 'device-ca.pem'), deviceCa.certPem);
-    const ports = {
-      gateway: await freePort(),
-      enrollment: await freePort(),
-      command: await freePort(),
-      push: await freePort(),
-      profile: await freePort(),
-    };
     const apiKey = randomBytes(24).toString('base64url');
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      MDM_API_KEY: apiKey,
-      MDM_SECRET_KEY: randomBytes(32).toString('base64'),
-      APNS_URL: apns.url,
-      APNS_CA_FILE: path.join(dir, 'apns-ca.pem'),
-      MDM_DEVICE_CA_FILE: path.join(dir, 'device-ca.pem'),
-      MDM_PUBLIC_URL: `http://127.0.0.1:${ports.gateway}`,
-      DATABASE_URL: databaseUrl,
-      MDM_REDIS_PREFIX: `${process.env['MDM_REDIS_PREFIX'] ?? 'mdmtest'}-${suffix}`,
-      LOG_LEVEL: process.env['E2E_LOG_LEVEL'] ?? 'info',
-      ...extraEnv,
-    };
-    const system = new TestSystem(apns, deviceCa, env, ports, apiKey);
-    try {
-      system.running = await services.startAll(system.startOptions());
-    } catch (err) {
-      await apns.close();
-      await dropDatabase(databaseUrl);
-      // The services' own last words say why start-up failed.
-      throw new Error(`${(err as Error).message}\n${system.logs.slice(-15).join('\n')}`);
+    const secretKey = randomBytes(32).toString('base64');
+    // A port that was free a moment ago can be taken by another process before our service binds
+    // it; such a start fails fast (EADDRINUSE) and is tried again on other ports.
+    for (let attempt = 1; ; attempt++) {
+      const ports = {
+        gateway: await freePort(),
+        enrollment: await freePort(),
+        command: await freePort(),
+        push: await freePort(),
+        profile: await freePort(),
+      };
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        MDM_API_KEY: apiKey,
+        MDM_SECRET_KEY: secretKey,
+        APNS_URL: apns.url,
+        APNS_CA_FILE: path.join(dir, 'apns-ca.pem'),
+        MDM_DEVICE_CA_FILE: path.join(dir, 'device-ca.pem'),
+        MDM_PUBLIC_URL: `http://127.0.0.1:${ports.gateway}`,
+        DATABASE_URL: databaseUrl,
+        MDM_REDIS_PREFIX: `${process.env['MDM_REDIS_PREFIX'] ?? 'mdmtest'}-${suffix}`,
+        LOG_LEVEL: process.env['E2E_LOG_LEVEL'] ?? 'info',
+        ...extraEnv,
+      };
+      const system = new TestSystem(apns, deviceCa, env, ports, apiKey);
+      try {
+        system.running = await services.startAll(system.startOptions());
+        return system;
+      } catch (err) {
+        if (attempt < 3 && system.logs.some((l) => l.includes('EADDRINUSE'))) continue;
+        await apns.close();
+        await dropDatabase(databaseUrl);
+        // The services' own last words say why start-up failed.
+        throw new Error(`${(err as Error).message}\n${system.logs.slice(-15).join('\n')}`);
+      }
     }
-    return system;
   }
 
   private startOptions(): services.StartOptions {

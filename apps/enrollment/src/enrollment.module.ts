@@ -14,6 +14,7 @@ import { DeviceCaService } from './device-ca/device-ca.service';
 import { DevicesController } from './devices/devices.controller';
 import { DevicesService } from './devices/devices.service';
 import { EventsController } from './events/events.controller';
+import { EnrollmentConfigurationsController } from './enroll/enrollment-configurations.controller';
 import { EnrollmentProfileController } from './enroll/enrollment-profile.controller';
 import { EnrollmentProfileService } from './enroll/enrollment-profile.service';
 import { ChallengeService } from './scep/challenge.service';
@@ -32,7 +33,7 @@ export class EnrollmentModule {
         MessagingModule.forRoot({ redisUrl: config.REDIS_URL, prefix: config.MDM_REDIS_PREFIX, consume: [Queue.Enrollment] }),
         HealthModule.forRoot(config.REDIS_URL),
       ],
-      controllers: [CheckinController, DevicesController, ApnsCertificateController, DeviceCaController, EventsController, ScepController, EnrollmentProfileController],
+      controllers: [CheckinController, DevicesController, ApnsCertificateController, DeviceCaController, EventsController, ScepController, EnrollmentProfileController, EnrollmentConfigurationsController],
       providers: [
         { provide: ENROLLMENT_CONFIG, useValue: config },
         { provide: SecretBox, useValue: SecretBox.fromKey(config.MDM_SECRET_KEY) },

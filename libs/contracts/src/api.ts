@@ -82,3 +82,17 @@ export function describeZodError(error: z.ZodError): string {
     })
     .join('; ');
 }
+
+export const CreateEnrollmentConfigurationRequest = z.object({
+  name: z
+    .string()
+    .min(1)
+    .max(100)
+    .regex(/^[A-Za-z0-9._-]+$/, 'must be letters, digits, ".", "_" or "-"'),
+  /** Push topic (tenant) the profiles enroll into; the newest push certificate's when absent. */
+  topic: z.string().startsWith('com.apple.mgmt.', 'must be a push topic (com.apple.mgmt....)').optional(),
+  /** AccessRights of the MDM payload, 1..8191 (8191 = all). */
+  accessRights: z.number().int().min(1).max(8191).optional(),
+  displayName: z.string().min(1).max(200).optional(),
+});
+export type CreateEnrollmentConfigurationRequest = z.infer<typeof CreateEnrollmentConfigurationRequest>;

@@ -5,6 +5,8 @@ import { CommandDeliveryEntity } from './entities/command-delivery.entity';
 import { CommandEntity } from './entities/command.entity';
 import { DeviceEntity } from './entities/device.entity';
 import { EventEntity } from './entities/event.entity';
+import { EnrollmentConfigurationEntity } from './entities/enrollment-configuration.entity';
+import { EnrollmentConfigurations1764275000000 } from './migrations/1764275000000-enrollment-configurations';
 import { ApnsPendingKeyEntity } from './entities/apns-pending-key.entity';
 import { ApnsCertificateLifecycle1764274000000 } from './migrations/1764274000000-apns-certificate-lifecycle';
 import { InitialSchema1764268800000 } from './migrations/1764268800000-initial-schema';
@@ -22,9 +24,10 @@ export const ENTITIES = [
   EventEntity,
   ApnsPendingKeyEntity,
   DeviceCertificateEntity,
+  EnrollmentConfigurationEntity,
 ];
 
-export const MIGRATIONS = [InitialSchema1764268800000, Events1764270000000, EnrollmentIdentity1764271000000, PushRequests1764273500000, ApnsCertificateLifecycle1764274000000];
+export const MIGRATIONS = [InitialSchema1764268800000, Events1764270000000, EnrollmentIdentity1764271000000, PushRequests1764273500000, ApnsCertificateLifecycle1764274000000, EnrollmentConfigurations1764275000000];
 
 /** Arbitrary but fixed: every service takes this Postgres advisory lock before migrating. */
 const MIGRATION_LOCK_ID = 7_212_001;

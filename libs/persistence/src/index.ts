@@ -11,3 +11,4 @@ export * from './entities/event.entity';
 export * from './events';
 export * from './push-requests';
 export * from './entities/device-certificate.entity';
+export * from './entities/enrollment-configuration.entity';

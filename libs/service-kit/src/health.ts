@@ -22,6 +22,14 @@ export async function checkReady(dataSource: DataSource, redis: IORedis): Promis
   return checks;
 }
 
+/**
+ * Liveness. The pid lets a supervisor (or the test harness) tell this process from another one
+ * that happens to answer on the same port.
+ */
+export function livenessAnswer(): { status: 'ok'; pid: number } {
+  return { status: 'ok', pid: process.pid };
+}
+
 @Controller()
 class HealthController {
   private readonly redis: IORedis;
@@ -33,8 +41,8 @@ class HealthController {
   }
 
   @Get('health')
-  health(): { status: 'ok' } {
-    return { status: 'ok' };
+  health(): { status: 'ok'; pid: number } {
+    return livenessAnswer();
   }
 
   @Get('ready')
@@ -74,7 +82,7 @@ export async function serveHealth(
     const send = (status: number, body: unknown): void => {
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     };
-    if (req.url === '/health') return send(200, { status: 'ok' });
+    if (req.url === '/health') return send(200, livenessAnswer());
     if (req.url === '/ready') {
       void checkReady(dataSource, redis).then((checks) =>
         Object.values(checks).every((v) => v === 'ok') ? send(200, { status: 'ok', checks }) : send(503, { status: 'unavailable', checks }),

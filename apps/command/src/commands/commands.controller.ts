@@ -4,6 +4,8 @@ import { CreateCommandsRequest, PagingQuery, Udid } from '@mdm/contracts';
 import { parseOr400 } from '@mdm/service-kit';
 import { CommandsService, type CommandView } from './commands.service';
 
+const CommandDevicesPage = PagingQuery.extend({ limit: z.coerce.number().int().min(1).max(10000).default(1000) });
+
 @Controller('v1')
 export class CommandsController {
   constructor(private readonly commands: CommandsService) {}
@@ -15,8 +17,9 @@ export class CommandsController {
   }
 
   @Get('commands/:uuid')
-  get(@Param('uuid') uuid: string): Promise<CommandView> {
-    return this.commands.get(parseOr400(z.string().uuid('must be a command UUID'), uuid, 'commandUuid'));
+  get(@Param('uuid') uuid: string, @Query() query: unknown): Promise<CommandView> {
+    const page = parseOr400(CommandDevicesPage, query, 'query');
+    return this.commands.get(parseOr400(z.string().uuid('must be a command UUID'), uuid, 'commandUuid'), page);
   }
 
   @Get('devices/:udid/commands')

@@ -1,6 +1,6 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { DataSource, In } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { CommandStatus, type CreateCommandsRequest } from '@mdm/contracts';
 import { CommandDeliveryEntity, CommandEntity, DeviceEntity, type JsonObject, type JsonValue } from '@mdm/persistence';
 import { buildCommandPlist, type CommandPayload, jsonToPlistValue, type PlistDict, ProtocolError } from '@mdm/protocol';
@@ -25,8 +25,16 @@ export interface CommandView {
   command: JsonObject;
   createdAt: string;
   expiresAt: string | null;
+  /** Devices the command targets, and how many are in each status. */
+  total: number;
+  counts: Partial<Record<CommandStatus, number>>;
+  limit: number;
+  offset: number;
   devices: DeliveryView[];
 }
+
+/** Devices listed in the answer to POST /v1/commands (the rest: GET with ?offset=). */
+const CREATE_ANSWER_DEVICES = 1000;
 
 @Injectable()
 export class CommandsService {
@@ -48,10 +56,11 @@ export class CommandsService {
     if (expiresAt && expiresAt <= now) throw new BadRequestException('expiresAt: must be in the future');
 
     const planned = await this.dataSource.transaction(async (tx) => {
-      const found = await tx.getRepository(DeviceEntity).find({
-        where: { udid: In(udids) },
-        select: { id: true, udid: true, enrolled: true },
-      });
+      // One array parameter, not one per UDID: a fleet-wide command names 100,000 devices.
+      const found: Array<{ id: string; udid: string; enrolled: boolean }> = await tx.query(
+        'SELECT id, udid, enrolled FROM devices WHERE udid = ANY($1::text[])',
+        [udids],
+      );
       const known = new Set(found.map((d) => d.udid));
       const unknown = udids.filter((u) => !known.has(u));
       if (unknown.length) throw new NotFoundException(`unknown device(s): ${unknown.slice(0, 20).join(', ')}`);
@@ -62,43 +71,52 @@ export class CommandsService {
         'INSERT INTO commands (command_uuid, request_type, payload, command_plist, expires_at) VALUES ($1, $2, $3, $4, $5)',
         [commandUuid, req.command.RequestType, JSON.stringify(req.command), plist, expiresAt],
       );
-      const rows = found.map((d) => ({
-        commandUuid,
-        deviceId: d.id,
-        status: CommandStatus.Queued,
-        queuedAt: now,
-        updatedAt: now,
-      }));
-      for (let i = 0; i < rows.length; i += 5000) {
-        await tx.getRepository(CommandDeliveryEntity).insert(rows.slice(i, i + 5000));
-      }
+      await tx.query(
+        `INSERT INTO command_deliveries (command_uuid, device_id, status, queued_at, updated_at)
+         SELECT $1, unnest($2::uuid[]), $3, $4, $4`,
+        [commandUuid, found.map((d) => d.id), CommandStatus.Queued, now],
+      );
       // The push request commits with the command, so a crash between the two cannot lose it.
       return req.push ? this.pushes.request(tx, found.map((d) => d.id), 'command') : { ids: [], delayMs: 0 };
     });
 
     await this.pushes.dispatch(planned);
-    return this.get(commandUuid);
+    // The answer lists devices only for small commands; a fleet-wide one is followed with GET and paging.
+    return this.get(commandUuid, { limit: CREATE_ANSWER_DEVICES, offset: 0 });
   }
 
-  async get(commandUuid: string): Promise<CommandView> {
+  /** The command with per-status counts over all its devices and one page of them. */
+  async get(commandUuid: string, page: { limit: number; offset: number }): Promise<CommandView> {
     const command = await this.dataSource.getRepository(CommandEntity).findOneBy({ commandUuid });
     if (!command) throw new NotFoundException(`command ${commandUuid} not found`);
-    const rows: Array<CommandDeliveryEntity & { udid: string }> = await this.dataSource
-      .getRepository(CommandDeliveryEntity)
-      .createQueryBuilder('d')
-      .innerJoin(DeviceEntity, 'dev', 'dev.id = d.device_id')
-      .addSelect('dev.udid', 'udid')
-      .where('d.command_uuid = :commandUuid', { commandUuid })
-      .orderBy('d.id')
-      .getRawAndEntities()
-      .then(({ raw, entities }) => entities.map((e, i) => Object.assign(e, { udid: (raw[i] as { udid: string }).udid })));
+    const [rows, counts] = await Promise.all([
+      this.dataSource
+        .getRepository(CommandDeliveryEntity)
+        .createQueryBuilder('d')
+        .innerJoin(DeviceEntity, 'dev', 'dev.id = d.device_id')
+        .addSelect('dev.udid', 'udid')
+        .where('d.command_uuid = :commandUuid', { commandUuid })
+        .orderBy('d.id')
+        .limit(page.limit)
+        .offset(page.offset)
+        .getRawAndEntities()
+        .then(({ raw, entities }) => entities.map((e, i) => deliveryView(e, (raw[i] as { udid: string }).udid))),
+      this.dataSource.query(`SELECT status, count(*)::int AS n FROM command_deliveries WHERE command_uuid = $1 GROUP BY status`, [commandUuid]) as Promise<
+        Array<{ status: CommandStatus; n: number }>
+      >,
+    ]);
+    const byStatus = Object.fromEntries(counts.map((c) => [c.status, c.n])) as Partial<Record<CommandStatus, number>>;
     return {
       commandUuid,
       requestType: command.requestType,
       command: command.payload,
       createdAt: command.createdAt.toISOString(),
       expiresAt: command.expiresAt?.toISOString() ?? null,
-      devices: rows.map((r) => deliveryView(r, r.udid)),
+      total: counts.reduce((sum, c) => sum + c.n, 0),
+      counts: byStatus,
+      limit: page.limit,
+      offset: page.offset,
+      devices: rows,
     };
   }
 

@@ -22,19 +22,19 @@ export class EnrollmentProfileController {
 
   @Get('internal/enroll')
   async device(@Res() res: Response): Promise<void> {
-    this.send(res, await this.profiles.build());
+    sendProfile(res, await this.profiles.build());
   }
 
   @Get('v1/enrollment/profile')
   async admin(@Query() query: unknown, @Res() res: Response): Promise<void> {
     const q = parseOr400(ProfileQuery, query, 'query');
     const body = await this.profiles.build(q);
-    this.send(res, body, q.unsigned ? 'application/xml' : MOBILECONFIG);
+    sendProfile(res, body, q.unsigned ? 'application/xml' : MOBILECONFIG);
   }
+}
 
-  private send(res: Response, body: Buffer, type = MOBILECONFIG): void {
-    // Each download carries a one-time challenge: no cache may keep or share it.
-    res.status(200).type(type).setHeader('content-disposition', 'attachment; filename="enroll.mobileconfig"').setHeader('cache-control', 'no-store');
-    res.send(body);
-  }
+export function sendProfile(res: Response, body: Buffer, type = MOBILECONFIG): void {
+  // Each download carries a one-time challenge: no cache may keep or share it.
+  res.status(200).type(type).setHeader('content-disposition', 'attachment; filename="enroll.mobileconfig"').setHeader('cache-control', 'no-store');
+  res.send(body);
 }

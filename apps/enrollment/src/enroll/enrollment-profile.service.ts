@@ -13,6 +13,8 @@ export interface EnrollmentProfileOptions {
   /** Which push topic (tenant) to enroll into; the newest certificate's when there is one choice. */
   topic?: string;
   accessRights?: number;
+  /** PayloadDisplayName the device shows for the profile. */
+  displayName?: string;
   /** Unsigned XML, for inspection; devices should always get the signed profile. */
   unsigned?: boolean;
 }
@@ -78,7 +80,7 @@ export class EnrollmentProfileService {
       PayloadVersion: 1,
       PayloadIdentifier: id,
       PayloadUUID: randomUUID().toUpperCase(),
-      PayloadDisplayName: `${org} device management`,
+      PayloadDisplayName: opts.displayName ?? `${org} device management`,
       PayloadOrganization: org,
       PayloadDescription: `Enrolls this device in ${org}'s device management.`,
       PayloadContent: [scep, mdm],

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { CreateCommandsRequest, PostApnsCertificatesRequest, PostApnsCsrRequest, PushDevicesRequest, PutApnsCertificateRequest } from '@mdm/contracts';
+import { CreateCommandsRequest, CreateEnrollmentConfigurationRequest, PostApnsCertificatesRequest, PostApnsCsrRequest, PushDevicesRequest, PutApnsCertificateRequest } from '@mdm/contracts';
 import type { Upstream } from '../upstream/upstream.client';
 
 export interface AdminRoute {
@@ -25,4 +25,9 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
   { method: 'GET', path: /^\/v1\/devices$/, service: 'enrollment' },
   { method: 'GET', path: /^\/v1\/events$/, service: 'enrollment' },
   { method: 'GET', path: /^\/v1\/enrollment\/profile$/, service: 'enrollment' },
+  { method: 'POST', path: /^\/v1\/enrollment-configurations$/, service: 'enrollment', body: CreateEnrollmentConfigurationRequest },
+  { method: 'GET', path: /^\/v1\/enrollment-configurations$/, service: 'enrollment' },
+  { method: 'GET', path: /^\/v1\/enrollment-configurations\/[^/]+$/, service: 'enrollment' },
+  { method: 'DELETE', path: /^\/v1\/enrollment-configurations\/[^/]+$/, service: 'enrollment' },
+  { method: 'GET', path: /^\/v1\/enrollment-configurations\/[^/]+\/profile$/, service: 'enrollment' },
 ];

@@ -1,4 +1,5 @@
 import { Controller, Get, HttpException } from '@nestjs/common';
+import { livenessAnswer } from '@mdm/service-kit';
 import { type Upstream, UpstreamClient } from '../upstream/upstream.client';
 
 const UPSTREAMS: Upstream[] = ['enrollment', 'command', 'profile'];
@@ -8,8 +9,8 @@ export class GatewayHealthController {
   constructor(private readonly upstream: UpstreamClient) {}
 
   @Get('health')
-  health(): { status: 'ok' } {
-    return { status: 'ok' };
+  health(): { status: 'ok'; pid: number } {
+    return livenessAnswer();
   }
 
   /** Ready when every service behind the edge answers. */
