@@ -92,7 +92,7 @@ describe('MDM loop end to end', () => {
       expect((await system.api('GET', '/v1/devices/NO-SUCH-DEVICE')).status).toBe(404);
       expect((await system.api('GET', '/v1/commands/8a7f6a52-8f59-4d39-9d4c-2f2d1b0c0a11')).status).toBe(404);
       expect((await system.api('GET', '/v1/nothing-here')).status).toBe(404);
-      const unknown = await system.api('POST', '/v1/commands', { udids: ['NO-SUCH-DEVICE'], command: { RequestType: 'DeviceInformation' } });
+      const unknown = await system.api('POST', '/v1/commands', { udids: ['NO-SUCH-DEVICE'], command: { RequestType: 'DeviceInformation', Queries: ['OSVersion'] } });
       expect(unknown.status).toBe(404);
       expect(unknown.json.message).toMatch(/NO-SUCH-DEVICE/);
     });
@@ -176,7 +176,8 @@ describe('MDM loop end to end', () => {
     it('records Error with its chain and CommandFormatError', async () => {
       const device = await system.enrolledDevice(topic);
       const c1 = (await system.api('POST', '/v1/commands', { udids: [device.udid], command: { RequestType: 'InstalledApplicationList' }, push: false })).json.commandUuid;
-      const c2 = (await system.api('POST', '/v1/commands', { udids: [device.udid], command: { RequestType: 'Bogus' }, push: false })).json.commandUuid;
+      // An unknown RequestType only goes out when the operator marks it raw.
+      const c2 = (await system.api('POST', '/v1/commands', { udids: [device.udid], command: { RequestType: 'Bogus' }, push: false, raw: true })).json.commandUuid;
       const got = await device.idle();
       expect(got.command?.commandUuid).toBe(c1);
       const next = await device.error(c1, [{ ErrorCode: 12021, ErrorDomain: 'MCMDMErrorDomain', LocalizedDescription: 'Nope', USEnglishDescription: 'Nope' }]);
@@ -203,6 +204,46 @@ describe('MDM loop end to end', () => {
       }
       const detail = await system.api('GET', `/v1/commands/${res.json.commandUuid}`);
       expect(detail.json.devices.map((d: { status: string }) => d.status)).toEqual(['ACKNOWLEDGED', 'ACKNOWLEDGED', 'ACKNOWLEDGED']);
+    });
+  });
+
+  describe('commands checked against Apple\'s schema', () => {
+    it('refuses a command that breaks the schema, naming the key', async () => {
+      const device = await system.enrolledDevice(topic);
+      const wrongType = await system.api('POST', '/v1/commands', { udids: [device.udid], command: { RequestType: 'DeviceInformation', Queries: 'OSVersion' } });
+      expect(wrongType.status).toBe(400);
+      expect(wrongType.json.message).toMatch(/command\.Queries/);
+      const missing = await system.api('POST', '/v1/commands', { udids: [device.udid], command: { RequestType: 'InstallMedia' } });
+      expect(missing.status).toBe(400);
+      expect(missing.json.message).toMatch(/MediaType/);
+      const unknown = await system.api('POST', '/v1/commands', { udids: [device.udid], command: { RequestType: 'MakeCoffee' } });
+      expect(unknown.status).toBe(400);
+      expect(unknown.json.message).toMatch(/unknown RequestType MakeCoffee/);
+      // Nothing was queued by the refusals.
+      expect((await system.api('GET', `/v1/devices/${device.udid}/commands`)).json.commands).toEqual([]);
+    });
+
+    it('blocks a supervised-only or too-new command per device, sending nothing', async () => {
+      const supervised = await system.enrolledDevice(topic, { isSupervised: true, osVersion: '17.5' });
+      const unsupervised = await system.enrolledDevice(topic, { isSupervised: false, osVersion: '14.8' });
+      // The server learns supervision and OS from DeviceInformation.
+      for (const d of [supervised, unsupervised]) {
+        const info = await system.api('POST', '/v1/commands', { udids: [d.udid], command: { RequestType: 'DeviceInformation', Queries: ['IsSupervised', 'OSVersion'] }, push: false });
+        const got = await d.idle();
+        expect(got.command?.commandUuid).toBe(info.json.commandUuid);
+        await d.answer(got.command!);
+      }
+      const restart = await system.api('POST', '/v1/commands', { udids: [supervised.udid, unsupervised.udid], command: { RequestType: 'RestartDevice' }, push: false });
+      expect(restart.status).toBe(201);
+      const byUdid = Object.fromEntries(restart.json.devices.map((d: { udid: string }) => [d.udid, d]));
+      expect(byUdid[supervised.udid]).toMatchObject({ status: 'QUEUED' });
+      expect(byUdid[unsupervised.udid]).toMatchObject({ status: 'BLOCKED', statusReason: expect.stringMatching(/supervision/) });
+      expect(restart.json.counts).toEqual({ QUEUED: 1, BLOCKED: 1 });
+      const tooNew = await system.api('POST', '/v1/commands', { udids: [unsupervised.udid], command: { RequestType: 'DeclarativeManagement' }, push: false });
+      expect(tooNew.json.devices[0]).toMatchObject({ status: 'BLOCKED', statusReason: expect.stringMatching(/requires iOS 15\.0 \(device has 14\.8\)/) });
+      // A blocked command is never handed to the device.
+      expect((await unsupervised.idle()).body.length).toBe(0);
+      expect((await supervised.idle()).command?.requestType).toBe('RestartDevice');
     });
   });
 

@@ -57,6 +57,12 @@ export const CreateCommandsRequest = z.object({
     .object({ RequestType: z.string().min(1, 'RequestType must be a non-empty string') })
     .catchall(z.unknown()),
   push: z.boolean().default(true),
+  /**
+   * Skip the command catalog: an unknown RequestType or keys Apple's schema doesn't list are sent
+   * as written (for commands newer than the catalog). Supervision and OS checks still apply to
+   * RequestTypes the catalog knows.
+   */
+  raw: z.boolean().default(false),
   /** Optional expiry (ISO 8601); the command becomes EXPIRED on devices that haven't run it by then. */
   expiresAt: z.string().datetime().optional(),
 });

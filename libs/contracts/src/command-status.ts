@@ -11,6 +11,8 @@ export const CommandStatus = {
   FormatError: 'FORMAT_ERROR',
   Canceled: 'CANCELED',
   Expired: 'EXPIRED',
+  /** Never sent: the device can't run it (needs supervision, or a newer iOS); the reason says which. */
+  Blocked: 'BLOCKED',
 } as const;
 export type CommandStatus = (typeof CommandStatus)[keyof typeof CommandStatus];
 
@@ -19,6 +21,7 @@ export const FINAL_COMMAND_STATUSES: readonly CommandStatus[] = [
   CommandStatus.Acknowledged,
   CommandStatus.Error,
   CommandStatus.FormatError,
+  CommandStatus.Blocked,
   CommandStatus.Canceled,
   CommandStatus.Expired,
 ];

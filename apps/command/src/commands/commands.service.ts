@@ -3,7 +3,15 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { CommandStatus, type CreateCommandsRequest } from '@mdm/contracts';
 import { CommandDeliveryEntity, CommandEntity, DeviceEntity, type JsonObject, type JsonValue } from '@mdm/persistence';
-import { buildCommandPlist, type CommandPayload, jsonToPlistValue, type PlistDict, ProtocolError } from '@mdm/protocol';
+import {
+  buildCommandPlist,
+  type CommandPayload,
+  commandApplicability,
+  jsonToPlistValue,
+  type PlistDict,
+  ProtocolError,
+  validateCommand,
+} from '@mdm/protocol';
 import { PushRequestsService } from '../push/push-requests.service';
 
 export interface DeliveryView {
@@ -31,6 +39,8 @@ export interface CommandView {
   limit: number;
   offset: number;
   devices: DeliveryView[];
+  /** What Apple's schema doesn't know about the command as sent (unknown keys). */
+  warnings?: string[];
 }
 
 /** Devices listed in the answer to POST /v1/commands (the rest: GET with ?offset=). */
@@ -48,6 +58,7 @@ export class CommandsService {
    * devices get it or none does, and with it the push requests (coalesced per device).
    */
   async create(req: CreateCommandsRequest): Promise<CommandView> {
+    const warnings = req.raw ? [] : this.validate(req.command);
     const commandUuid = randomUUID();
     const plist = this.render(commandUuid, req.command);
     const udids = [...new Set(req.udids)];
@@ -57,8 +68,8 @@ export class CommandsService {
 
     const planned = await this.dataSource.transaction(async (tx) => {
       // One array parameter, not one per UDID: a fleet-wide command names 100,000 devices.
-      const found: Array<{ id: string; udid: string; enrolled: boolean }> = await tx.query(
-        'SELECT id, udid, enrolled FROM devices WHERE udid = ANY($1::text[])',
+      const found: Array<{ id: string; udid: string; enrolled: boolean; is_supervised: boolean | null; os_version: string | null }> = await tx.query(
+        'SELECT id, udid, enrolled, is_supervised, os_version FROM devices WHERE udid = ANY($1::text[])',
         [udids],
       );
       const known = new Set(found.map((d) => d.udid));
@@ -71,18 +82,41 @@ export class CommandsService {
         'INSERT INTO commands (command_uuid, request_type, payload, command_plist, expires_at) VALUES ($1, $2, $3, $4, $5)',
         [commandUuid, req.command.RequestType, JSON.stringify(req.command), plist, expiresAt],
       );
+      // A device that can't run the command (supervision, iOS version) gets it BLOCKED, never sent.
+      const runnable: typeof found = [];
+      const blocked: Array<{ id: string; reason: string }> = [];
+      for (const d of found) {
+        const verdict = commandApplicability(req.command.RequestType, { supervised: d.is_supervised, osVersion: d.os_version });
+        if (verdict.ok) runnable.push(d);
+        else blocked.push({ id: d.id, reason: verdict.reason });
+      }
       await tx.query(
         `INSERT INTO command_deliveries (command_uuid, device_id, status, queued_at, updated_at)
          SELECT $1, unnest($2::uuid[]), $3, $4, $4`,
-        [commandUuid, found.map((d) => d.id), CommandStatus.Queued, now],
+        [commandUuid, runnable.map((d) => d.id), CommandStatus.Queued, now],
       );
+      if (blocked.length) {
+        await tx.query(
+          `INSERT INTO command_deliveries (command_uuid, device_id, status, status_reason, queued_at, completed_at, updated_at)
+           SELECT $1, b.id, $2, b.reason, $3, $3, $3 FROM unnest($4::uuid[], $5::text[]) AS b(id, reason)`,
+          [commandUuid, CommandStatus.Blocked, now, blocked.map((b) => b.id), blocked.map((b) => b.reason)],
+        );
+      }
       // The push request commits with the command, so a crash between the two cannot lose it.
-      return req.push ? this.pushes.request(tx, found.map((d) => d.id), 'command') : { ids: [], delayMs: 0 };
+      return req.push && runnable.length ? this.pushes.request(tx, runnable.map((d) => d.id), 'command') : { ids: [], delayMs: 0 };
     });
 
     await this.pushes.dispatch(planned);
     // The answer lists devices only for small commands; a fleet-wide one is followed with GET and paging.
-    return this.get(commandUuid, { limit: CREATE_ANSWER_DEVICES, offset: 0 });
+    const view = await this.get(commandUuid, { limit: CREATE_ANSWER_DEVICES, offset: 0 });
+    return warnings.length ? { ...view, warnings } : view;
+  }
+
+  /** Apple's schema for the command: errors are a 400 naming the key, warnings travel with the answer. */
+  private validate(command: CreateCommandsRequest['command']): string[] {
+    const report = validateCommand(command);
+    if (report.errors.length) throw new BadRequestException(report.errors.map((e) => `${e.path}: ${e.message}`).join('; '));
+    return report.warnings.map((w) => `${w.path}: ${w.message}`);
   }
 
   /** The command with per-status counts over all its devices and one page of them. */

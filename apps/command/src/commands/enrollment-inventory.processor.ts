@@ -40,9 +40,10 @@ export class EnrollmentInventoryProcessor {
         udids: [data.udid],
         command: { RequestType: 'DeviceInformation', Queries: DEFAULT_DEVICE_INFORMATION_QUERIES },
         push: has.has('ProfileList'),
+        raw: false,
       });
     }
-    if (!has.has('ProfileList')) await this.commands.create({ udids: [data.udid], command: { RequestType: 'ProfileList' }, push: true });
+    if (!has.has('ProfileList')) await this.commands.create({ udids: [data.udid], command: { RequestType: 'ProfileList' }, push: true, raw: false });
     this.logger.log(`queued the first inventory of ${data.udid}`);
   }
 }
