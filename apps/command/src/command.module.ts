@@ -1,8 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { Queue } from '@mdm/contracts';
-import { MessagingModule } from '@mdm/messaging';
-import { PersistenceModule } from '@mdm/persistence';
-import { HealthModule } from '@mdm/service-kit';
+import { InfrastructureModule } from '@mdm/service-kit';
 import { COMMAND_CONFIG, type CommandConfig } from './command.config';
 import { CommandsController } from './commands/commands.controller';
 import { CommandsService } from './commands/commands.service';
@@ -21,9 +19,7 @@ export class CommandModule {
     return {
       module: CommandModule,
       imports: [
-        PersistenceModule.forRoot({ url: config.DATABASE_URL, migrate: config.DB_MIGRATE, poolSize: config.DB_POOL_SIZE }),
-        MessagingModule.forRoot({ redisUrl: config.REDIS_URL, prefix: config.MDM_REDIS_PREFIX, consume: [Queue.Command] }),
-        HealthModule.forRoot(config.REDIS_URL),
+        InfrastructureModule.forRoot(config, { consume: [Queue.Command] }),
       ],
       controllers: [CommandsController, ConnectController, PushController],
       providers: [

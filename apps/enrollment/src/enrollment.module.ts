@@ -1,9 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { Queue } from '@mdm/contracts';
-import { MessagingModule } from '@mdm/messaging';
-import { PersistenceModule } from '@mdm/persistence';
 import { SecretBox } from '@mdm/pki';
-import { HealthModule } from '@mdm/service-kit';
+import { InfrastructureModule } from '@mdm/service-kit';
 import { ApnsCertificateController } from './apns-certificate/apns-certificate.controller';
 import { ApnsCertificateService } from './apns-certificate/apns-certificate.service';
 import { ApnsCertificateExpiryProcessor } from './apns-certificate/apns-certificate-expiry.processor';
@@ -29,9 +27,7 @@ export class EnrollmentModule {
     return {
       module: EnrollmentModule,
       imports: [
-        PersistenceModule.forRoot({ url: config.DATABASE_URL, migrate: config.DB_MIGRATE, poolSize: config.DB_POOL_SIZE }),
-        MessagingModule.forRoot({ redisUrl: config.REDIS_URL, prefix: config.MDM_REDIS_PREFIX, consume: [Queue.Enrollment] }),
-        HealthModule.forRoot(config.REDIS_URL),
+        InfrastructureModule.forRoot(config, { consume: [Queue.Enrollment] }),
       ],
       controllers: [CheckinController, DevicesController, ApnsCertificateController, DeviceCaController, EventsController, ScepController, EnrollmentProfileController, EnrollmentConfigurationsController],
       providers: [

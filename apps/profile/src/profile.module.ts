@@ -1,7 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { MessagingModule } from '@mdm/messaging';
-import { PersistenceModule } from '@mdm/persistence';
-import { HealthModule } from '@mdm/service-kit';
+import { InfrastructureModule } from '@mdm/service-kit';
 import type { ProfileConfig } from './profile.config';
 
 /**
@@ -14,9 +12,7 @@ export class ProfileModule {
     return {
       module: ProfileModule,
       imports: [
-        PersistenceModule.forRoot({ url: config.DATABASE_URL, migrate: config.DB_MIGRATE, poolSize: config.DB_POOL_SIZE }),
-        MessagingModule.forRoot({ redisUrl: config.REDIS_URL, prefix: config.MDM_REDIS_PREFIX, consume: [] }),
-        HealthModule.forRoot(config.REDIS_URL),
+        InfrastructureModule.forRoot(config),
       ],
     };
   }

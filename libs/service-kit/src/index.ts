@@ -5,3 +5,4 @@ export * from './bootstrap';
 export * from './validation';
 export * from './device-identity';
 export * from './backoff';
+export * from './infrastructure.module';

@@ -1,0 +1,30 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import type { z } from 'zod';
+import type { QueueName } from '@mdm/contracts';
+import { MessagingModule } from '@mdm/messaging';
+import { PersistenceModule } from '@mdm/persistence';
+import type { BaseEnv } from './config';
+import { HealthModule } from './health';
+
+export interface InfrastructureOptions {
+  /** Queues this service consumes (its @OnJob handlers). */
+  consume?: readonly QueueName[];
+  concurrency?: Partial<Record<QueueName, number>>;
+  /** HTTP services answer /health and /ready through Nest; workers serve them with serveHealth. */
+  httpHealth?: boolean;
+}
+
+/** Postgres, Redis queues and health, wired the same way in every service from its parsed config. */
+@Module({})
+export class InfrastructureModule {
+  static forRoot(config: z.infer<typeof BaseEnv>, opts: InfrastructureOptions = {}): DynamicModule {
+    return {
+      module: InfrastructureModule,
+      imports: [
+        PersistenceModule.forRoot({ url: config.DATABASE_URL, migrate: config.DB_MIGRATE, poolSize: config.DB_POOL_SIZE }),
+        MessagingModule.forRoot({ redisUrl: config.REDIS_URL, prefix: config.MDM_REDIS_PREFIX, consume: opts.consume ?? [], concurrency: opts.concurrency }),
+        ...(opts.httpHealth === false ? [] : [HealthModule.forRoot(config.REDIS_URL)]),
+      ],
+    };
+  }
+}
