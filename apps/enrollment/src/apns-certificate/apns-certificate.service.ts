@@ -159,9 +159,9 @@ export class ApnsCertificateService {
     return { pair: { certificatePem, privateKeyPem: this.secrets.openString(pending.keySealed) }, pendingKeyId: pending.id };
   }
 
-  private async insert(tx: EntityManager, parsed: PushCertificate): Promise<{ action: 'uploaded'; events: MdmEvent[] }> {
-    await tx.getRepository(ApnsCertificateEntity).insert({
-      topic: parsed.topic,
+  /** What a stored certificate row holds; a new certificate also starts its own expiry-warning sequence. */
+  private columns(parsed: PushCertificate): Omit<ApnsCertificateEntity, 'id' | 'topic' | 'createdAt' | 'updatedAt'> {
+    return {
       certPem: parsed.certPem,
       keySealed: this.secrets.seal(parsed.keyPem),
       fingerprint: parsed.fingerprint,
@@ -169,7 +169,11 @@ export class ApnsCertificateService {
       notAfter: parsed.notAfter,
       expiryWarnedThreshold: null,
       expiredNotifiedAt: null,
-    });
+    };
+  }
+
+  private async insert(tx: EntityManager, parsed: PushCertificate): Promise<{ action: 'uploaded'; events: MdmEvent[] }> {
+    await tx.getRepository(ApnsCertificateEntity).insert({ topic: parsed.topic, ...this.columns(parsed) });
     return { action: 'uploaded', events: [{ type: 'apns.certificate.uploaded', data: certEvent(parsed) }] };
   }
 
@@ -182,17 +186,7 @@ export class ApnsCertificateService {
     if (current.fingerprint === parsed.fingerprint) return { action: 'unchanged', events: [] };
     await tx.getRepository(ApnsCertificateEntity).update(
       { id: current.id },
-      {
-        certPem: parsed.certPem,
-        keySealed: this.secrets.seal(parsed.keyPem),
-        fingerprint: parsed.fingerprint,
-        notBefore: parsed.notBefore,
-        notAfter: parsed.notAfter,
-        // A new certificate starts its own warning sequence.
-        expiryWarnedThreshold: null,
-        expiredNotifiedAt: null,
-        updatedAt: new Date(),
-      },
+      { ...this.columns(parsed), updatedAt: new Date() },
     );
     return {
       action: 'renewed',
