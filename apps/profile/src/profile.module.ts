@@ -1,10 +1,14 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { SecretBox } from '@mdm/pki';
 import { InfrastructureModule } from '@mdm/service-kit';
-import type { ProfileConfig } from './profile.config';
+import { PROFILE_CONFIG, type ProfileConfig } from './profile.config';
+import { ProfileSignerService } from './profiles/profile-signer.service';
+import { ProfilesController } from './profiles/profiles.controller';
+import { ProfilesService } from './profiles/profiles.service';
 
 /**
- * Configuration profiles: catalog, build/sign, assignment, desired vs installed state. The
- * foundation only wires its storage, queues and health; the profile domain arrives with its issue.
+ * Configuration profiles: definitions checked against Apple's schema, versions, and the signed
+ * .mobileconfig. Assignment to devices and desired vs installed state come next.
  */
 @Module({})
 export class ProfileModule {
@@ -13,6 +17,13 @@ export class ProfileModule {
       module: ProfileModule,
       imports: [
         InfrastructureModule.forRoot(config),
+      ],
+      controllers: [ProfilesController],
+      providers: [
+        { provide: PROFILE_CONFIG, useValue: config },
+        { provide: SecretBox, useValue: SecretBox.fromKey(config.MDM_SECRET_KEY) },
+        ProfileSignerService,
+        ProfilesService,
       ],
     };
   }

@@ -102,3 +102,47 @@ export const CreateEnrollmentConfigurationRequest = z.object({
   displayName: z.string().min(1).max(200).optional(),
 });
 export type CreateEnrollmentConfigurationRequest = z.infer<typeof CreateEnrollmentConfigurationRequest>;
+
+/** A top-level or payload PayloadIdentifier: reverse-DNS style, as devices key installed profiles by it. */
+export const PayloadIdentifier = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a reverse-DNS identifier (letters, digits, ".", "_", "-")');
+
+/**
+ * One payload of a configuration profile: its PayloadType and settings as JSON (`{ "$data": base64 }`
+ * and `{ "$date": ISO 8601 }` for plist data and dates), checked against Apple's schema by the profile
+ * service. PayloadUUID and PayloadVersion are the server's; PayloadIdentifier goes in `identifier`.
+ */
+export const ProfilePayloadDefinition = z.object({
+  type: z.string().min(1, 'type must be a PayloadType such as com.apple.mobiledevice.passwordpolicy'),
+  identifier: PayloadIdentifier.optional(),
+  settings: z.record(z.string(), z.unknown()).default({}),
+});
+export type ProfilePayloadDefinition = z.infer<typeof ProfilePayloadDefinition>;
+
+/** POST /v1/profiles, and PUT /v1/profiles/{id} (which replaces the whole definition; the identifier stays). */
+export const ProfileDefinitionRequest = z.object({
+  name: z.string().min(1).max(200),
+  identifier: PayloadIdentifier,
+  removalDisallowed: z.boolean().default(false),
+  description: z.string().max(2000).optional(),
+  payloads: z.array(ProfilePayloadDefinition).min(1, 'payloads must hold at least one payload').max(100),
+  /** Accept payload types the catalog doesn't know (newer than it), unchecked; known ones are still checked. */
+  allowUnknown: z.boolean().default(false),
+});
+export type ProfileDefinitionRequest = z.infer<typeof ProfileDefinitionRequest>;
+
+/** POST /v1/profiles/upload: an existing .mobileconfig, signed (CMS) or plain XML, in base64. */
+export const UploadProfileRequest = z.object({
+  mobileconfig: z
+    .string()
+    .min(1, 'mobileconfig must be a base64 .mobileconfig')
+    .regex(/^[A-Za-z0-9+/=\s]+$/, 'mobileconfig must be a base64 .mobileconfig'),
+  /** Keep payload types the catalog doesn't know instead of refusing the file. */
+  allowUnknown: z.boolean().default(false),
+  /** Overrides the file's PayloadDisplayName as the profile's name. */
+  name: z.string().min(1).max(200).optional(),
+});
+export type UploadProfileRequest = z.infer<typeof UploadProfileRequest>;

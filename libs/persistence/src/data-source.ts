@@ -14,6 +14,9 @@ import { Events1764270000000 } from './migrations/1764270000000-events';
 import { PushRequests1764273500000 } from './migrations/1764273500000-push-requests';
 import { EnrollmentIdentity1764271000000 } from './migrations/1764271000000-enrollment-identity';
 import { DeviceCertificateEntity } from './entities/device-certificate.entity';
+import { ProfileEntity } from './entities/profile.entity';
+import { ProfileVersionEntity } from './entities/profile-version.entity';
+import { Profiles1764276000000 } from './migrations/1764276000000-profiles';
 
 export const ENTITIES = [
   DeviceEntity,
@@ -25,9 +28,11 @@ export const ENTITIES = [
   ApnsPendingKeyEntity,
   DeviceCertificateEntity,
   EnrollmentConfigurationEntity,
+  ProfileEntity,
+  ProfileVersionEntity,
 ];
 
-export const MIGRATIONS = [InitialSchema1764268800000, Events1764270000000, EnrollmentIdentity1764271000000, PushRequests1764273500000, ApnsCertificateLifecycle1764274000000, EnrollmentConfigurations1764275000000];
+export const MIGRATIONS = [InitialSchema1764268800000, Events1764270000000, EnrollmentIdentity1764271000000, PushRequests1764273500000, ApnsCertificateLifecycle1764274000000, EnrollmentConfigurations1764275000000, Profiles1764276000000];
 
 /** Arbitrary but fixed: every service takes this Postgres advisory lock before migrating. */
 const MIGRATION_LOCK_ID = 7_212_001;

@@ -12,3 +12,5 @@ export * from './events';
 export * from './push-requests';
 export * from './entities/device-certificate.entity';
 export * from './entities/enrollment-configuration.entity';
+export * from './entities/profile.entity';
+export * from './entities/profile-version.entity';

@@ -32,6 +32,8 @@ export class DeviceCaService implements OnModuleInit {
   async onModuleInit(): Promise<void> {
     if (this.config.importedCa) await this.importCa(this.config.importedCa);
     await this.ca();
+    // Created now rather than on the first download: the profile service signs with it too.
+    await this.profileSigner();
   }
 
   /** The device CA: it issues device identities through SCEP and is what the gateway trusts. */

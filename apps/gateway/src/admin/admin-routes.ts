@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { CreateCommandsRequest, CreateEnrollmentConfigurationRequest, PostApnsCertificatesRequest, PostApnsCsrRequest, PushDevicesRequest, PutApnsCertificateRequest } from '@mdm/contracts';
+import { CreateCommandsRequest, CreateEnrollmentConfigurationRequest, PostApnsCertificatesRequest, PostApnsCsrRequest, ProfileDefinitionRequest, PushDevicesRequest, PutApnsCertificateRequest, UploadProfileRequest } from '@mdm/contracts';
 import type { Upstream } from '../upstream/upstream.client';
 
 export interface AdminRoute {
@@ -30,4 +30,11 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
   { method: 'GET', path: /^\/v1\/enrollment-configurations\/[^/]+$/, service: 'enrollment' },
   { method: 'DELETE', path: /^\/v1\/enrollment-configurations\/[^/]+$/, service: 'enrollment' },
   { method: 'GET', path: /^\/v1\/enrollment-configurations\/[^/]+\/profile$/, service: 'enrollment' },
+  { method: 'POST', path: /^\/v1\/profiles$/, service: 'profile', body: ProfileDefinitionRequest },
+  { method: 'GET', path: /^\/v1\/profiles$/, service: 'profile' },
+  { method: 'POST', path: /^\/v1\/profiles\/upload$/, service: 'profile', body: UploadProfileRequest },
+  { method: 'GET', path: /^\/v1\/profiles\/[^/]+$/, service: 'profile' },
+  { method: 'PUT', path: /^\/v1\/profiles\/[^/]+$/, service: 'profile', body: ProfileDefinitionRequest },
+  { method: 'DELETE', path: /^\/v1\/profiles\/[^/]+$/, service: 'profile' },
+  { method: 'GET', path: /^\/v1\/profiles\/[^/]+\/mobileconfig$/, service: 'profile' },
 ];
