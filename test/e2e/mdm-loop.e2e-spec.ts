@@ -88,6 +88,17 @@ describe('MDM loop end to end', () => {
       expect(notJson.json.message).toMatch(/JSON/);
     });
 
+    it('answers an oversized body with 413 and a message, and nothing changes', async () => {
+      const huge = Buffer.alloc(11 * 1024 * 1024, 0x61);
+      const admin = await system.api('POST', '/v1/commands', huge.toString());
+      expect(admin.status).toBe(413);
+      expect(admin.json.message).toMatch(/larger than the limit/);
+      const device = await system.device(topic);
+      const checkin = await device.send('/mdm/checkin', huge, { contentType: 'application/x-apple-aspen-mdm-checkin' });
+      expect(checkin.status).toBe(413);
+      expect((await system.api('GET', `/v1/devices/${device.udid}`)).status).toBe(404);
+    });
+
     it('answers 404 for unknown devices, commands and endpoints', async () => {
       expect((await system.api('GET', '/v1/devices/NO-SUCH-DEVICE')).status).toBe(404);
       expect((await system.api('GET', '/v1/commands/8a7f6a52-8f59-4d39-9d4c-2f2d1b0c0a11')).status).toBe(404);

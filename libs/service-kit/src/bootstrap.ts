@@ -1,6 +1,7 @@
 import type { INestApplication, INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { bodyErrors } from './body-errors';
 import { createLogger, PinoNestLogger } from './logger';
 
 export interface HttpServiceOptions {
@@ -22,6 +23,7 @@ export async function startHttpService(module: unknown, opts: HttpServiceOptions
   app.enableShutdownHooks();
   app.disable('x-powered-by');
   opts.configure?.(app);
+  app.use(bodyErrors);
   await app.listen(opts.port, opts.host);
   logger.info({ port: opts.port, host: opts.host }, `${opts.name} listening`);
   return app;

@@ -6,3 +6,4 @@ export * from './validation';
 export * from './device-identity';
 export * from './backoff';
 export * from './infrastructure.module';
+export * from './body-errors';
