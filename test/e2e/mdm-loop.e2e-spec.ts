@@ -88,6 +88,20 @@ describe('MDM loop end to end', () => {
       expect(notJson.json.message).toMatch(/JSON/);
     });
 
+    it('describes itself: an OpenAPI document generated from the routes and schemas, and interactive docs', async () => {
+      const doc = await (await fetch(`${system.baseUrl}/openapi.json`)).json();
+      expect(doc.openapi).toBe('3.1.0');
+      const create = doc.paths['/v1/commands'].post;
+      expect(create.requestBody.content['application/json'].schema.required).toEqual(expect.arrayContaining(['udids', 'command']));
+      expect(doc.paths['/v1/commands/{commandUuid}'].get.parameters[0]).toMatchObject({ name: 'commandUuid', in: 'path' });
+      expect(doc.paths['/v1/enrollment-configurations/{id}/profile'].get.responses['200'].content).toHaveProperty(['application/x-apple-aspen-config']);
+      const page = await fetch(`${system.baseUrl}/docs`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('/openapi.json');
+      expect((await fetch(`${system.baseUrl}/docs/assets/swagger-ui-bundle.js`)).status).toBe(200);
+      expect((await fetch(`${system.baseUrl}/docs/assets/..%2Fpackage.json`)).status).toBe(404);
+    });
+
     it('answers an oversized body with 413 and a message, and nothing changes', async () => {
       const huge = Buffer.alloc(11 * 1024 * 1024, 0x61);
       const admin = await system.api('POST', '/v1/commands', huge.toString());

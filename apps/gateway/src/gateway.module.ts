@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { AdminController } from './admin/admin.controller';
+import { DocsController } from './admin/docs.controller';
 import { ApiKeyGuard } from './admin/api-key.guard';
 import { DeviceAuthService } from './device/device-auth.service';
 import { DeviceController } from './device/device.controller';
@@ -15,7 +16,7 @@ export class GatewayModule {
   static forRoot(config: GatewayConfig): DynamicModule {
     return {
       module: GatewayModule,
-      controllers: [DeviceController, EnrollmentController, AdminController, GatewayHealthController],
+      controllers: [DeviceController, EnrollmentController, AdminController, DocsController, GatewayHealthController],
       providers: [{ provide: GATEWAY_CONFIG, useValue: config }, UpstreamClient, DeviceTrustService, DeviceAuthService, ApiKeyGuard],
     };
   }

@@ -24,7 +24,7 @@ export class AdminController {
   @All(['', '*path'])
   async route(@Req() req: Request, @Res() res: Response): Promise<void> {
     const url = new URL(req.originalUrl, 'http://gateway');
-    const candidates = ADMIN_ROUTES.filter((r) => r.path.test(url.pathname));
+    const candidates = ADMIN_ROUTES.filter((r) => r.pattern.test(url.pathname));
     if (!candidates.length) throw new NotFoundException(`no such endpoint: ${req.method} ${url.pathname}`);
     const route = candidates.find((r) => r.method === req.method);
     if (!route) {
