@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { createCertificateAuthority, issueKeyAndCertificate } from '@mdm/pki';
 import { buildPlist } from '@mdm/protocol';
 import { createDeviceIdentity, DeviceSimulator, eventually } from '@mdm/testing';
@@ -89,7 +90,7 @@ describe('MDM loop end to end', () => {
     });
 
     it('describes itself: an OpenAPI document generated from the routes and schemas, and interactive docs', async () => {
-      const doc = await (await fetch(`${system.baseUrl}/openapi.json`)).json();
+      const doc: any = await (await fetch(`${system.baseUrl}/openapi.json`)).json();
       expect(doc.openapi).toBe('3.1.0');
       const create = doc.paths['/v1/commands'].post;
       expect(create.requestBody.content['application/json'].schema.required).toEqual(expect.arrayContaining(['udids', 'command']));
@@ -357,6 +358,30 @@ describe('MDM loop end to end', () => {
       expect((await device.authenticate()).status).toBe(200);
       expect((await device.tokenUpdate()).status).toBe(200);
       expect((await device.idle()).status).toBe(200);
+    });
+
+    it('believes a forwarded certificate only from a trusted proxy address', async () => {
+      const device = await system.device(topic, { auth: 'forwarded-cert' });
+      const body = buildPlist({ MessageType: 'Authenticate', UDID: device.udid, Topic: topic, SerialNumber: 'X', OSVersion: '17.0' });
+      // The same request from 127.0.0.2: not in MDM_TRUSTED_PROXIES (127.0.0.1, ::1 by default).
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = httpRequest(
+          `${system.baseUrl}/mdm/checkin`,
+          {
+            method: 'PUT',
+            localAddress: '127.0.0.2',
+            headers: { 'content-type': 'application/x-apple-aspen-mdm-checkin', 'x-ssl-client-cert': encodeURIComponent(device.identity.certPem) },
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+      expect(status).toBe(401);
+      expect((await system.api('GET', `/v1/devices/${device.udid}`)).status).toBe(404);
     });
 
     it('refuses a device certificate that has expired', async () => {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { BaseEnv, loadConfig } from '@mdm/service-kit';
+import { BaseEnv, ConfigError, loadConfig } from '@mdm/service-kit';
+import { TrustedProxies } from './device/trusted-proxies';
 
 const ServiceUrl = z.string().url().regex(/^https?:\/\//, 'must be an http(s):// URL');
 
@@ -19,6 +20,14 @@ export const GatewayEnv = BaseEnv.omit({ DATABASE_URL: true, DB_MIGRATE: true, D
     .regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name')
     .default('X-Ssl-Client-Cert')
     .transform((h) => h.toLowerCase()),
+  /**
+   * Peers (addresses or CIDR ranges, comma-separated) whose MDM_CLIENT_CERT_HEADER is believed: the
+   * TLS proxy in front of the gateway. Empty: forwarded certificates are never accepted.
+   */
+  MDM_TRUSTED_PROXIES: z
+    .string()
+    .default('127.0.0.1,::1')
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
   MDM_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
   MDM_CA_REFRESH_SECONDS: z.coerce.number().int().min(1).default(60),
   ENROLLMENT_SERVICE_URL: ServiceUrl.default('http://127.0.0.1:8081'),
@@ -42,6 +51,11 @@ export function loadGatewayConfig(env?: NodeJS.ProcessEnv): GatewayConfig {
     if (!extraDeviceCaPem.includes('-----BEGIN CERTIFICATE-----')) {
       throw new Error(`invalid configuration:\n  MDM_DEVICE_CA_FILE: ${config.MDM_DEVICE_CA_FILE} holds no PEM certificate`);
     }
+  }
+  try {
+    new TrustedProxies(config.MDM_TRUSTED_PROXIES);
+  } catch (err) {
+    throw new ConfigError(`invalid configuration:\n  MDM_TRUSTED_PROXIES: ${(err as Error).message}`);
   }
   return { ...config, extraDeviceCaPem };
 }

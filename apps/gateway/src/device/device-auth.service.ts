@@ -3,6 +3,7 @@ import type { X509Certificate } from 'node:crypto';
 import { fingerprintSha256, parseForwardedCertificate, PkiError, verifyDetachedSignature } from '@mdm/pki';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
 import { DeviceTrustService } from './device-trust.service';
+import { TrustedProxies } from './trusted-proxies';
 
 export interface AuthenticatedDevice {
   fingerprint: string;
@@ -17,12 +18,17 @@ export interface AuthenticatedDevice {
  */
 @Injectable()
 export class DeviceAuthService {
+  private readonly proxies: TrustedProxies;
+
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly trust: DeviceTrustService,
-  ) {}
+  ) {
+    this.proxies = new TrustedProxies(config.MDM_TRUSTED_PROXIES);
+  }
 
-  async authenticate(headers: Record<string, string | string[] | undefined>, body: Buffer): Promise<AuthenticatedDevice> {
+  /** `peer`: the TCP peer's address; a forwarded certificate counts only from a trusted proxy. */
+  async authenticate(headers: Record<string, string | string[] | undefined>, body: Buffer, peer: string | undefined): Promise<AuthenticatedDevice> {
     const signature = headers['mdm-signature'];
     const forwarded = headers[this.config.MDM_CLIENT_CERT_HEADER];
     let cert: X509Certificate;
@@ -30,6 +36,11 @@ export class DeviceAuthService {
       if (typeof signature === 'string' && signature.length > 0) {
         cert = (await verifyDetachedSignature(signature, body)).signer;
       } else if (typeof forwarded === 'string' && forwarded.length > 0) {
+        if (!this.proxies.includes(peer)) {
+          throw new UnauthorizedException(
+            `a client certificate in ${this.config.MDM_CLIENT_CERT_HEADER} is only accepted from a trusted proxy (MDM_TRUSTED_PROXIES); ${peer ?? 'this peer'} is not one`,
+          );
+        }
         cert = parseForwardedCertificate(forwarded);
       } else {
         throw new UnauthorizedException(

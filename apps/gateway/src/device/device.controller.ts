@@ -25,7 +25,7 @@ export class DeviceController {
   private async relay(service: Upstream, path: string, req: Request, res: Response, headers: Record<string, string>): Promise<void> {
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     if (body.length === 0) throw new HttpException('request body is empty: expected a property list', 400);
-    const device = await this.auth.authenticate(headers, body);
+    const device = await this.auth.authenticate(headers, body, req.socket.remoteAddress);
     const answer = await this.upstream.forward(service, 'PUT', path, {
       'content-type': headers['content-type'] ?? 'application/xml',
       [InternalHeader.CertFingerprint]: device.fingerprint,
