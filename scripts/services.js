@@ -15,8 +15,15 @@ const SERVICES = [
   { name: 'gateway', port: 8080 },
 ];
 
+/**
+ * The push worker's live heap is ~40 MB, but V8's default sizing lets its RSS grow to ~300 MB under
+ * a fleet-wide push; these bounds keep it near 150 MB (bench/RESULTS.md). PUSH_NODE_OPTIONS overrides.
+ */
+const PUSH_NODE_OPTIONS = '--max-semi-space-size=2 --max-old-space-size=128';
+
 function serviceEnv(name, baseEnv, ports) {
   const env = { ...baseEnv, PORT: String(ports[name]) };
+  if (name === 'push') env.NODE_OPTIONS = [baseEnv.NODE_OPTIONS, baseEnv.PUSH_NODE_OPTIONS ?? PUSH_NODE_OPTIONS].filter(Boolean).join(' ');
   env.ENROLLMENT_SERVICE_URL ??= `http://127.0.0.1:${ports.enrollment}`;
   env.COMMAND_SERVICE_URL ??= `http://127.0.0.1:${ports.command}`;
   env.PROFILE_SERVICE_URL ??= `http://127.0.0.1:${ports.profile}`;

@@ -3,7 +3,7 @@
 // Run with `npm run bench:push` (builds first). See bench/README.md.
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import http2 from 'node:http2';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
@@ -236,16 +236,65 @@ async function nodeApn(fake) {
 
 async function baseline(name, fake, fn) {
   await fake.reset();
+  const roles = [['fake APNs', fake.child.pid], ['client', process.pid]];
+  const cpu0 = cpuSnapshot(roles);
   const t0 = performance.now();
   const { failed, resent = 0 } = await fn(fake);
   const c = await waitForPushes(fake, N, TIMEOUT_MS);
   const seconds = (performance.now() - t0) / 1000;
-  log(`${name}: ${N} pushes in ${seconds.toFixed(2)} s (${Math.round(N / seconds)}/s), ${failed} failed, fake saw ${c.pushes}`);
+  const cpu = cpuDelta(cpu0, cpuSnapshot(roles), seconds);
+  log(`${name}: ${N} pushes in ${seconds.toFixed(2)} s (${Math.round(N / seconds)}/s), ${failed} failed, fake saw ${c.pushes}; CPU % of one core: fake ${cpu['fake APNs']}, client ${cpu.client}, machine ${cpu.machineBusy}; ${cpu.usPerPush} CPU µs/push`);
   if (failed) throw new Error(`${name}: ${failed} pushes failed`);
-  return { name, seconds, rate: N / seconds, resent };
+  return { name, seconds, rate: N / seconds, resent, cpu };
 }
 
 // ---------------------------------------------------------------- the system
+
+/** CPU seconds (user + system) a process has used so far; NaN once it is gone. */
+function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in USER_HZ (100 on Linux)
+  } catch {
+    return NaN;
+  }
+}
+
+/** CPU seconds of every process whose name is one of `names` (Postgres backends come and go; sum them). */
+function cpuByName(names) {
+  const out = Object.fromEntries(names.map((n) => [n, 0]));
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const key = names.find((n) => name.startsWith(n));
+      if (key === undefined) continue;
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out[key] += (Number(f[11]) + Number(f[12])) / 100;
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return out;
+}
+
+/** Where the machine's CPU went between two snapshots: our processes by role, Postgres, Redis, and everything. */
+function cpuSnapshot(procs) {
+  const byRole = {};
+  for (const [role, pid] of procs) byRole[role] = (byRole[role] ?? 0) + cpuSeconds(pid);
+  const [cpuLine] = readFileSync('/proc/stat', 'utf8').split('\n');
+  const ticks = cpuLine.split(/\s+/).slice(1).map(Number);
+  return { ...byRole, ...cpuByName(['postgres', 'redis-server']), machineBusy: (ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6]) / 100 };
+}
+
+/** % of one core per role over `seconds`, plus `ours` (every role but the machine total) in CPU µs per push. */
+function cpuDelta(a, b, seconds) {
+  const pct = Object.fromEntries(Object.keys(b).map((k) => [k, +(((b[k] - (a[k] ?? 0)) / seconds) * 100).toFixed(0)]));
+  const ours = Object.keys(b).filter((k) => k !== 'machineBusy' && k !== 'bench').reduce((sum, k) => sum + (b[k] - (a[k] ?? 0)), 0);
+  return { ...pct, usPerPush: Math.round((ours / N) * 1e6) };
+}
 
 function rssMb(pid) {
   try {
@@ -262,6 +311,12 @@ async function systemRun(fake, replicas) {
   const admin = new Client({ connectionString: PG_ADMIN });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${db}`);
+  if (process.env.BENCH_AUTO_EXPLAIN) {
+    // Plans of statements slower than BENCH_AUTO_EXPLAIN ms go to the Postgres server log (diagnosis only).
+    await admin.query(`ALTER DATABASE ${db} SET session_preload_libraries = 'auto_explain'`);
+    await admin.query(`ALTER DATABASE ${db} SET auto_explain.log_min_duration = '${Number(process.env.BENCH_AUTO_EXPLAIN)}ms'`);
+    await admin.query(`ALTER DATABASE ${db} SET auto_explain.log_analyze = on`);
+  }
   const dbUrl = new URL(PG_ADMIN);
   dbUrl.pathname = `/${db}`;
   const apiKey = randomBytes(24).toString('base64url');
@@ -287,9 +342,16 @@ async function systemRun(fake, replicas) {
   const result = { replicas, db };
   try {
     log(`system (${replicas} push replica${replicas > 1 ? 's' : ''}): starting services on database ${db}`);
-    running = await services.startAll(opts);
+    // As services.startAll, but the push replicas may get their own NODE_OPTIONS (BENCH_PUSH_NODE_OPTIONS, e.g.
+    // `--import ./bench/push/cpu-profile.mjs` to profile the worker alone).
+    const pushOpts = process.env.BENCH_PUSH_NODE_OPTIONS ? { ...opts, env: { ...env, NODE_OPTIONS: process.env.BENCH_PUSH_NODE_OPTIONS } } : opts;
+    for (const { name } of services.SERVICES) {
+      const svc = services.startService(name, name === 'push' ? pushOpts : opts);
+      running.push(svc);
+      await svc.ready;
+    }
     for (let r = 1; r < replicas; r++) {
-      const extra = services.startService('push', { ...opts, ports: { ...ports, push: await freePort() } });
+      const extra = services.startService('push', { ...pushOpts, ports: { ...ports, push: await freePort() } });
       running.push(extra);
       await extra.ready;
     }
@@ -326,6 +388,8 @@ async function systemRun(fake, replicas) {
     }, 200);
 
     await fake.reset();
+    const roles = [['fake APNs', fake.child.pid], ['bench', process.pid], ...running.map((svc) => [svc.name, svc.child.pid])];
+    const cpu0 = cpuSnapshot(roles);
     const udids = Array.from({ length: N }, (_, i) => udidOf(i));
     const tCall = performance.now();
     const wallCall = Date.now();
@@ -360,6 +424,9 @@ async function systemRun(fake, replicas) {
       }
     });
     clearInterval(sampler);
+    const tDone = performance.now();
+    result.cpu = cpuDelta(cpu0, cpuSnapshot(roles), (tDone - tCall) / 1000);
+    log(`system ${replicas}: CPU, % of one core: ${Object.entries(result.cpu).map(([k, v]) => `${k} ${v}`).join(', ')}`);
     const { receivedAt } = await fake.received();
     const lastPush = Math.max(...receivedAt);
     const sorted = receivedAt.map((t) => Math.max(0, t - tEnqueued)).sort((a, b) => a - b);
@@ -368,6 +435,8 @@ async function systemRun(fake, replicas) {
       // End to end: from the API call to the last push at the fake.
       seconds: (lastPush - wallCall) / 1000,
       rate: N / ((lastPush - wallCall) / 1000),
+      // The push path alone: from the API call's answer (every request committed) to the last push.
+      pushPhaseRate: N / ((lastPush - tEnqueued) / 1000),
       p50: percentile(sorted, 50),
       p99: percentile(sorted, 99),
       earlyPushes,
@@ -420,18 +489,22 @@ async function main() {
     // Warm-up: TLS, JIT and the fake's own first-request costs would otherwise land on whichever client runs first.
     await bareHttp2(fake);
     const bare = await baseline('node:http2 (bare)', fake, bareHttp2);
-    const wrapper = await baseline('http2-wrapper Agent', fake, wrapperAgent);
-    const parse = await baseline('@parse/node-apn', fake, nodeApn);
+    // BENCH_BASELINES=bare skips the two library baselines while iterating (their rows then repeat bare's).
+    const quick = process.env.BENCH_BASELINES === 'bare';
+    const wrapper = quick ? { ...bare, name: 'http2-wrapper Agent (skipped)' } : await baseline('http2-wrapper Agent', fake, wrapperAgent);
+    const parse = quick ? { ...bare, name: '@parse/node-apn (skipped)' } : await baseline('@parse/node-apn', fake, nodeApn);
     const runs = [];
     for (const r of REPLICAS) runs.push(await systemRun(fake, r));
 
-    const rows = [['client', 'pushes/s', 'seconds', 'vs bare http2', 'vs node-apn', 'p50 ms', 'p99 ms', 'push RSS peak MB']];
+    // CPU µs/push: all CPU our processes used (fake, client or services, Postgres, Redis) per push; machine %:
+    // the whole machine's busy time (2 cores = 200 %), which shows when something else competed for the cores.
+    const rows = [['client', 'pushes/s', 'seconds', 'vs bare http2', 'vs node-apn', 'p50 ms', 'p99 ms', 'push RSS peak MB', 'CPU µs/push', 'machine busy %']];
     for (const b of [bare, wrapper, parse]) {
-      rows.push([b.name, Math.round(b.rate), b.seconds.toFixed(2), (b.rate / bare.rate).toFixed(2), (b.rate / parse.rate).toFixed(2), '-', '-', '-']);
+      rows.push([b.name, Math.round(b.rate), b.seconds.toFixed(2), (b.rate / bare.rate).toFixed(2), (b.rate / parse.rate).toFixed(2), '-', '-', '-', b.cpu.usPerPush, b.cpu.machineBusy]);
     }
     for (const r of runs) {
       if (r.error) {
-        rows.push([`system, ${r.replicas} push replica(s)`, 'ERROR', '-', '-', '-', '-', '-', '-']);
+        rows.push([`system, ${r.replicas} push replica(s)`, 'ERROR', '-', '-', '-', '-', '-', '-', '-', '-']);
         continue;
       }
       rows.push([
@@ -443,6 +516,8 @@ async function main() {
         r.p50,
         r.p99,
         r.rssPerReplicaMb.map((m) => m.toFixed(0)).join(' / '),
+        r.cpu.usPerPush,
+        r.cpu.machineBusy,
       ]);
     }
     console.log(`\nPush benchmark: ${N} devices, ${new Date().toISOString()}, commit ${commit}, ${cpus().length} × ${cpus()[0]?.model}, node ${process.version}\n`);
@@ -458,9 +533,11 @@ async function main() {
       }
       if (r.oneCallFailure) console.log(`system ${r.replicas}: ONE CALL FAILED (${r.oneCallFailure}); measured with ${r.apiCalls} calls`);
       console.log(
-        `system ${r.replicas}: API call ${r.apiCallSeconds.toFixed(1)} s, response ${(r.responseBytes / 1e6).toFixed(1)} MB, ${r.earlyPushes} pushes arrived before it returned (latency 0), ` +
+        `system ${r.replicas}: API call ${r.apiCallSeconds.toFixed(1)} s, then ${Math.round(r.pushPhaseRate)} pushes/s from its answer to the last push ` +
+          `(${(r.pushPhaseRate / bare.rate).toFixed(2)} × bare), response ${(r.responseBytes / 1e6).toFixed(1)} MB, ${r.earlyPushes} pushes arrived before it returned (latency 0), ` +
           `max streams seen ${r.maxConcurrentObserved}`,
       );
+      console.log(`system ${r.replicas}: CPU, % of one core: ${Object.entries(r.cpu).filter(([k]) => k !== 'usPerPush').map(([k, v]) => `${k} ${v}`).join(', ')}`);
       const line = (ok, what) => console.log(`${ok ? 'PASS' : 'MISS'} ${r.replicas} replica(s): ${what}`);
       line(r.rate >= 0.8 * bare.rate, `end to end ${Math.round(r.rate)}/s >= 0.8 × bare node:http2 (${Math.round(0.8 * bare.rate)}/s)`);
       line(r.rate >= 1.5 * parse.rate, `end to end ${Math.round(r.rate)}/s >= 1.5 × @parse/node-apn (${Math.round(1.5 * parse.rate)}/s)`);

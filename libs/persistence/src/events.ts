@@ -19,3 +19,29 @@ export async function recordEvents(tx: EntityManager, events: readonly MdmEvent[
   });
   await tx.query(`INSERT INTO events (event_id, type, udid, data, occurred_at) VALUES ${rows.join(', ')}`, values);
 }
+
+/**
+ * As `recordEvents`, for large groups: every event is still checked against the catalog, but the rows go
+ * in as four array parameters (`INSERT … SELECT … FROM unnest`), not five parameters per event, so the
+ * statement stays small and Postgres parses it once whatever the group size.
+ */
+export async function recordEventsBulk(tx: EntityManager, events: readonly MdmEvent[], at: Date = new Date()): Promise<void> {
+  if (!events.length) return;
+  const ids: string[] = [];
+  const types: string[] = [];
+  const udids: Array<string | null> = [];
+  const datas: string[] = [];
+  for (const e of events) {
+    const data = EventSchemas[e.type].parse(e.data) as Record<string, unknown>;
+    ids.push(randomUUID());
+    types.push(e.type);
+    udids.push(typeof data['udid'] === 'string' ? data['udid'] : null);
+    datas.push(JSON.stringify(data));
+  }
+  await tx.query(
+    `INSERT INTO events (event_id, type, udid, data, occurred_at)
+     SELECT x.id, x.type, x.udid, x.data::jsonb, $5 FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS x(id, type, udid, data, n)
+      ORDER BY x.n`,
+    [ids, types, udids, datas, at],
+  );
+}

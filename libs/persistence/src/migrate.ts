@@ -3,7 +3,8 @@ import { createDataSource, runMigrations } from './data-source';
 
 async function main(): Promise<void> {
   const url = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/mdm';
-  const ds = createDataSource(url, 1);
+  // Two connections: one holds the advisory lock while the other migrates.
+  const ds = createDataSource(url, 2);
   await ds.initialize();
   try {
     const applied = await runMigrations(ds);

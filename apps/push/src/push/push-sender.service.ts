@@ -5,7 +5,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { PushResult } from '@mdm/apns';
 import { type Job, type MdmEvent, pushBatchJobs } from '@mdm/contracts';
 import { JobProducer } from '@mdm/messaging';
-import { insertPushRequests, recordEvents, rowsOf } from '@mdm/persistence';
+import { insertPushRequests, preferIndexLookups, recordEvents, recordEventsBulk, rowsOf } from '@mdm/persistence';
 import { ApnsClientsService, type TopicLookup } from '../apns/apns-clients.service';
 import { PushMetrics, type PushMetricOutcome } from '../metrics/push-metrics.service';
 import { PUSH_CONFIG, type PushConfig } from '../push.config';
@@ -62,15 +62,18 @@ export class PushSender {
   /** Claims whichever of these requests are still unclaimed (or whose lease ran out) and sends them. */
   async sendBatch(requestIds: readonly string[]): Promise<void> {
     const claimedAt = new Date();
-    const claimed = rowsOf<Claimed>(await this.dataSource.query(
-      `UPDATE push_requests p
-          SET status = 'sending', lease_owner = $2, lease_until = now() + make_interval(secs => $3::double precision / 1000)
-         FROM devices d
-        WHERE p.id = ANY($1::bigint[]) AND d.id = p.device_id
-          AND (p.status = 'pending' OR (p.status = 'sending' AND p.lease_until < now()))
-        RETURNING p.id::text AS id, p.device_id, p.attempt, d.udid, d.enrolled, d.topic, d.push_token, d.push_magic, d.token_invalid_at`,
-      [requestIds, this.owner, this.config.PUSH_LEASE_MS],
-    ));
+    const claimed = await this.dataSource.transaction(async (tx) => {
+      await preferIndexLookups(tx);
+      return rowsOf<Claimed>(await tx.query(
+        `UPDATE push_requests p
+            SET status = 'sending', lease_owner = $2, lease_until = now() + make_interval(secs => $3::double precision / 1000)
+           FROM devices d
+          WHERE p.id = ANY($1::bigint[]) AND d.id = p.device_id
+            AND (p.status = 'pending' OR (p.status = 'sending' AND p.lease_until < now()))
+          RETURNING p.id::text AS id, p.device_id, p.attempt, d.udid, d.enrolled, d.topic, d.push_token, d.push_magic, d.token_invalid_at`,
+        [requestIds, this.owner, this.config.PUSH_LEASE_MS],
+      ));
+    });
     if (!claimed.length) return;
     // UPDATE ... RETURNING has no order; APNs gets them in request order.
     claimed.sort((a, b) => (a.id.length - b.id.length) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -126,12 +129,16 @@ export class PushSender {
     const retries: Array<{ ids: string[]; delay: number }> = [];
     const sent: string[] = [];
     await this.dataSource.transaction(async (tx) => {
+      await preferIndexLookups(tx);
+      // "Still ours" is lease_owner = us with a lease: only the claim sets lease_until (with status
+      // 'sending'), only this write clears it. Not spelt `status = 'sending'`, which would let the planner
+      // walk push_requests_leased (every row being sent, by all workers) once per outcome.
       const ours = rowsOf<{ id: string }>(await tx.query(
         `UPDATE push_requests p
             SET status = x.status, outcome = x.outcome, outcome_reason = x.reason, apns_id = x.apns_id,
                 completed_at = $6, lease_until = NULL
            FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) AS x(id, status, outcome, reason, apns_id)
-          WHERE p.id = x.id AND p.status = 'sending' AND p.lease_owner = $7
+          WHERE p.id = x.id AND p.lease_owner = $7 AND p.lease_until IS NOT NULL
           RETURNING p.id::text AS id`,
         [
           done.map((d) => d.req.id),
@@ -179,7 +186,7 @@ export class PushSender {
           events.push({ type: 'push.failed', data: d.reason ? { udid: d.req.udid, deviceId: d.req.device_id, outcome: d.outcome, reason: d.reason } : { udid: d.req.udid, deviceId: d.req.device_id, outcome: d.outcome } });
         }
       }
-      await recordEvents(tx, events, at);
+      await recordEventsBulk(tx, events, at);
       retries.push(...(await this.scheduleRetries(tx, attempted.filter((d) => d.outcome === 'retryable'))));
     });
 
