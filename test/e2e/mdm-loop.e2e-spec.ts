@@ -273,6 +273,36 @@ describe('MDM loop end to end', () => {
     });
   });
 
+  describe('queue inspection', () => {
+    it('shows what waits for a device, cancels one command, and clears the rest', async () => {
+      const device = await system.enrolledDevice(topic);
+      const queue = async (c: { RequestType: string }): Promise<string> =>
+        (await system.api('POST', '/v1/commands', { udids: [device.udid], command: c, push: false })).json.commandUuid;
+      const a = await queue({ RequestType: 'ProfileList' });
+      const b = await queue({ RequestType: 'CertificateList' });
+      const c = await queue({ RequestType: 'InstalledApplicationList' });
+      const pending = await system.api('GET', `/v1/devices/${device.udid}/queue`);
+      expect(pending.json.pending.map((p: { commandUuid: string }) => p.commandUuid)).toEqual([a, b, c]);
+
+      const canceled = await system.api('POST', `/v1/commands/${b}/cancel`, { udids: [device.udid] });
+      expect(canceled.json).toEqual({ commandUuid: b, canceled: 1 });
+      expect(await statusOf(b, device.udid)).toBe('CANCELED');
+      expect((await system.api('POST', `/v1/commands/${b}/cancel`)).json.canceled).toBe(0);
+      expect((await system.api('POST', '/v1/commands/8a7f6a52-8f59-4d39-9d4c-2f2d1b0c0a11/cancel')).status).toBe(404);
+
+      // The canceled command is skipped: the device gets a, then c.
+      const first = await device.idle();
+      expect(first.command?.commandUuid).toBe(a);
+      const second = await device.acknowledge(a);
+      expect(second.command?.commandUuid).toBe(c);
+
+      const cleared = await system.api('DELETE', `/v1/devices/${device.udid}/queue`);
+      expect(cleared.json).toEqual({ udid: device.udid, canceled: 1 });
+      expect((await system.api('GET', `/v1/devices/${device.udid}/queue`)).json.pending).toEqual([]);
+      expect((await system.api('GET', '/v1/devices/NO-SUCH-DEVICE/queue')).status).toBe(404);
+    });
+  });
+
   describe('enrollment lifecycle', () => {
     it('CheckOut drops the queue and stops pushing', async () => {
       const device = await system.enrolledDevice(topic);

@@ -1,6 +1,8 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { Queue } from '@mdm/contracts';
 import { InfrastructureModule } from '@mdm/service-kit';
+import { DeviceQueueController } from './queue/device-queue.controller';
+import { DeviceQueueService } from './queue/device-queue.service';
 import { COMMAND_CONFIG, type CommandConfig } from './command.config';
 import { CommandsController } from './commands/commands.controller';
 import { CommandsService } from './commands/commands.service';
@@ -21,9 +23,10 @@ export class CommandModule {
       imports: [
         InfrastructureModule.forRoot(config, { consume: [Queue.Command] }),
       ],
-      controllers: [CommandsController, ConnectController, PushController],
+      controllers: [CommandsController, ConnectController, PushController, DeviceQueueController],
       providers: [
         { provide: COMMAND_CONFIG, useValue: config },
+        DeviceQueueService,
         CommandsService,
         ConnectService,
         PushOutcomeProcessor,

@@ -146,3 +146,8 @@ export const UploadProfileRequest = z.object({
   name: z.string().min(1).max(200).optional(),
 });
 export type UploadProfileRequest = z.infer<typeof UploadProfileRequest>;
+
+/** `POST /v1/commands/{uuid}/cancel`: the named devices, or every device the command is pending on. */
+export const CancelCommandRequest = z.object({
+  udids: z.array(Udid).min(1, 'udids must name at least one device (or leave it out to cancel everywhere)').optional(),
+});

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import {
+  CancelCommandRequest,
   CreateCommandsRequest,
   CreateEnrollmentConfigurationRequest,
   PostApnsCertificatesRequest,
@@ -49,6 +50,9 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
   route('POST', '/v1/apns/csr', 'enrollment', 'push certificate', 'Create the key (kept on the server) and the CSR for the vendor signing flow', { body: PostApnsCsrRequest }),
   route('POST', '/v1/commands', 'command', 'commands', 'Queue one command (one CommandUUID) for each named device, checked against Apple\'s schema', { body: CreateCommandsRequest }),
   route('GET', '/v1/commands/{commandUuid}', 'command', 'commands', 'A command\'s status per device, with counts per status', { query: PAGING }),
+  route('POST', '/v1/commands/{commandUuid}/cancel', 'command', 'commands', 'Cancel a command on the named devices, or wherever it is still pending', { ok: 200, body: CancelCommandRequest }),
+  route('GET', '/v1/devices/{udid}/queue', 'command', 'devices', 'The commands still waiting for a device'),
+  route('DELETE', '/v1/devices/{udid}/queue', 'command', 'devices', 'Cancel every command waiting for a device'),
   route('POST', '/v1/push', 'command', 'commands', 'Push devices now', { ok: 202, body: PushDevicesRequest }),
   route('GET', '/v1/devices/{udid}/commands', 'command', 'devices', 'A device\'s command history', { query: PAGING }),
   route('GET', '/v1/devices/{udid}', 'enrollment', 'devices', 'One device: inventory, enrollment, push state'),

@@ -36,7 +36,8 @@ export class AdminController {
       body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       let json: unknown;
       try {
-        json = body.length ? JSON.parse(body.toString('utf8')) : undefined;
+        // No body is an empty object: the schema then names what is required.
+        json = body.length ? JSON.parse(body.toString('utf8')) : {};
       } catch (err) {
         throw new BadRequestException(`body is not valid JSON: ${(err as Error).message}`);
       }
