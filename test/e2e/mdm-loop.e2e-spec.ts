@@ -273,6 +273,29 @@ describe('MDM loop end to end', () => {
     });
   });
 
+  describe('idempotency keys', () => {
+    it('answers a retried POST with the first answer instead of queuing twice', async () => {
+      const device = await system.enrolledDevice(topic);
+      const body = { udids: [device.udid], command: { RequestType: 'ProfileList' }, push: false };
+      const first = await system.api('POST', '/v1/commands', body, { 'idempotency-key': 'retry-1' });
+      const again = await system.api('POST', '/v1/commands', body, { 'idempotency-key': 'retry-1' });
+      expect(first.status).toBe(201);
+      expect(again.status).toBe(201);
+      expect(again.json.commandUuid).toBe(first.json.commandUuid);
+      expect((await system.api('GET', `/v1/devices/${device.udid}/commands`)).json.commands).toHaveLength(1);
+      const other = await system.api('POST', '/v1/commands', { ...body, command: { RequestType: 'CertificateList' } }, { 'idempotency-key': 'retry-1' });
+      expect(other.status).toBe(422);
+      expect(other.json.message).toMatch(/different body/);
+      // A refused request doesn't burn its key.
+      expect((await system.api('POST', '/v1/commands', { ...body, udids: ['NOPE'] }, { 'idempotency-key': 'retry-2' })).status).toBe(404);
+      expect((await system.api('POST', '/v1/commands', body, { 'idempotency-key': 'retry-2' })).status).toBe(201);
+      const push1 = await system.api('POST', '/v1/push', { udids: [device.udid] }, { 'idempotency-key': 'push-1' });
+      const push2 = await system.api('POST', '/v1/push', { udids: [device.udid] }, { 'idempotency-key': 'push-1' });
+      expect(push2.status).toBe(202);
+      expect(push2.json).toEqual(push1.json);
+    });
+  });
+
   describe('queue inspection', () => {
     it('shows what waits for a device, cancels one command, and clears the rest', async () => {
       const device = await system.enrolledDevice(topic);

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { Queue } from '@mdm/contracts';
 import { InfrastructureModule } from '@mdm/service-kit';
+import { IdempotencyService } from './idempotency/idempotency.service';
 import { DeviceQueueController } from './queue/device-queue.controller';
 import { DeviceQueueService } from './queue/device-queue.service';
 import { COMMAND_CONFIG, type CommandConfig } from './command.config';
@@ -27,6 +28,7 @@ export class CommandModule {
       providers: [
         { provide: COMMAND_CONFIG, useValue: config },
         DeviceQueueService,
+        IdempotencyService,
         CommandsService,
         ConnectService,
         PushOutcomeProcessor,

@@ -17,6 +17,7 @@ import { DeviceCertificateEntity } from './entities/device-certificate.entity';
 import { ProfileEntity } from './entities/profile.entity';
 import { ProfileVersionEntity } from './entities/profile-version.entity';
 import { Profiles1764276000000 } from './migrations/1764276000000-profiles';
+import { IdempotencyKeys1764277000000 } from './migrations/1764277000000-idempotency-keys';
 
 export const ENTITIES = [
   DeviceEntity,
@@ -32,7 +33,7 @@ export const ENTITIES = [
   ProfileVersionEntity,
 ];
 
-export const MIGRATIONS = [InitialSchema1764268800000, Events1764270000000, EnrollmentIdentity1764271000000, PushRequests1764273500000, ApnsCertificateLifecycle1764274000000, EnrollmentConfigurations1764275000000, Profiles1764276000000];
+export const MIGRATIONS = [InitialSchema1764268800000, Events1764270000000, EnrollmentIdentity1764271000000, PushRequests1764273500000, ApnsCertificateLifecycle1764274000000, EnrollmentConfigurations1764275000000, Profiles1764276000000, IdempotencyKeys1764277000000];
 
 /** Arbitrary but fixed: every service takes this Postgres advisory lock before migrating. */
 const MIGRATION_LOCK_ID = 7_212_001;

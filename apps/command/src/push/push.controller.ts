@@ -1,16 +1,21 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
 import { PushDevicesRequest } from '@mdm/contracts';
 import { parseOr400 } from '@mdm/service-kit';
+import { IdempotencyService } from '../idempotency/idempotency.service';
 import { PushRequestsService, type PushDevicesView } from './push-requests.service';
 
 /** Pushes on demand; the push worker has no HTTP API, and this service owns the device queues. */
 @Controller('v1')
 export class PushController {
-  constructor(private readonly pushes: PushRequestsService) {}
+  constructor(
+    private readonly pushes: PushRequestsService,
+    private readonly idempotency: IdempotencyService,
+  ) {}
 
   @Post('push')
   @HttpCode(202)
-  push(@Body() body: unknown): Promise<PushDevicesView> {
-    return this.pushes.pushDevices(parseOr400(PushDevicesRequest, body).udids);
+  push(@Body() body: unknown, @Headers('idempotency-key') key: string | undefined): Promise<PushDevicesView> {
+    const udids = parseOr400(PushDevicesRequest, body).udids;
+    return this.idempotency.run('POST /v1/push', key, body, () => this.pushes.pushDevices(udids));
   }
 }

@@ -43,13 +43,10 @@ export class AdminController {
       }
       parseOr400(route.body, json);
     }
-    const answer = await this.upstream.forward(
-      route.service,
-      req.method,
-      url.pathname + url.search,
-      body ? { 'content-type': 'application/json' } : {},
-      body,
-    );
+    const headers: Record<string, string> = body ? { 'content-type': 'application/json' } : {};
+    const idempotencyKey = req.headers['idempotency-key'];
+    if (typeof idempotencyKey === 'string') headers['idempotency-key'] = idempotencyKey;
+    const answer = await this.upstream.forward(route.service, req.method, url.pathname + url.search, headers, body);
     relay(res, answer);
   }
 }
