@@ -4,7 +4,7 @@ import { startHttpService } from '@mdm/service-kit';
 import { loadCommandConfig } from './command.config';
 import { CommandModule } from './command.module';
 
-export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<INestApplication> {
+export async function bootstrap(env?: NodeJS.ProcessEnv): Promise<INestApplication> {
   const config = loadCommandConfig(env);
   return startHttpService(CommandModule.forRoot(config), {
     name: 'command',

@@ -4,7 +4,7 @@ import { startHttpService } from '@mdm/service-kit';
 import { loadEnrollmentConfig } from './enrollment.config';
 import { EnrollmentModule } from './enrollment.module';
 
-export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<INestApplication> {
+export async function bootstrap(env?: NodeJS.ProcessEnv): Promise<INestApplication> {
   const config = loadEnrollmentConfig(env);
   return startHttpService(EnrollmentModule.forRoot(config), {
     name: 'enrollment',

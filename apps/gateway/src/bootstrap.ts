@@ -4,7 +4,7 @@ import { startHttpService } from '@mdm/service-kit';
 import { loadGatewayConfig } from './gateway.config';
 import { GatewayModule } from './gateway.module';
 
-export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<INestApplication> {
+export async function bootstrap(env?: NodeJS.ProcessEnv): Promise<INestApplication> {
   const config = loadGatewayConfig(env);
   return startHttpService(GatewayModule.forRoot(config), {
     name: 'gateway',

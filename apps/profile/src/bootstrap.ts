@@ -4,7 +4,7 @@ import { startHttpService } from '@mdm/service-kit';
 import { loadProfileConfig } from './profile.config';
 import { ProfileModule } from './profile.module';
 
-export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<INestApplication> {
+export async function bootstrap(env?: NodeJS.ProcessEnv): Promise<INestApplication> {
   const config = loadProfileConfig(env);
   return startHttpService(ProfileModule.forRoot(config), {
     name: 'profile',
