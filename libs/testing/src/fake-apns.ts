@@ -1,6 +1,6 @@
 import { randomUUID, X509Certificate } from 'node:crypto';
 import * as http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { subjectUid } from '@mdm/pki';
 import { createFakeApnsCertificates, issueFakePushCertificate, type FakeApnsCertificates, type PushCertificateOptions } from './fake-apns-certs';
@@ -85,6 +85,8 @@ export class FakeApns {
   private maxStreams: number;
   private observed = 0;
   private readonly sessionInfo = new Map<http2.ServerHttp2Session, SessionInfo>();
+  /** Every TCP connection, HTTP/2 or not (a refused TLS handshake never becomes a session). */
+  private readonly sockets = new Set<Socket>();
   private readonly waiters = new Set<() => void>();
 
   private constructor(
@@ -103,6 +105,10 @@ export class FakeApns {
     );
     // A client that presents no or a foreign certificate fails the handshake; that is the point, not an error.
     server.on('tlsClientError', () => undefined);
+    server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
     server.on('sessionError', () => undefined);
   }
 
@@ -141,9 +147,11 @@ export class FakeApns {
     return this.observed;
   }
 
-  /** Connections currently open. */
+  /** Connections currently open. A destroyed session counts as gone even before its 'close' fires. */
   get sessions(): number {
-    return this.sessionInfo.size;
+    let open = 0;
+    for (const session of this.sessionInfo.keys()) if (!session.destroyed) open++;
+    return open;
   }
 
   /** Resolves with the accepted pushes once there are at least `count`; rejects after `timeoutMs` (default 5000). */
@@ -197,7 +205,18 @@ export class FakeApns {
       if ((opts.errorCode ?? 0) === 0) {
         info.closeWhenIdle = true;
         if (info.open === 0) session.close();
+      } else {
+        // After an error GOAWAY APNs drops the connection; give the frame a moment to leave first.
+        setTimeout(() => session.destroy(), 50).unref();
       }
+    }
+  }
+
+  /** Hangs up on every client at once (no GOAWAY): a clean slate between tests. */
+  dropSessions(): void {
+    for (const session of this.sessionInfo.keys()) {
+      if (!session.destroyed) session.destroy();
+      this.sessionInfo.delete(session);
     }
   }
 
@@ -212,6 +231,8 @@ export class FakeApns {
 
   async close(): Promise<void> {
     for (const session of this.sessionInfo.keys()) session.destroy();
+    // server.close() waits for every connection: end the ones that never became sessions too.
+    for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
