@@ -1,8 +1,9 @@
 /* Standalone migration runner: `npm run migrate` (or `node dist/libs/persistence/src/migrate.js`). */
 import { createDataSource, runMigrations } from './data-source';
+import { loadMigrateConfig } from './migrate.config';
 
 async function main(): Promise<void> {
-  const url = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/mdm';
+  const url = loadMigrateConfig().DATABASE_URL;
   // Two connections: one holds the advisory lock while the other migrates.
   const ds = createDataSource(url, 2);
   await ds.initialize();
