@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 
-export type ServiceName = 'enrollment' | 'command' | 'push' | 'profile' | 'gateway';
+export type ServiceName = 'enrollment' | 'command' | 'push' | 'profile' | 'integrations' | 'gateway';
 export interface RunningService {
   name: ServiceName;
   port: number;

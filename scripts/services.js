@@ -1,4 +1,4 @@
-// Starts the five services as separate processes, exactly as `npm start` runs them. Shared by
+// Starts the six services as separate processes, exactly as `npm start` runs them. Shared by
 // scripts/start.mjs and the end-to-end tests (CommonJS so both can load it without a build step).
 'use strict';
 const { spawn } = require('node:child_process');
@@ -12,6 +12,7 @@ const SERVICES = [
   { name: 'command', port: 8082 },
   { name: 'push', port: 8083 },
   { name: 'profile', port: 8084 },
+  { name: 'integrations', port: 8085 },
   { name: 'gateway', port: 8080 },
 ];
 
@@ -27,6 +28,7 @@ function serviceEnv(name, baseEnv, ports) {
   env.ENROLLMENT_SERVICE_URL ??= `http://127.0.0.1:${ports.enrollment}`;
   env.COMMAND_SERVICE_URL ??= `http://127.0.0.1:${ports.command}`;
   env.PROFILE_SERVICE_URL ??= `http://127.0.0.1:${ports.profile}`;
+  env.INTEGRATIONS_SERVICE_URL ??= `http://127.0.0.1:${ports.integrations}`;
   return env;
 }
 
@@ -85,7 +87,7 @@ function stopService(svc, signal = 'SIGTERM', timeoutMs = 15000) {
   });
 }
 
-/** Starts all five services in order and waits until each is healthy. */
+/** Starts all six services in order and waits until each is healthy. */
 async function startAll(opts = {}) {
   const started = [];
   try {

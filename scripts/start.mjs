@@ -1,4 +1,4 @@
-// `npm start`: checks Postgres and Redis, then runs all five services on this machine until Ctrl-C.
+// `npm start`: checks Postgres and Redis, then runs all six services on this machine until Ctrl-C.
 // Settings come from the environment; on first run the secrets an install needs are generated into
 // .mdm/local.env (kept out of git) so a restart reads back what was stored.
 import { randomBytes } from 'node:crypto';

@@ -3,19 +3,18 @@
 // Run with `npm run bench:push` (builds first). See bench/README.md.
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import http2 from 'node:http2';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { execSync } from 'node:child_process';
+import { createBenchDatabase, dropRedisPrefix, freePort, gitCommit, log, percentile, sleep, table } from '../lib/common.mjs';
+import { cpuDelta as cpuDeltaPer, cpuSnapshot, rssMb } from '../lib/cpu.mjs';
 
 const require = createRequire(import.meta.url);
 const services = require('../../scripts/services.js');
 const { Client } = require('pg');
-const IORedis = require('ioredis');
 const http2wrapper = require('http2-wrapper');
 // node-apn refuses a certificate without Apple's sandbox/production extension, which the fake's certificate has
 // no reason to carry; stub that one check (nothing on the wire changes) before the library loads it.
@@ -31,26 +30,8 @@ const MAX_STREAMS = Number(process.env.BENCH_MAX_STREAMS ?? 1000);
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? Math.max(120_000, N * 3));
 const STAMP = `${Date.now()}`;
 
-const log = (...a) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const tokenOf = (i) => createHash('sha256').update(`tok${i}`).digest('hex');
 const udidOf = (i) => `BENCH-${String(i).padStart(8, '0')}`;
-
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function percentile(sorted, p) {
-  if (!sorted.length) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
 
 // ---------------------------------------------------------------- fake APNs in its own process
 
@@ -250,59 +231,10 @@ async function baseline(name, fake, fn) {
 
 // ---------------------------------------------------------------- the system
 
-/** CPU seconds (user + system) a process has used so far; NaN once it is gone. */
-function cpuSeconds(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in USER_HZ (100 on Linux)
-  } catch {
-    return NaN;
-  }
-}
-
-/** CPU seconds of every process whose name is one of `names` (Postgres backends come and go; sum them). */
-function cpuByName(names) {
-  const out = Object.fromEntries(names.map((n) => [n, 0]));
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const key = names.find((n) => name.startsWith(n));
-      if (key === undefined) continue;
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out[key] += (Number(f[11]) + Number(f[12])) / 100;
-    } catch {
-      /* gone meanwhile */
-    }
-  }
-  return out;
-}
-
-/** Where the machine's CPU went between two snapshots: our processes by role, Postgres, Redis, and everything. */
-function cpuSnapshot(procs) {
-  const byRole = {};
-  for (const [role, pid] of procs) byRole[role] = (byRole[role] ?? 0) + cpuSeconds(pid);
-  const [cpuLine] = readFileSync('/proc/stat', 'utf8').split('\n');
-  const ticks = cpuLine.split(/\s+/).slice(1).map(Number);
-  return { ...byRole, ...cpuByName(['postgres', 'redis-server']), machineBusy: (ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6]) / 100 };
-}
-
-/** % of one core per role over `seconds`, plus `ours` (every role but the machine total) in CPU µs per push. */
+/** % of one core per role, plus CPU µs per push (everything but the bench process itself). */
 function cpuDelta(a, b, seconds) {
-  const pct = Object.fromEntries(Object.keys(b).map((k) => [k, +(((b[k] - (a[k] ?? 0)) / seconds) * 100).toFixed(0)]));
-  const ours = Object.keys(b).filter((k) => k !== 'machineBusy' && k !== 'bench').reduce((sum, k) => sum + (b[k] - (a[k] ?? 0)), 0);
-  return { ...pct, usPerPush: Math.round((ours / N) * 1e6) };
-}
-
-function rssMb(pid) {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : NaN;
-  } catch {
-    return NaN;
-  }
+  const { usPerUnit, ...pct } = cpuDeltaPer(a, b, seconds, N);
+  return { ...pct, usPerPush: usPerUnit };
 }
 
 async function systemRun(fake, replicas) {
@@ -310,20 +242,12 @@ async function systemRun(fake, replicas) {
   const prefix = `mdm_bench_${STAMP}_${replicas}`;
   const admin = new Client({ connectionString: PG_ADMIN });
   await admin.connect();
-  await admin.query(`CREATE DATABASE ${db}`);
-  if (process.env.BENCH_AUTO_EXPLAIN) {
-    // Plans of statements slower than BENCH_AUTO_EXPLAIN ms go to the Postgres server log (diagnosis only).
-    await admin.query(`ALTER DATABASE ${db} SET session_preload_libraries = 'auto_explain'`);
-    await admin.query(`ALTER DATABASE ${db} SET auto_explain.log_min_duration = '${Number(process.env.BENCH_AUTO_EXPLAIN)}ms'`);
-    await admin.query(`ALTER DATABASE ${db} SET auto_explain.log_analyze = on`);
-  }
-  const dbUrl = new URL(PG_ADMIN);
-  dbUrl.pathname = `/${db}`;
+  const dbUrl = await createBenchDatabase(admin, PG_ADMIN, db, process.env.BENCH_AUTO_EXPLAIN);
   const apiKey = randomBytes(24).toString('base64url');
-  const ports = Object.fromEntries(await Promise.all(['gateway', 'enrollment', 'command', 'push', 'profile'].map(async (s) => [s, await freePort()])));
+  const ports = Object.fromEntries(await Promise.all(services.SERVICES.map(async (s) => [s.name, await freePort()])));
   const env = {
     ...process.env,
-    DATABASE_URL: dbUrl.toString(),
+    DATABASE_URL: dbUrl,
     MDM_REDIS_PREFIX: prefix,
     REDIS_URL,
     MDM_API_KEY: apiKey,
@@ -456,32 +380,14 @@ async function systemRun(fake, replicas) {
     for (const svc of [...running].reverse()) await services.stopService(svc, 'SIGTERM');
     await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`).catch((e) => log(`drop ${db}: ${e.message}`));
     await admin.end();
-    const redis = new IORedis(REDIS_URL);
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
-    redis.disconnect();
+    await dropRedisPrefix(REDIS_URL, prefix);
   }
 }
 
 // ---------------------------------------------------------------- report
 
-function table(rows) {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
-  return rows.map((r) => '| ' + r.map((v, c) => String(v).padEnd(widths[c])).join(' | ') + ' |').join('\n');
-}
-
 async function main() {
-  let commit = 'unknown';
-  try {
-    commit = execSync('git rev-parse --short HEAD', { cwd: services.ROOT }).toString().trim();
-    if (execSync('git status --porcelain', { cwd: services.ROOT }).toString().trim()) commit += ' + uncommitted changes';
-  } catch {
-    /* not a git checkout */
-  }
+  const commit = gitCommit(services.ROOT);
   log(`N=${N}, push replicas ${REPLICAS.join(' and ')}, ${cpus().length} CPUs (${cpus()[0]?.model}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}, commit ${commit}`);
   const fake = await startFake();
   let errors = 0;

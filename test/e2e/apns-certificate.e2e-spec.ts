@@ -32,9 +32,7 @@ describe('push certificate lifecycle', () => {
   let device: DeviceSimulator;
 
   const events = async (type: string): Promise<EventRow[]> => {
-    const res = await system.api('GET', `/v1/events?type=${type}&limit=1000`);
-    expect(res.status).toBe(200);
-    return res.json.events as EventRow[];
+    return (await system.events(`type=${type}`)) as unknown as EventRow[];
   };
 
   /** Sends a DeviceInformation command to the device and returns the fingerprint its push went out with. */

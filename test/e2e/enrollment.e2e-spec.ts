@@ -149,8 +149,7 @@ describe('enrollment and device identity', () => {
     expect(paged.json).toMatchObject({ limit: 1, offset: 0 });
     expect(paged.json.devices).toHaveLength(1);
 
-    const events = await system.api('GET', `/v1/events?udid=${device.udid}`);
-    const types: string[] = events.json.events.map((e: { type: string }) => e.type);
+    const types = (await system.events(`udid=${device.udid}`)).map((e) => e.type);
     expect(types.filter((t) => t.startsWith('device.'))).toEqual(['device.authenticated', 'device.token_updated', 'device.enrolled']);
     expect(types).toContain('push.sent');
   });
@@ -158,10 +157,9 @@ describe('enrollment and device identity', () => {
   it('a second TokenUpdate is a refresh, not a new enrollment', async () => {
     const device = await DeviceSimulator.enroll({ baseUrl: system.baseUrl, profile: (await download()).body, trust: new TrustStore([deviceCa]) });
     expect((await device.tokenUpdate()).status).toBe(200);
-    const events = await system.api('GET', `/v1/events?udid=${device.udid}&type=device.token_updated`);
-    expect(events.json.events.map((e: { data: { count: number } }) => e.data.count)).toEqual([1, 2]);
-    const enrolled = await system.api('GET', `/v1/events?udid=${device.udid}&type=device.enrolled`);
-    expect(enrolled.json.events).toHaveLength(1);
+    const events = await system.events(`udid=${device.udid}&type=device.token_updated`);
+    expect(events.map((e) => e.data['count'])).toEqual([1, 2]);
+    expect(await system.events(`udid=${device.udid}&type=device.enrolled`)).toHaveLength(1);
   });
 
   describe('SCEP refusals', () => {
@@ -247,8 +245,7 @@ describe('enrollment and device identity', () => {
       const device = await DeviceSimulator.enroll({ baseUrl: system.baseUrl, profile: (await download()).body, trust: new TrustStore([deviceCa]) });
       await device.renewIdentity({ scepUrl: `${system.baseUrl}/scep` });
       expect((await device.idle()).status).toBe(200);
-      const events = await system.api('GET', `/v1/events?udid=${device.udid}&type=device.certificate_renewed`);
-      expect(events.json.events).toHaveLength(1);
+      expect(await system.events(`udid=${device.udid}&type=device.certificate_renewed`)).toHaveLength(1);
     });
 
     it('refuses renewal with a certificate this CA did not issue', async () => {

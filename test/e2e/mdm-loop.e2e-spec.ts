@@ -338,15 +338,15 @@ describe('MDM loop end to end', () => {
       expect(refused.status).toBe(409);
       expect((await device.idle()).status).toBe(401);
 
-      const events = await system.api('GET', `/v1/events?udid=${device.udid}`);
-      expect(events.json.events.map((e: { type: string }) => e.type)).toEqual([
-        'device.authenticated',
-        'device.token_updated',
-        'device.enrolled',
-        'device.checked_out',
-      ]);
-      expect(events.json.events[1].data).toMatchObject({ udid: device.udid, count: 1 });
-      expect(events.json.events[3].data).toMatchObject({ canceledCommands: 1 });
+      const all = await system.events(`udid=${device.udid}`);
+      const lifecycle = all.filter((e) => e.type.startsWith('device.'));
+      expect(lifecycle.map((e) => e.type)).toEqual(['device.authenticated', 'device.token_updated', 'device.enrolled', 'device.checked_out']);
+      expect(lifecycle[1]!.data).toMatchObject({ udid: device.udid, count: 1 });
+      expect(lifecycle[3]!.data).toMatchObject({ canceledCommands: 1 });
+      // The database records every status change of the command as an event, the cancellation with its reason.
+      const mine = all.filter((e) => e.data['commandUuid'] === c);
+      expect(mine.map((e) => e.type)).toEqual(['command.queued', 'command.canceled']);
+      expect(mine[1]!.data).toMatchObject({ requestType: 'ProfileList', status: 'CANCELED', reason: expect.stringMatching(/check/i) });
     });
 
     it('re-Authenticate starts a fresh enrollment of the same UDID', async () => {

@@ -102,8 +102,7 @@ describe('push at fleet scale', () => {
     expect(pushesTo(device)).toBe(1);
     const rows = await rowsFor(device);
     expect(rows).toEqual([expect.objectContaining({ reason: 'command', status: 'sent', outcome: 'sent' })]);
-    const events = await system.api('GET', `/v1/events?udid=${device.udid}`);
-    expect(events.json.events.filter((e: { type: string }) => e.type === 'push.sent')).toHaveLength(1);
+    expect((await system.events(`udid=${device.udid}`)).filter((e) => e.type === 'push.sent')).toHaveLength(1);
     const view = await system.api('GET', `/v1/devices/${device.udid}`);
     expect(view.json.push).toMatchObject({ pushable: true, lastOutcome: 'sent' });
   });
@@ -142,8 +141,7 @@ describe('push at fleet scale', () => {
         const view = await system.api('GET', `/v1/devices/${d.udid}`);
         expect(view.json.push).toMatchObject({ pushable: false, tokenInvalidReason: reason, lastOutcome: `dead-token: ${reason}` });
       }, { timeoutMs: 20_000 });
-      const events = await system.api('GET', `/v1/events?udid=${d.udid}`);
-      expect(events.json.events.find((e: { type: string }) => e.type === 'push.failed')?.data).toMatchObject({ outcome: 'dead-token', reason });
+      expect((await system.events(`udid=${d.udid}`)).find((e) => e.type === 'push.failed')?.data).toMatchObject({ outcome: 'dead-token', reason });
     }
     const invalidAt = (await db.query('SELECT token_invalid_at FROM devices WHERE udid = $1', [unregistered.udid])).rows[0].token_invalid_at as Date;
     expect(invalidAt.getTime()).toBe(deadSince);

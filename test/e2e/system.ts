@@ -54,7 +54,7 @@ async function dropDatabase(databaseUrl: string): Promise<void> {
 }
 
 /**
- * The whole system for an end-to-end test: the five services as processes (built code, real
+ * The whole system for an end-to-end test: the six services as processes (built code, real
  * Postgres and Redis of this test run), a fake APNs, and a device CA the gateway trusts.
  */
 export class TestSystem {
@@ -90,6 +90,7 @@ export class TestSystem {
         command: await freePort(),
         push: await freePort(),
         profile: await freePort(),
+        integrations: await freePort(),
       };
       const env: NodeJS.ProcessEnv = {
         ...process.env,
@@ -190,6 +191,30 @@ export class TestSystem {
       /* not JSON */
     }
     return { status: res.status, json };
+  }
+
+  /**
+   * `GET /v1/events?<query>` once every transaction that started before this call has ended. The events
+   * API serves only settled events (those behind the oldest running transaction, see the event-feed
+   * migration), so a read right after a write may otherwise miss the newest ones.
+   */
+  async events(query: string): Promise<Array<{ type: string; id: string; data: Record<string, any> }>> {
+    const client = new Client({ connectionString: this.env['DATABASE_URL'] });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ xmax: string }>('SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS xmax');
+      const before = BigInt(rows[0]!.xmax);
+      for (let i = 0; i < 600; i++) {
+        const now = await client.query<{ xmin: string }>('SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin');
+        if (BigInt(now.rows[0]!.xmin) >= before) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      await client.end();
+    }
+    const res = await this.api('GET', `/v1/events?limit=1000&${query}`);
+    if (res.status !== 200) throw new Error(`GET /v1/events?${query}: ${res.status} ${JSON.stringify(res.json)}`);
+    return res.json.events;
   }
 
   /** Uploads a push certificate issued by the fake APNs and returns its topic. */

@@ -11,6 +11,7 @@ export async function bootstrap(env?: NodeJS.ProcessEnv): Promise<INestApplicati
     port: config.PORT,
     host: config.HOST,
     logLevel: config.LOG_LEVEL,
+    feedConsumers: ['command-inventory'],
     configure: (app) => {
       app.use('/internal/connect', raw({ type: () => true, limit: '10mb' }));
       app.use(json({ limit: '10mb' }));

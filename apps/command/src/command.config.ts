@@ -16,6 +16,10 @@ export const CommandEnv = BaseEnv.extend({
   /** Enrolled devices with pending commands that have not connected for this long are pushed again. */
   SILENT_DEVICE_SECONDS: z.coerce.number().int().min(1).default(24 * 3600),
   SILENT_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(600_000),
+  /** Queue DeviceInformation and ProfileList after a device's first TokenUpdate (read from the event feed). */
+  MDM_ENROLL_INVENTORY: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  /** How often the event feed is read when idle. */
+  COMMAND_FEED_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
 });
 export type CommandConfig = z.infer<typeof CommandEnv>;
 

@@ -22,7 +22,7 @@ export class CommandModule {
     return {
       module: CommandModule,
       imports: [
-        InfrastructureModule.forRoot(config, { consume: [Queue.Command] }),
+        InfrastructureModule.forRoot(config, { consume: [Queue.Command], produce: [Queue.Push] }),
       ],
       controllers: [CommandsController, ConnectController, PushController, DeviceQueueController],
       providers: [

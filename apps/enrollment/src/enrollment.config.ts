@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { BaseEnv, ConfigError, loadConfig, SecretKey } from '@mdm/service-kit';
 
-const Flag = z.enum(['true', 'false']).transform((v) => v === 'true');
 
 export const EnrollmentEnv = BaseEnv.extend({
   PORT: z.coerce.number().int().min(1).max(65535).default(8081),
@@ -34,8 +33,6 @@ export const EnrollmentEnv = BaseEnv.extend({
   MDM_PROFILE_IDENTIFIER: z.string().regex(/^[A-Za-z0-9.-]+$/).default('com.example.mdm.enrollment'),
   /** Default AccessRights of the MDM payload (8191 = all rights). */
   MDM_ACCESS_RIGHTS: z.coerce.number().int().min(1).max(8191).default(8191),
-  /** Queue DeviceInformation and ProfileList after a device's first TokenUpdate. */
-  MDM_ENROLL_INVENTORY: Flag.default(true),
 });
 
 export type EnrollmentConfig = z.infer<typeof EnrollmentEnv> & {

@@ -2,6 +2,9 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { Queue } from '@mdm/contracts';
 import { SecretBox } from '@mdm/pki';
 import { InfrastructureModule } from '@mdm/service-kit';
+import { ApiKeysController } from './api-keys/api-keys.controller';
+import { ApiKeysService } from './api-keys/api-keys.service';
+import { ApiKeyVerifyController } from './api-keys/api-key-verify.controller';
 import { ApnsCertificateController } from './apns-certificate/apns-certificate.controller';
 import { ApnsCertificateService } from './apns-certificate/apns-certificate.service';
 import { ApnsCertificateExpiryProcessor } from './apns-certificate/apns-certificate-expiry.processor';
@@ -29,7 +32,7 @@ export class EnrollmentModule {
       imports: [
         InfrastructureModule.forRoot(config, { consume: [Queue.Enrollment] }),
       ],
-      controllers: [CheckinController, DevicesController, ApnsCertificateController, DeviceCaController, EventsController, ScepController, EnrollmentProfileController, EnrollmentConfigurationsController],
+      controllers: [CheckinController, DevicesController, ApnsCertificateController, DeviceCaController, EventsController, ScepController, EnrollmentProfileController, EnrollmentConfigurationsController, ApiKeysController, ApiKeyVerifyController],
       providers: [
         { provide: ENROLLMENT_CONFIG, useValue: config },
         { provide: SecretBox, useValue: SecretBox.fromKey(config.MDM_SECRET_KEY) },
@@ -41,6 +44,7 @@ export class EnrollmentModule {
         ChallengeService,
         ScepService,
         EnrollmentProfileService,
+        ApiKeysService,
       ],
     };
   }

@@ -1,8 +1,9 @@
 import type { INestApplication } from '@nestjs/common';
 import { raw } from 'express';
-import { startHttpService } from '@mdm/service-kit';
+import { applyHttpTimeouts, startHttpService } from '@mdm/service-kit';
 import { loadGatewayConfig } from './gateway.config';
 import { GatewayModule } from './gateway.module';
+import { RateLimiter } from './rate-limit/rate-limiter';
 
 export async function bootstrap(env?: NodeJS.ProcessEnv): Promise<INestApplication> {
   const config = loadGatewayConfig(env);
@@ -12,6 +13,17 @@ export async function bootstrap(env?: NodeJS.ProcessEnv): Promise<INestApplicati
     host: config.HOST,
     logLevel: config.LOG_LEVEL,
     configure: (app) => {
+      // The public edge: a client trickling headers or a body a byte at a time is cut off
+      // (408) instead of holding a socket forever. The idle timeout outlasts the longest an
+      // upstream may take to answer, so a waiting device is never cut off by it.
+      applyHttpTimeouts(app.getHttpServer(), {
+        headersTimeoutMs: config.MDM_HEADERS_TIMEOUT_MS,
+        requestTimeoutMs: config.MDM_REQUEST_TIMEOUT_MS,
+        keepAliveTimeoutMs: config.MDM_KEEPALIVE_TIMEOUT_MS,
+        socketIdleTimeoutMs: Math.max(config.MDM_REQUEST_TIMEOUT_MS, config.UPSTREAM_TIMEOUT_MS) + 30_000,
+      });
+      // Rates per client address before anything else, so a flood costs no body read.
+      app.use(['/mdm', '/v1', '/scep'], app.get(RateLimiter).addressMiddleware);
       // Bodies stay raw: device signatures cover the exact bytes, and admin bodies are forwarded as sent.
       app.use(['/mdm', '/v1', '/scep'], raw({ type: () => true, limit: config.MDM_MAX_BODY_BYTES }));
     },

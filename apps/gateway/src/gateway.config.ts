@@ -33,7 +33,22 @@ export const GatewayEnv = BaseEnv.omit({ DATABASE_URL: true, DB_MIGRATE: true, D
   ENROLLMENT_SERVICE_URL: ServiceUrl.default('http://127.0.0.1:8081'),
   COMMAND_SERVICE_URL: ServiceUrl.default('http://127.0.0.1:8082'),
   PROFILE_SERVICE_URL: ServiceUrl.default('http://127.0.0.1:8084'),
+  INTEGRATIONS_SERVICE_URL: ServiceUrl.default('http://127.0.0.1:8085'),
   UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).default(30000),
+  /**
+   * Request rates (token buckets in memory, per gateway replica): per client address on /mdm, /scep
+   * and /v1, per device certificate on check-in and connect. A rate of 0 turns that limit off.
+   */
+  MDM_RATE_LIMIT_IP_PER_SECOND: z.coerce.number().min(0).default(50),
+  MDM_RATE_LIMIT_IP_BURST: z.coerce.number().int().min(1).default(200),
+  MDM_RATE_LIMIT_DEVICE_PER_SECOND: z.coerce.number().min(0).default(10),
+  MDM_RATE_LIMIT_DEVICE_BURST: z.coerce.number().int().min(1).default(50),
+  /** Slow clients: the whole header block must arrive within this (slowloris). */
+  MDM_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(15000),
+  /** The whole request, headers and body, must arrive within this. */
+  MDM_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(60000),
+  /** An idle keep-alive connection is closed after this. */
+  MDM_KEEPALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
 });
 export type GatewayConfig = z.infer<typeof GatewayEnv> & { extraDeviceCaPem: string };
 
@@ -51,6 +66,9 @@ export function loadGatewayConfig(env?: NodeJS.ProcessEnv): GatewayConfig {
     if (!extraDeviceCaPem.includes('-----BEGIN CERTIFICATE-----')) {
       throw new Error(`invalid configuration:\n  MDM_DEVICE_CA_FILE: ${config.MDM_DEVICE_CA_FILE} holds no PEM certificate`);
     }
+  }
+  if (config.MDM_HEADERS_TIMEOUT_MS > config.MDM_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError('invalid configuration:\n  MDM_HEADERS_TIMEOUT_MS: must not be longer than MDM_REQUEST_TIMEOUT_MS');
   }
   try {
     new TrustedProxies(config.MDM_TRUSTED_PROXIES);

@@ -1,13 +1,17 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { AdminController } from './admin/admin.controller';
 import { DocsController } from './admin/docs.controller';
+import { EventStreamController } from './admin/event-stream.controller';
+import { ConsoleController } from './console/console.controller';
 import { ApiKeyGuard } from './admin/api-key.guard';
+import { ApiKeyVerifier } from './admin/api-key-verifier';
 import { DeviceAuthService } from './device/device-auth.service';
 import { DeviceController } from './device/device.controller';
 import { DeviceTrustService } from './device/device-trust.service';
 import { EnrollmentController } from './device/enrollment.controller';
 import { GATEWAY_CONFIG, type GatewayConfig } from './gateway.config';
 import { GatewayHealthController } from './health/gateway-health.controller';
+import { RateLimiter } from './rate-limit/rate-limiter';
 import { UpstreamClient } from './upstream/upstream.client';
 
 /** The only HTTP edge: device endpoints and the admin API. Holds no state of its own. */
@@ -16,8 +20,8 @@ export class GatewayModule {
   static forRoot(config: GatewayConfig): DynamicModule {
     return {
       module: GatewayModule,
-      controllers: [DeviceController, EnrollmentController, AdminController, DocsController, GatewayHealthController],
-      providers: [{ provide: GATEWAY_CONFIG, useValue: config }, UpstreamClient, DeviceTrustService, DeviceAuthService, ApiKeyGuard],
+      controllers: [DeviceController, EnrollmentController, EventStreamController, AdminController, DocsController, ConsoleController, GatewayHealthController],
+      providers: [{ provide: GATEWAY_CONFIG, useValue: config }, UpstreamClient, DeviceTrustService, DeviceAuthService, ApiKeyGuard, ApiKeyVerifier, RateLimiter],
     };
   }
 }

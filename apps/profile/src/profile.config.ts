@@ -9,6 +9,14 @@ export const ProfileEnv = BaseEnv.extend({
   /** The operator's profile-signing identity (PEM files), the same pair enrollment signs with. */
   MDM_PROFILE_SIGNING_CERT_FILE: z.string().optional(),
   MDM_PROFILE_SIGNING_KEY_FILE: z.string().optional(),
+  /** Where InstallProfile / RemoveProfile / ProfileList are queued (the command service's API). */
+  COMMAND_SERVICE_URL: z.string().url().regex(/^https?:\/\//, 'must be an http(s):// URL').default('http://127.0.0.1:8082'),
+  /** How often the event feed (command results, check-ins) is read when idle. */
+  PROFILE_FEED_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
+  /** How often planned commands not yet handed to the command service are looked for. */
+  PROFILE_SUBMIT_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+  /** How often every device with profile state is reconciled from scratch (default 15 minutes). */
+  PROFILE_RECONCILE_SWEEP_MS: z.coerce.number().int().min(1000).default(900_000),
 });
 
 export type ProfileConfig = z.infer<typeof ProfileEnv> & {

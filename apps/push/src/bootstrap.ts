@@ -1,12 +1,19 @@
 import type { INestApplicationContext } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { serveHealth, startWorkerContext } from '@mdm/service-kit';
+import { ApnsClientsService } from './apns/apns-clients.service';
+import { apnsReadiness } from './health/apns-readiness';
 import { loadPushConfig } from './push.config';
-import { PushMetrics } from './metrics/push-metrics.service';
 import { PushModule } from './push.module';
 
 export async function bootstrap(env?: NodeJS.ProcessEnv): Promise<INestApplicationContext> {
   const config = loadPushConfig(env);
   const app = await startWorkerContext(PushModule.forRoot(config), { name: 'push', logLevel: config.LOG_LEVEL });
-  await serveHealth(app, { port: config.PORT, host: config.HOST, redisUrl: config.REDIS_URL, metrics: app.get(PushMetrics).source });
+  await serveHealth(app, {
+    port: config.PORT,
+    host: config.HOST,
+    redisUrl: config.REDIS_URL,
+    ready: apnsReadiness(app.get(DataSource), app.get(ApnsClientsService)),
+  });
   return app;
 }

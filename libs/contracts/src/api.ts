@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EVENT_TYPES } from './events';
 
 /**
  * Admin API request bodies. The gateway validates with these before forwarding, and the owning
@@ -151,3 +152,118 @@ export type UploadProfileRequest = z.infer<typeof UploadProfileRequest>;
 export const CancelCommandRequest = z.object({
   udids: z.array(Udid).min(1, 'udids must name at least one device (or leave it out to cancel everywhere)').optional(),
 });
+
+/**
+ * What an API key may do. `read` is every GET; `commands` queues, cancels and pushes; `profiles`
+ * changes profiles and their assignments; `admin` is everything (push certificates, enrollment
+ * configurations, API keys, webhooks) and implies the others. The gateway enforces them per route.
+ */
+export const API_KEY_SCOPES = ['read', 'commands', 'profiles', 'admin'] as const;
+export const ApiKeyScope = z.enum(API_KEY_SCOPES);
+export type ApiKeyScope = z.infer<typeof ApiKeyScope>;
+
+/**
+ * The secret of an API key as the server hands it out once: `mdm_<key id>_<43 base64url characters>`
+ * (32 random bytes). The id lets the owner find the stored hash without trying every row.
+ */
+export const ApiKeySecret = z
+  .string()
+  .regex(/^mdm_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/, 'must be an API key (mdm_<id>_<secret>)');
+
+/** `POST /v1/api-keys`. */
+export const CreateApiKeyRequest = z.object({
+  name: z.string().trim().min(1, 'name must not be empty').max(100),
+  scopes: z.array(ApiKeyScope).min(1, 'scopes must name at least one of read, commands, profiles, admin'),
+  /** ISO 8601 with an offset or Z; the key stops working then. No expiry when absent. */
+  expiresAt: z
+    .string()
+    .datetime({ offset: true, message: 'must be an ISO 8601 date-time' })
+    .refine((v) => Date.parse(v) > Date.now(), 'must be in the future')
+    .optional(),
+});
+export type CreateApiKeyRequest = z.infer<typeof CreateApiKeyRequest>;
+
+/** An API key as `GET /v1/api-keys` shows it: never the secret, which is stored only as a hash. */
+export const ApiKeyView = z.object({
+  id: z.string().uuid(),
+  name: z.string(),
+  scopes: z.array(ApiKeyScope),
+  createdAt: z.string(),
+  /** Refreshed at most once a minute, so it may lag the last call by that much. */
+  lastUsedAt: z.string().nullable(),
+  expiresAt: z.string().nullable(),
+  revokedAt: z.string().nullable(),
+});
+export type ApiKeyView = z.infer<typeof ApiKeyView>;
+
+/** The answer to `POST /v1/api-keys`: the only time the secret is shown. */
+export const CreatedApiKey = ApiKeyView.extend({ secret: ApiKeySecret });
+export type CreatedApiKey = z.infer<typeof CreatedApiKey>;
+
+/** Internal, gateway → enrollment: `POST /internal/api-keys/verify` with the presented secret. */
+export const VerifyApiKeyRequest = z.object({ secret: z.string().min(1).max(256) });
+export type VerifyApiKeyRequest = z.infer<typeof VerifyApiKeyRequest>;
+
+/** The owner's verdict on a presented secret; `unknown` also covers a wrong secret for a real id. */
+export const ApiKeyVerdict = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('valid'), id: z.string().uuid(), scopes: z.array(ApiKeyScope), expiresAt: z.string().nullable() }),
+  z.object({ status: z.enum(['unknown', 'revoked', 'expired']) }),
+]);
+export type ApiKeyVerdict = z.infer<typeof ApiKeyVerdict>;
+
+/** How a webhook's body is shaped: this server's envelope (`mdm`), or NanoMDM/MicroMDM's webhook event (`nanomdm`). */
+export const WEBHOOK_FORMATS = ['mdm', 'nanomdm'] as const;
+export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
+
+/**
+ * An event type of the catalog (`device.enrolled`) or every type under a prefix (`command.*`, `apns.certificate.*`);
+ * anything else is refused naming it, so a typo never subscribes to nothing.
+ */
+export const WebhookEventPattern = z.string().superRefine((pattern, ctx) => {
+  if (pattern.endsWith('.*')) {
+    const prefix = pattern.slice(0, -1);
+    if (!EVENT_TYPES.some((t) => t.startsWith(prefix))) ctx.addIssue({ code: 'custom', message: `no event type starts with ${prefix} (in ${pattern})` });
+  } else if (!(EVENT_TYPES as readonly string[]).includes(pattern)) {
+    ctx.addIssue({ code: 'custom', message: `unknown event type ${pattern || '""'}; name a catalog type (docs/events.md) or a prefix such as command.*` });
+  }
+});
+
+const WebhookUrl = z
+  .string()
+  .max(2048)
+  .refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), 'must be an http:// or https:// URL');
+/** Long enough that it cannot be guessed from the signatures it makes. */
+const WebhookSecret = z.string().min(16, 'secret must be at least 16 characters').max(512);
+const WebhookEvents = z.array(WebhookEventPattern).min(1, 'events must name at least one event type or pattern').max(100);
+
+/** `POST /v1/webhooks`. */
+export const CreateWebhookRequest = z.object({
+  url: WebhookUrl,
+  secret: WebhookSecret,
+  events: WebhookEvents,
+  format: z.enum(WEBHOOK_FORMATS).default('mdm'),
+  enabled: z.boolean().default(true),
+});
+export type CreateWebhookRequest = z.infer<typeof CreateWebhookRequest>;
+
+/** `PATCH /v1/webhooks/{id}`: the fields to change. */
+export const UpdateWebhookRequest = z
+  .object({
+    url: WebhookUrl.optional(),
+    secret: WebhookSecret.optional(),
+    events: WebhookEvents.optional(),
+    format: z.enum(WEBHOOK_FORMATS).optional(),
+    enabled: z.boolean().optional(),
+  })
+  .refine((v) => Object.values(v).some((x) => x !== undefined), 'name at least one of url, secret, events, format, enabled');
+export type UpdateWebhookRequest = z.infer<typeof UpdateWebhookRequest>;
+
+/** `POST /v1/webhooks/{id}/replay`: send the webhook's past events of `[from, to)` again, optionally only some types. */
+export const ReplayWebhookRequest = z
+  .object({
+    from: z.string().datetime({ offset: true, message: 'must be an ISO 8601 date-time' }),
+    to: z.string().datetime({ offset: true, message: 'must be an ISO 8601 date-time' }),
+    types: z.array(WebhookEventPattern).min(1).max(100).optional(),
+  })
+  .refine((v) => Date.parse(v.from) < Date.parse(v.to), { message: 'from must be before to', path: ['to'] });
+export type ReplayWebhookRequest = z.infer<typeof ReplayWebhookRequest>;

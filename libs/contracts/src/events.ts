@@ -7,7 +7,43 @@ import { z } from 'zod';
  * adding `.v2`, never by editing a schema in place.
  */
 const Device = { udid: z.string(), enrollmentId: z.string().uuid() };
+/**
+ * The check-in body as the device sent it (base64 XML plist), for integrations that want Apple's own message
+ * (the NanoMDM webhook format's `raw_payload`). A TokenUpdate's `UnlockToken` is left out: the server keeps
+ * that one sealed.
+ */
+const RawPayload = { rawPayload: z.string().optional() };
 const PushCert = { topic: z.string(), fingerprint: z.string(), notAfter: z.string().datetime() };
+
+/**
+ * A command's status changed on one device. Written by the database (a trigger on `command_deliveries`),
+ * so every writer of a status produces exactly one event per change; absent fields were null.
+ */
+const CommandEvent = z.object({
+  udid: z.string(),
+  deviceId: z.string().uuid(),
+  commandUuid: z.string().uuid(),
+  requestType: z.string(),
+  status: z.string(),
+  /** Why it was canceled, expired or blocked. */
+  reason: z.string().optional(),
+  notNowCount: z.number().int().min(0),
+  /** Apple's ErrorChain of an Error or CommandFormatError answer. */
+  errorChain: z.array(z.unknown()).optional(),
+  /** What the device answered beyond the envelope (QueryResponses, ProfileList, ...). */
+  answer: z.record(z.string(), z.unknown()).optional(),
+  /** The `X-Request-Id` of the API call that queued the command (absent for commands queued otherwise). */
+  correlationId: z.string().optional(),
+});
+
+/** A profile's state on one device changed (see the profile service's reconciliation). */
+const ProfileOnDevice = {
+  udid: z.string(),
+  deviceId: z.string().uuid(),
+  profileId: z.string().uuid(),
+  identifier: z.string(),
+  version: z.number().int().min(1),
+};
 
 export const EventSchemas = {
   'device.authenticated': z.object({
@@ -17,15 +53,41 @@ export const EventSchemas = {
     osVersion: z.string().nullable(),
     /** True when the UDID had an earlier enrollment that this one replaces. */
     reenrollment: z.boolean(),
+    ...RawPayload,
   }),
   'device.enrolled': z.object({ ...Device, topic: z.string() }),
   'device.token_updated': z.object({
     ...Device,
     /** 1 on the first TokenUpdate of an enrollment: integrations tell enrollment from refresh. */
     count: z.number().int().min(1),
+    ...RawPayload,
   }),
-  'device.checked_out': z.object({ ...Device, canceledCommands: z.number().int().min(0) }),
+  'device.checked_out': z.object({ ...Device, canceledCommands: z.number().int().min(0), ...RawPayload }),
   'device.certificate_renewed': z.object({ ...Device, notAfter: z.string().datetime() }),
+  'command.queued': CommandEvent,
+  /** APNs accepted the push that announces the command. */
+  'command.sent': CommandEvent,
+  /** Handed to the device in a connect response. */
+  'command.delivered': CommandEvent,
+  'command.not_now': CommandEvent,
+  'command.acknowledged': CommandEvent,
+  'command.error': CommandEvent,
+  'command.format_error': CommandEvent,
+  'command.expired': CommandEvent,
+  'command.canceled': CommandEvent,
+  /** Never sent: the device can't run it (supervision, iOS version). */
+  'command.blocked': CommandEvent,
+  'profile.installed': z.object({ ...ProfileOnDevice }),
+  'profile.failed': z.object({ ...ProfileOnDevice, reason: z.string(), errorChain: z.array(z.unknown()).optional() }),
+  /** Removed by a RemoveProfile, or with the enrollment when the device checked out. */
+  'profile.removed': z.object({ ...ProfileOnDevice, cause: z.enum(['unassigned', 'checked-out', 'deleted']) }),
+  /** Two profiles targeted at one device carry a payload type the device may hold only once. */
+  'profile.conflict': z.object({
+    udid: z.string(),
+    deviceId: z.string().uuid(),
+    payloadType: z.string(),
+    profiles: z.array(z.object({ profileId: z.string().uuid(), identifier: z.string() })).min(2),
+  }),
   'push.sent': z.object({ udid: z.string(), deviceId: z.string().uuid(), apnsId: z.string().optional() }),
   'push.failed': z.object({
     udid: z.string(),

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import type IORedis from 'ioredis';
+import type { RedisClient } from './redis-connection';
 import { MESSAGING_OPTIONS, type MessagingOptions } from './messaging.options';
 import { createRedis } from './redis-connection';
 
@@ -11,8 +11,8 @@ import { createRedis } from './redis-connection';
 @Injectable()
 export class BroadcastBus implements OnApplicationShutdown {
   private readonly logger = new Logger('Broadcast');
-  private publisher: IORedis | undefined;
-  private subscriber: IORedis | undefined;
+  private publisher: RedisClient | undefined;
+  private subscriber: RedisClient | undefined;
   private readonly handlers = new Map<string, Array<(message: string) => void>>();
 
   constructor(@Inject(MESSAGING_OPTIONS) private readonly options: MessagingOptions) {}

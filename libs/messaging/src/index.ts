@@ -4,3 +4,4 @@ export * from './job-producer';
 export * from './on-job.decorator';
 export * from './broadcast';
 export * from './redis-connection';
+export * from './queue-metrics';

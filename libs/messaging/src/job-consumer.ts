@@ -4,6 +4,7 @@ import { Worker, type Job as BullJob } from 'bullmq';
 import { type JobName, JobQueue, JobSchemas, type QueueName } from '@mdm/contracts';
 import { MESSAGING_OPTIONS, type MessagingOptions } from './messaging.options';
 import { ON_JOB } from './on-job.decorator';
+import { QueueMetrics } from './queue-metrics';
 import { createRedis } from './redis-connection';
 
 type Handler = (data: unknown, job: BullJob) => Promise<unknown>;
@@ -22,6 +23,7 @@ export class JobConsumerHost implements OnApplicationBootstrap, BeforeApplicatio
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly reflector: Reflector,
+    private readonly metrics: QueueMetrics,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -65,9 +67,18 @@ export class JobConsumerHost implements OnApplicationBootstrap, BeforeApplicatio
         const name = job.name as JobName;
         const handler = handlers.get(name);
         if (!handler) throw new Error(`queue ${queue} got unknown job ${job.name}`);
-        // Parse at the consumer boundary: a malformed payload fails loudly instead of half-working.
-        const data = JobSchemas[name].parse(job.data);
-        return handler(data, job);
+        const started = process.hrtime.bigint();
+        const seconds = (): number => Number(process.hrtime.bigint() - started) / 1e9;
+        try {
+          // Parse at the consumer boundary: a malformed payload fails loudly instead of half-working.
+          const data = JobSchemas[name].parse(job.data);
+          const result = await handler(data, job);
+          this.metrics.jobFinished(queue, job.name, 'completed', seconds());
+          return result;
+        } catch (err) {
+          this.metrics.jobFinished(queue, job.name, 'failed', seconds());
+          throw err;
+        }
       },
       {
         connection: createRedis(this.options.redisUrl),

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Queue as BullQueue, type JobsOptions } from 'bullmq';
-import type IORedis from 'ioredis';
+import type { RedisClient } from './redis-connection';
 import { type Job, JobQueue, type QueueName } from '@mdm/contracts';
 import { MESSAGING_OPTIONS, type MessagingOptions } from './messaging.options';
 import { createRedis } from './redis-connection';
@@ -13,10 +13,14 @@ const DEFAULT_JOB_OPTIONS: JobsOptions = {
   removeOnFail: { count: 10000 },
 };
 
+/** A scheduler is upserted again every tick, at most this far apart and at least 5 s (see `schedule`). */
+const SCHEDULER_REFRESH_MS = 30_000;
+
 @Injectable()
 export class JobProducer implements OnApplicationShutdown {
   private readonly queues = new Map<QueueName, BullQueue>();
-  private connection: IORedis | undefined;
+  private connection: RedisClient | undefined;
+  private readonly schedulers = new Map<string, NodeJS.Timeout>();
 
   constructor(@Inject(MESSAGING_OPTIONS) private readonly options: MessagingOptions) {}
 
@@ -45,11 +49,20 @@ export class JobProducer implements OnApplicationShutdown {
    * consumers hand it to one replica, so it runs once however many replicas upsert the same scheduler.
    */
   async schedule(schedulerId: string, everyMs: number, job: Job): Promise<void> {
-    await this.queue(JobQueue[job.name]).upsertJobScheduler(
-      schedulerId,
-      { every: everyMs },
-      { name: job.name, data: job.data, opts: { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } },
-    );
+    const upsert = (): Promise<unknown> =>
+      this.queue(JobQueue[job.name]).upsertJobScheduler(
+        schedulerId,
+        { every: everyMs },
+        { name: job.name, data: job.data, opts: { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } },
+      );
+    await upsert();
+    // Redis may lose the scheduler (flushed, restarted without persistence, failed over): upserting it
+    // again now and then brings the periodic sweeps back, and with them whatever Postgres says is pending.
+    if (!this.schedulers.has(schedulerId)) {
+      const timer = setInterval(() => void upsert().catch(() => undefined), Math.max(5_000, Math.min(everyMs, SCHEDULER_REFRESH_MS)));
+      timer.unref();
+      this.schedulers.set(schedulerId, timer);
+    }
   }
 
   /** Jobs waiting or delayed: what a metrics endpoint or a test drain helper reads. */
@@ -69,6 +82,7 @@ export class JobProducer implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    for (const timer of this.schedulers.values()) clearInterval(timer);
     await Promise.all([...this.queues.values()].map((q) => q.close()));
     this.connection?.disconnect();
   }

@@ -4,6 +4,7 @@ import { BroadcastBus } from './broadcast';
 import { JobConsumerHost } from './job-consumer';
 import { JobProducer } from './job-producer';
 import { MESSAGING_OPTIONS, type MessagingOptions } from './messaging.options';
+import { QueueMetrics } from './queue-metrics';
 
 @Global()
 @Module({})
@@ -12,8 +13,8 @@ export class MessagingModule {
     return {
       module: MessagingModule,
       imports: [DiscoveryModule],
-      providers: [{ provide: MESSAGING_OPTIONS, useValue: options }, JobProducer, BroadcastBus, JobConsumerHost],
-      exports: [JobProducer, BroadcastBus, MESSAGING_OPTIONS],
+      providers: [{ provide: MESSAGING_OPTIONS, useValue: options }, JobProducer, BroadcastBus, QueueMetrics, JobConsumerHost],
+      exports: [JobProducer, BroadcastBus, QueueMetrics, MESSAGING_OPTIONS],
     };
   }
 }

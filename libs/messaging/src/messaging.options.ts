@@ -6,6 +6,8 @@ export interface MessagingOptions {
   prefix: string;
   /** Queues this app consumes. Every job routed to them must have exactly one @OnJob handler. */
   consume?: readonly QueueName[];
+  /** Queues this app puts jobs on without consuming them: reported by the queue metrics with the consumed ones. */
+  produce?: readonly QueueName[];
   concurrency?: Partial<Record<QueueName, number>>;
 }
 

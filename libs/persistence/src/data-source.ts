@@ -18,6 +18,15 @@ import { ProfileEntity } from './entities/profile.entity';
 import { ProfileVersionEntity } from './entities/profile-version.entity';
 import { Profiles1764276000000 } from './migrations/1764276000000-profiles';
 import { IdempotencyKeys1764277000000 } from './migrations/1764277000000-idempotency-keys';
+import { ApiKeyEntity } from './entities/api-key.entity';
+import { ApiKeys1764279000000 } from './migrations/1764279000000-api-keys';
+import { EventFeed1764278000000 } from './migrations/1764278000000-event-feed';
+import { ProfileAssignments1764281000000 } from './migrations/1764281000000-profile-assignments';
+import { ListIndexes1764282000000 } from './migrations/1764282000000-list-indexes';
+import { WebhookEntity } from './entities/webhook.entity';
+import { WebhookDeliveryAttemptEntity, WebhookDeliveryEntity } from './entities/webhook-delivery.entity';
+import { Webhooks1764280000000 } from './migrations/1764280000000-webhooks';
+import { CorrelationIds1764283000000 } from './migrations/1764283000000-correlation-ids';
 
 export const ENTITIES = [
   DeviceEntity,
@@ -31,9 +40,28 @@ export const ENTITIES = [
   EnrollmentConfigurationEntity,
   ProfileEntity,
   ProfileVersionEntity,
+  ApiKeyEntity,
+  WebhookEntity,
+  WebhookDeliveryEntity,
+  WebhookDeliveryAttemptEntity,
 ];
 
-export const MIGRATIONS = [InitialSchema1764268800000, Events1764270000000, EnrollmentIdentity1764271000000, PushRequests1764273500000, ApnsCertificateLifecycle1764274000000, EnrollmentConfigurations1764275000000, Profiles1764276000000, IdempotencyKeys1764277000000];
+export const MIGRATIONS = [
+  InitialSchema1764268800000,
+  Events1764270000000,
+  EnrollmentIdentity1764271000000,
+  PushRequests1764273500000,
+  ApnsCertificateLifecycle1764274000000,
+  EnrollmentConfigurations1764275000000,
+  Profiles1764276000000,
+  IdempotencyKeys1764277000000,
+  EventFeed1764278000000,
+  ApiKeys1764279000000,
+  ProfileAssignments1764281000000,
+  ListIndexes1764282000000,
+  Webhooks1764280000000,
+  CorrelationIds1764283000000,
+];
 
 /** Arbitrary but fixed: every service takes this Postgres advisory lock before migrating. */
 const MIGRATION_LOCK_ID = 7_212_001;

@@ -14,3 +14,7 @@ export * from './entities/device-certificate.entity';
 export * from './entities/enrollment-configuration.entity';
 export * from './entities/profile.entity';
 export * from './entities/profile-version.entity';
+export * from './event-feed';
+export * from './entities/api-key.entity';
+export * from './entities/webhook.entity';
+export * from './entities/webhook-delivery.entity';

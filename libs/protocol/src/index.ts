@@ -5,3 +5,4 @@ export * from './report';
 export * from './command';
 export * from './device-information';
 export * from './catalog/catalog';
+export * from './catalog/effective';

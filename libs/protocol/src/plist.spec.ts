@@ -191,8 +191,8 @@ describe('parsePlist accepts', () => {
     // <plist> + 30 arrays + <true/> = 32 levels.
     const deep = `<plist>${'<array>'.repeat(30)}<true/>${'</array>'.repeat(30)}</plist>`;
     expect(() => parsePlist(deep)).not.toThrow();
-    const wide = `<plist><array>${'<true/>'.repeat(9998)}</array></plist>`;
-    expect((parsePlist(wide) as PlistValue[]).length).toBe(9998);
+    const wide = `<plist><array>${'<true/>'.repeat(99_998)}</array></plist>`;
+    expect((parsePlist(wide) as PlistValue[]).length).toBe(99_998);
   });
 
   it('elements inside comments and CDATA do not count towards the limits', () => {
@@ -231,6 +231,19 @@ describe('parsePlist refuses', () => {
     expectRefusal(() => parsePlist(lol), /entity declarations/);
   });
 
+  it('unterminated DOCTYPE declarations in linear time', () => {
+    // Each declaration used to be scanned to the end of the body: 450 KB of these took 85 s.
+    const started = Date.now();
+    expectRefusal(() => parsePlist(`<!DOCTYPE "`.repeat(50_000)), /malformed XML/);
+    expectRefusal(() => parsePlist('<!DOCTYPE'.repeat(50_000)), /malformed XML/);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('limits that are not positive integers, as a caller error (RangeError)', () => {
+    expect(() => parsePlist('<plist><true/></plist>', { maxDepth: 0 })).toThrow(RangeError);
+    expect(() => parsePlist('<plist><true/></plist>', { maxElements: Number.NaN })).toThrow(/maxElements must be a positive integer/);
+  });
+
   it('a DOCTYPE with an internal subset even without entities', () => {
     expectRefusal(() => parsePlist('<!DOCTYPE plist [ <!ELEMENT plist ANY> ]><plist><true/></plist>'), /internal subset/);
     expectRefusal(() => parsePlist('<!DOCTYPE plist PUBLIC "x" "y" [ ]><plist><true/></plist>'), /internal subset/);
@@ -242,7 +255,7 @@ describe('parsePlist refuses', () => {
 
   it('documents nested too deeply', () => {
     const deep = `<plist>${'<array>'.repeat(31)}<true/>${'</array>'.repeat(31)}</plist>`;
-    expectRefusal(() => parsePlist(deep), /nested too deeply: more than 32 levels/);
+    expectRefusal(() => parsePlist(deep), /nested too deeply: more than 32 levels \(maxDepth\)/);
     const dicts = `<plist>${'<dict><key>k</key>'.repeat(3)}<true/>${'</dict>'.repeat(3)}</plist>`;
     expectRefusal(() => parsePlist(dicts, { maxDepth: 3 }), /nested too deeply: more than 3/);
     // A stack-busting depth is refused by the pre-scan, still as ProtocolError.
@@ -250,14 +263,14 @@ describe('parsePlist refuses', () => {
   });
 
   it('documents with too many elements, before building a DOM', () => {
-    const wide = `<plist><array>${'<true/>'.repeat(10000)}</array></plist>`;
-    expectRefusal(() => parsePlist(wide), /too many elements: more than 10000/);
+    const wide = `<plist><array>${'<true/>'.repeat(100_000)}</array></plist>`;
+    expectRefusal(() => parsePlist(wide), /too many elements: more than 100000 \(maxElements\)/);
     expectRefusal(() => parsePlist(wrap('<array><true/><true/><true/></array>'), { maxElements: 3 }), /too many elements/);
   });
 
   it('oversized bodies', () => {
-    const big = wrap(`<string>${'a'.repeat(1024 * 1024)}</string>`);
-    expectRefusal(() => parsePlist(big), /too large: \d+ bytes, the limit is 1048576/);
+    const big = wrap(`<string>${'a'.repeat(10 * 1024 * 1024)}</string>`);
+    expectRefusal(() => parsePlist(big), /too large: \d+ bytes, the limit is 10485760 \(maxBytes\)/);
     expectRefusal(() => parsePlist(Buffer.from(big)), /too large/);
     expectRefusal(() => parsePlist(wrap('<string>é</string>'), { maxBytes: 150 }), /too large/);
   });
@@ -310,5 +323,13 @@ describe('parsePlist refuses', () => {
   it('a top-level value other than a dict, in parsePlistDict', () => {
     expectRefusal(() => parsePlistDict(wrap('<array/>')), /must be a dict, got an array/);
     expectRefusal(() => parsePlistDict(wrap('<string>x</string>')), /must be a dict, got a string/);
+  });
+});
+
+describe('parsePlist keeps', () => {
+  it('U+FFFD, which xmldom only warns about, and line separators written by buildPlist', () => {
+    expect(parsePlist('<plist><string>a\uFFFDb</string></plist>')).toBe('a\uFFFDb');
+    const value = { 'k\r': 'a\r\nb\u0085c\u2028d\u2029e\uFFFD' };
+    expect(parsePlist(buildPlist(value))).toEqual(value);
   });
 });

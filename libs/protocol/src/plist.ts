@@ -11,6 +11,10 @@ export interface PlistDict {
   [key: string]: PlistValue;
 }
 
+/**
+ * Bounds on what one untrusted document may cost. Refusals name the limit (`maxDepth` ...) so a
+ * caller that meets a legitimate document over a bound knows which option to raise.
+ */
 export interface PlistLimits {
   /** Size of the body in bytes (UTF-8). */
   maxBytes: number;
@@ -20,10 +24,16 @@ export interface PlistLimits {
   maxElements: number;
 }
 
+/**
+ * maxBytes matches the gateway's default body limit (MDM_MAX_BODY_BYTES), so whatever the edge lets
+ * through is not refused again for size. maxElements leaves room for the largest real answers (an
+ * InstalledApplicationList of 1,000 apps is about 30,000 elements) while a DOM of 100,000 nodes
+ * stays a few tens of MB. No Apple message nests deeper than a dozen levels.
+ */
 export const DEFAULT_PLIST_LIMITS: Readonly<PlistLimits> = Object.freeze({
-  maxBytes: 1024 * 1024,
+  maxBytes: 10 * 1024 * 1024,
   maxDepth: 32,
-  maxElements: 10_000,
+  maxElements: 100_000,
 });
 
 const ELEMENT_NODE = 1;
@@ -39,7 +49,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * Throws only ProtocolError, whatever the input.
  */
 export function parsePlist(input: Buffer | string, limits?: Partial<PlistLimits>): PlistValue {
-  const l: PlistLimits = { ...DEFAULT_PLIST_LIMITS, ...limits };
+  const l = resolveLimits(limits);
   try {
     const xml = decode(input, l);
     refuseDtdTricks(xml);
@@ -70,6 +80,18 @@ export function parsePlistDict(input: Buffer | string, limits?: Partial<PlistLim
   return value;
 }
 
+function resolveLimits(limits: Partial<PlistLimits> | undefined): PlistLimits {
+  const l: PlistLimits = { ...DEFAULT_PLIST_LIMITS };
+  for (const name of ['maxBytes', 'maxDepth', 'maxElements'] as const) {
+    const value = limits?.[name];
+    if (value === undefined) continue;
+    // A caller's mistake, not bad input: a RangeError, so it is not answered as a 400.
+    if (!Number.isInteger(value) || value < 1) throw new RangeError(`PlistLimits.${name} must be a positive integer, got ${value}`);
+    l[name] = value;
+  }
+  return l;
+}
+
 export function isPlistDict(value: PlistValue | undefined): value is PlistDict {
   return (
     typeof value === 'object' &&
@@ -83,11 +105,11 @@ export function isPlistDict(value: PlistValue | undefined): value is PlistDict {
 function decode(input: Buffer | string, l: PlistLimits): string {
   const size = typeof input === 'string' ? Buffer.byteLength(input, 'utf8') : input.length;
   if (size > l.maxBytes) {
-    throw new ProtocolError(`plist too large: ${size} bytes, the limit is ${l.maxBytes}`);
+    throw new ProtocolError(`plist too large: ${size} bytes, the limit is ${l.maxBytes} (maxBytes)`);
   }
   const head = typeof input === 'string' ? input.slice(0, 6) : input.subarray(0, 6).toString('latin1');
   if (head === 'bplist') {
-    throw new ProtocolError('binary plists are not accepted; send XML');
+    throw new ProtocolError('binary plists are not accepted; send XML (the body starts with "bplist")');
   }
   let xml: string;
   if (typeof input === 'string') {
@@ -117,7 +139,8 @@ function refuseDtdTricks(xml: string): void {
   const doctype = /<!DOCTYPE/gi;
   for (let m = doctype.exec(xml); m !== null; m = doctype.exec(xml)) {
     let quote = '';
-    for (let i = m.index + m[0].length; i < xml.length; i++) {
+    let i = m.index + m[0].length;
+    for (; i < xml.length; i++) {
       const c = xml[i];
       if (quote !== '') {
         if (c === quote) quote = '';
@@ -129,6 +152,9 @@ function refuseDtdTricks(xml: string): void {
         break;
       }
     }
+    // Go on from where this declaration ended: rescanning from the next "<!DOCTYPE" inside it made
+    // a body of unterminated declarations cost quadratic time (450 KB took 85 s; fuzzing found it).
+    doctype.lastIndex = Math.max(doctype.lastIndex, i);
   }
 }
 
@@ -163,12 +189,12 @@ function scanStructure(xml: string, l: PlistLimits): void {
     } else {
       elements++;
       if (elements > l.maxElements) {
-        throw new ProtocolError(`plist has too many elements: more than ${l.maxElements}`);
+        throw new ProtocolError(`plist has too many elements: more than ${l.maxElements} (maxElements)`);
       }
       if (xml[gt - 1] !== '/') {
         depth++;
         if (depth > l.maxDepth) {
-          throw new ProtocolError(`plist is nested too deeply: more than ${l.maxDepth} levels`);
+          throw new ProtocolError(`plist is nested too deeply: more than ${l.maxDepth} levels (maxDepth)`);
         }
       }
     }
@@ -192,6 +218,9 @@ function parseXml(xml: string): Element {
   let reported: ProtocolError | undefined;
   const parser = new DOMParser({
     onError: (level, message) => {
+      // U+FFFD is a legitimate character (a device name can hold one); xmldom warns about it as a
+      // sign of a decoding problem, but the body was already strictly decoded as UTF-8 above.
+      if (level === 'warning' && /Unicode replacement character/.test(message)) return;
       reported = new ProtocolError(`malformed XML: ${message.split('\n')[0]} (xmldom ${level})`);
       throw reported;
     },
@@ -259,7 +288,7 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 function readValue(el: Element, path: string, depth: number, maxDepth: number): PlistValue {
   // The pre-scan already bounds depth; this keeps the walk safe even if the two ever disagree.
   if (depth > maxDepth) {
-    throw new ProtocolError(`plist is nested too deeply: more than ${maxDepth} levels`);
+    throw new ProtocolError(`plist is nested too deeply: more than ${maxDepth} levels (maxDepth)`);
   }
   const tag = el.tagName;
   switch (tag) {
@@ -366,11 +395,20 @@ export function buildPlist(value: PlistValue): string {
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const XML_FORBIDDEN = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** Characters an XML parser rewrites to "\n" when they appear literally in text. */
+const LINE_END_NORMALISED = /[\r\u0085\u2028\u2029]/g;
+
 function escapeText(text: string, path: string): string {
   if (XML_FORBIDDEN.test(text)) {
     throw new ProtocolError(`cannot build plist: ${path || 'value'} contains a character XML cannot carry`, path);
   }
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  // A literal CR (and NEL, LS, PS, which xmldom normalises too) would reach the reader as "\n": XML
+  // parsers normalise line ends in text but not in character references, so those go as references.
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(LINE_END_NORMALISED, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 function writeValue(value: unknown, path: string, indent: number, lines: string[], ancestors: Set<object>): void {

@@ -8,7 +8,11 @@ export const BaseEnv = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
     .default('postgres://postgres@127.0.0.1:5432/mdm'),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').default('redis://127.0.0.1:6379'),
+  /** One server (`redis://`, `rediss://`) or a Redis Cluster's seed nodes (`redis-cluster://h1:p1,h2:p2`). */
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?(-cluster)?:\/\//, 'must be a redis:// URL (or redis-cluster://host:port,host:port for a Redis Cluster)')
+    .default('redis://127.0.0.1:6379'),
   /** Prefix of every Redis key; a test run or a second install on the same Redis picks its own. */
   MDM_REDIS_PREFIX: z
     .string()
@@ -38,7 +42,14 @@ export class ConfigError extends Error {}
  */
 export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
   const result = schema.safeParse(env);
-  if (result.success) return result.data;
+  if (result.success) {
+    const parsed = result.data as { REDIS_URL?: unknown; MDM_REDIS_PREFIX?: unknown };
+    // BullMQ's scripts touch several keys of a queue at once: on a cluster they must share a slot.
+    if (typeof parsed.REDIS_URL === 'string' && /^rediss?-cluster:/.test(parsed.REDIS_URL) && !/\{[^}]+\}/.test(String(parsed.MDM_REDIS_PREFIX))) {
+      throw new ConfigError('invalid configuration:\n  MDM_REDIS_PREFIX: with a Redis Cluster it must contain a hash tag, e.g. {mdm}, so each queue lives in one slot');
+    }
+    return result.data;
+  }
   const lines = result.error.issues.map((i) => `  ${i.path.map(String).join('.') || '(env)'}: ${i.message}`);
   throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
 }

@@ -1,13 +1,13 @@
 import { createServer, type Server } from 'node:http';
-import { Controller, Get, HttpCode, HttpException, Inject, Module, type DynamicModule, type INestApplicationContext } from '@nestjs/common';
+import { Controller, Get, HttpCode, HttpException, Inject, Module, type DynamicModule, type INestApplicationContext, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { createRedis } from '@mdm/messaging';
-import type IORedis from 'ioredis';
+import { createRedis, type RedisClient } from '@mdm/messaging';
+import { type MetricsSource, ServiceMetrics, UNMATCHED_ROUTE } from './metrics';
 
 export const HEALTH_REDIS_URL = Symbol('HealthRedisUrl');
 
 /** Liveness says the process answers; readiness says it can do its work (Postgres and Redis reachable). */
-export async function checkReady(dataSource: DataSource, redis: IORedis): Promise<Record<string, string>> {
+export async function checkReady(dataSource: DataSource, redis: RedisClient): Promise<Record<string, string>> {
   const checks: Record<string, string> = {};
   await Promise.all([
     dataSource
@@ -31,8 +31,8 @@ export function livenessAnswer(): { status: 'ok'; pid: number } {
 }
 
 @Controller()
-class HealthController {
-  private readonly redis: IORedis;
+class HealthController implements OnApplicationShutdown {
+  private readonly redis: RedisClient;
   constructor(
     private readonly dataSource: DataSource,
     @Inject(HEALTH_REDIS_URL) redisUrl: string,
@@ -52,6 +52,10 @@ class HealthController {
     if (Object.values(checks).some((v) => v !== 'ok')) throw new HttpException({ status: 'unavailable', checks }, 503);
     return { status: 'ok', checks };
   }
+
+  onApplicationShutdown(): void {
+    this.redis.disconnect();
+  }
 }
 
 @Module({})
@@ -65,32 +69,39 @@ export class HealthModule {
   }
 }
 
-/** What /metrics answers: Prometheus text exposition, rendered at scrape time. */
-export type MetricsSource = () => Promise<{ contentType: string; body: string }>;
+/** More readiness checks beyond Postgres and Redis (the push worker's APNs state): name → 'ok' or why not. */
+export type ReadinessChecks = () => Promise<Record<string, string>>;
 
 /**
- * A worker's only HTTP surface: /health and /ready on their own port (and /metrics when given a
- * source), closed with the app.
+ * A worker's only HTTP surface: /health, /ready and /metrics on their own port (the process's
+ * `ServiceMetrics`, HTTP metrics of these routes included), closed on SIGTERM with the app.
  */
 export async function serveHealth(
   app: INestApplicationContext,
-  opts: { port: number; host: string; redisUrl: string; metrics?: MetricsSource },
+  opts: { port: number; host: string; redisUrl: string; metrics?: MetricsSource; ready?: ReadinessChecks },
 ): Promise<Server> {
   const dataSource = app.get(DataSource);
+  const serviceMetrics = app.get(ServiceMetrics);
+  const metrics = opts.metrics ?? serviceMetrics.source;
   const redis = createRedis(opts.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
   const server = createServer((req, res) => {
+    const started = process.hrtime.bigint();
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const route = path === '/health' || path === '/ready' || path === '/metrics' ? path : UNMATCHED_ROUTE;
+    res.once('finish', () => serviceMetrics.observeRequest(req.method ?? 'GET', route, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9));
     const send = (status: number, body: unknown): void => {
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     };
-    if (req.url === '/health') return send(200, livenessAnswer());
-    if (req.url === '/ready') {
-      void checkReady(dataSource, redis).then((checks) =>
-        Object.values(checks).every((v) => v === 'ok') ? send(200, { status: 'ok', checks }) : send(503, { status: 'unavailable', checks }),
-      );
+    if (route === '/health') return send(200, livenessAnswer());
+    if (route === '/ready') {
+      void Promise.all([checkReady(dataSource, redis), (opts.ready?.() ?? Promise.resolve({})).catch((e: Error) => ({ ready: e.message }))]).then(([base, extra]) => {
+        const checks = { ...base, ...extra };
+        if (Object.values(checks).every((v) => v === 'ok')) send(200, { status: 'ok', checks });
+        else send(503, { status: 'unavailable', checks });
+      });
       return;
     }
-    const metrics = opts.metrics;
-    if (req.url === '/metrics' && metrics) {
+    if (route === '/metrics') {
       metrics().then(
         ({ contentType, body }) => res.writeHead(200, { 'content-type': contentType }).end(body),
         (err: Error) => send(500, { message: err.message }),
@@ -102,6 +113,7 @@ export async function serveHealth(
   await new Promise<void>((resolve) => server.listen(opts.port, opts.host, resolve));
   const close = (): void => {
     server.close();
+    server.closeIdleConnections();
     redis.disconnect();
   };
   process.once('SIGTERM', close);

@@ -7,3 +7,6 @@ export * from './device-identity';
 export * from './backoff';
 export * from './infrastructure.module';
 export * from './body-errors';
+export * from './http-timeouts';
+export * from './metrics';
+export * from './request-context';

@@ -9,6 +9,8 @@ import { HealthModule } from './health';
 export interface InfrastructureOptions {
   /** Queues this service consumes (its @OnJob handlers). */
   consume?: readonly QueueName[];
+  /** Queues this service only puts jobs on: their depth is reported on /metrics with the consumed ones. */
+  produce?: readonly QueueName[];
   concurrency?: Partial<Record<QueueName, number>>;
   /** HTTP services answer /health and /ready through Nest; workers serve them with serveHealth. */
   httpHealth?: boolean;
@@ -22,7 +24,7 @@ export class InfrastructureModule {
       module: InfrastructureModule,
       imports: [
         PersistenceModule.forRoot({ url: config.DATABASE_URL, migrate: config.DB_MIGRATE, poolSize: config.DB_POOL_SIZE }),
-        MessagingModule.forRoot({ redisUrl: config.REDIS_URL, prefix: config.MDM_REDIS_PREFIX, consume: opts.consume ?? [], concurrency: opts.concurrency }),
+        MessagingModule.forRoot({ redisUrl: config.REDIS_URL, prefix: config.MDM_REDIS_PREFIX, consume: opts.consume ?? [], produce: opts.produce ?? [], concurrency: opts.concurrency }),
         ...(opts.httpHealth === false ? [] : [HealthModule.forRoot(config.REDIS_URL)]),
       ],
     };

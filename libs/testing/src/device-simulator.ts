@@ -1,5 +1,15 @@
 import { randomBytes, randomUUID, X509Certificate } from 'node:crypto';
-import { buildPlist, isPlistDict, parsePlistDict, type PlistDict, type PlistValue } from '@mdm/protocol';
+import {
+  buildPlist,
+  compareOsVersions,
+  isPlistDict,
+  parsePlistDict,
+  payloadSpec,
+  PAYLOAD_ENVELOPE_KEYS,
+  type ErrorChainItem,
+  type PlistDict,
+  type PlistValue,
+} from '@mdm/protocol';
 import {
   generateRsaKeyPair,
   issueCertificate,
@@ -63,6 +73,46 @@ export interface DeviceSimulatorOptions {
   deviceInformation?: PlistDict;
   /** Where `renewIdentity()` sends its RenewalReq (set by `enroll` from the profile). */
   scepUrl?: string;
+  /**
+   * The enrollment profile the device holds (set by `enroll`); it is listed by ProfileList like iOS lists
+   * the MDM profile, and removing it with RemoveProfile unenrolls the device.
+   */
+  enrollmentProfile?: EnrollmentProfileInfo;
+  /**
+   * Refuse an InstallProfile as the device would (a conflicting payload, a missing certificate...): return
+   * the ErrorChain to report, or undefined to go on installing.
+   */
+  refuseProfiles?: (identifier: string, profile: PlistDict) => ErrorChainItem[] | undefined;
+}
+
+/** One payload of an installed profile, its settings without the Payload* envelope keys. */
+export interface InstalledPayload {
+  type: string;
+  identifier: string;
+  uuid?: string;
+  version: number;
+  displayName?: string;
+  description?: string;
+  organization?: string;
+  settings: PlistDict;
+}
+
+/** A profile as the simulated device holds it, keyed by PayloadIdentifier in `installedProfiles`. */
+export interface InstalledProfile {
+  identifier: string;
+  uuid: string;
+  version: number;
+  displayName?: string;
+  description?: string;
+  organization?: string;
+  removalDisallowed: boolean;
+  payloads: InstalledPayload[];
+  /** DER certificates of a signed profile: the signer first, then the other certificates the CMS carried. */
+  signerCertificates?: Buffer[];
+  /** The MDM enrollment profile itself. */
+  enrollment: boolean;
+  /** The whole Configuration dict as installed. */
+  profile: PlistDict;
 }
 
 /** What a device reads from an enrollment profile before it enrolls. */
@@ -80,11 +130,16 @@ export interface EnrollmentProfileInfo {
   };
   /** Set when the profile was signed (the signature verified; trusted only if `trust` was given). */
   signer?: X509Certificate;
+  /** Every certificate the signed profile's CMS carried (signer included). */
+  certificates?: X509Certificate[];
   /** The whole Configuration profile. */
   payload: PlistDict;
 }
 
-export type DeviceEnrollOptions = Omit<DeviceSimulatorOptions, 'identity' | 'topic' | 'checkinPath' | 'connectPath' | 'scepUrl'> & {
+export type DeviceEnrollOptions = Omit<
+  DeviceSimulatorOptions,
+  'identity' | 'topic' | 'checkinPath' | 'connectPath' | 'scepUrl' | 'enrollmentProfile'
+> & {
   /** The profile as downloaded (GET /mdm/enroll): signed CMS or plain XML. */
   profile: Buffer;
   /** Require the profile's signer to chain to this store (implies requireSigned). */
@@ -129,6 +184,7 @@ export class DeviceSimulator {
   readonly pushMagic: string;
   readonly topic: string;
   private opts: DeviceSimulatorOptions;
+  private readonly profiles = new Map<string, InstalledProfile>();
 
   constructor(opts: DeviceSimulatorOptions) {
     this.opts = opts;
@@ -137,6 +193,7 @@ export class DeviceSimulator {
     this.topic = opts.topic ?? `com.apple.mgmt.External.${randomUUID()}`;
     this.token = randomBytes(32);
     this.pushMagic = randomUUID().toUpperCase();
+    if (opts.enrollmentProfile) this.holdEnrollmentProfile(opts.enrollmentProfile);
   }
 
   /**
@@ -165,6 +222,7 @@ export class DeviceSimulator {
       connectPath: pathOf(info.mdm.serverUrl),
       auth: device.auth ?? (info.mdm.signMessage ? 'signature' : 'forwarded-cert'),
       scepUrl,
+      enrollmentProfile: info,
     });
     for (const step of ['Authenticate', 'TokenUpdate'] as const) {
       const res = step === 'Authenticate' ? await simulator.authenticate() : await simulator.tokenUpdate();
@@ -239,8 +297,22 @@ export class DeviceSimulator {
     });
   }
 
+  /**
+   * The enrollment profile was removed: iOS removes every profile that came through MDM with it, then
+   * tells the server.
+   */
   checkOut(): Promise<DeviceResponse> {
+    this.profiles.clear();
     return this.checkin({ MessageType: 'CheckOut' });
+  }
+
+  /** What the device holds, by PayloadIdentifier, the enrollment profile included, in installation order. */
+  get installedProfiles(): ReadonlyMap<string, InstalledProfile> {
+    return this.profiles;
+  }
+
+  get isSupervised(): boolean {
+    return this.opts.isSupervised ?? false;
   }
 
   /** Any check-in message; Topic and UDID are filled in unless the message sets them. */
@@ -288,20 +360,138 @@ export class DeviceSimulator {
 
   /**
    * Answers a command the way iOS does: DeviceInformation → Acknowledged with QueryResponses for the
-   * requested Queries it knows (all of them when none are requested); anything else → Acknowledged.
+   * requested Queries it knows (all of them when none are requested); InstallProfile, RemoveProfile and
+   * ProfileList act on `installedProfiles` (see `installProfile`, `removeProfile`, `profileList`);
+   * anything else → Acknowledged.
    */
-  answer(command: ReceivedCommand): Promise<DeviceResponse> {
-    if (command.requestType === 'DeviceInformation') {
-      const known = this.deviceInformation();
-      const queries = command.command.Queries;
-      const wanted = Array.isArray(queries) ? queries.filter((q): q is string => typeof q === 'string') : Object.keys(known);
-      const responses: PlistDict = {};
-      for (const query of wanted) {
-        if (query in known) responses[query] = known[query];
+  async answer(command: ReceivedCommand): Promise<DeviceResponse> {
+    switch (command.requestType) {
+      case 'DeviceInformation': {
+        const known = this.deviceInformation();
+        const queries = command.command.Queries;
+        const wanted = Array.isArray(queries) ? queries.filter((q): q is string => typeof q === 'string') : Object.keys(known);
+        const responses: PlistDict = {};
+        for (const query of wanted) {
+          if (query in known) responses[query] = known[query];
+        }
+        return this.acknowledge(command.commandUuid, { QueryResponses: responses });
       }
-      return this.acknowledge(command.commandUuid, { QueryResponses: responses });
+      case 'InstallProfile': {
+        const payload = command.command.Payload;
+        // A Payload that is not <data> never reaches the profile installer: the command itself is malformed.
+        if (!Buffer.isBuffer(payload)) return this.formatError(command.commandUuid);
+        const refused = await this.installProfile(payload);
+        return refused ? this.error(command.commandUuid, refused.map(errorChainDict)) : this.acknowledge(command.commandUuid);
+      }
+      case 'RemoveProfile': {
+        const identifier = command.command.Identifier;
+        if (typeof identifier !== 'string' || identifier.length === 0) return this.formatError(command.commandUuid);
+        const refused = this.removeProfile(identifier);
+        return refused ? this.error(command.commandUuid, refused.map(errorChainDict)) : this.acknowledge(command.commandUuid);
+      }
+      case 'ProfileList':
+        return this.acknowledge(command.commandUuid, { ProfileList: this.profileList() });
+      default:
+        return this.acknowledge(command.commandUuid);
     }
-    return this.acknowledge(command.commandUuid);
+  }
+
+  /**
+   * Installs a profile as InstallProfile does (signed CMS or plain XML): one with the PayloadIdentifier of an
+   * installed profile replaces it. Returns the ErrorChain the device would report instead, without touching
+   * the store: unreadable or invalid profile, a bad signature, a payload type that needs supervision on an
+   * unsupervised device, or whatever `refuseProfiles` says.
+   */
+  async installProfile(data: Buffer): Promise<ErrorChainItem[] | undefined> {
+    let xml = data;
+    let signerCertificates: Buffer[] | undefined;
+    if (looksLikeDer(data)) {
+      try {
+        const { content, signer, certificates } = await parseAttachedSignedData(data);
+        xml = content;
+        signerCertificates = [signer.raw, ...certificates.filter((c) => !c.raw.equals(signer.raw)).map((c) => c.raw)];
+      } catch {
+        return invalidProfileChain();
+      }
+    }
+    let profile: PlistDict;
+    try {
+      profile = parsePlistDict(xml);
+    } catch {
+      return invalidProfileChain();
+    }
+    const parsed = readConfigurationProfile(profile);
+    if ('error' in parsed) return parsed.error;
+    const installed: InstalledProfile = { ...parsed.profile, ...(signerCertificates ? { signerCertificates } : {}) };
+
+    if (installed.payloads.some((p) => p.type === 'com.apple.mdm')) {
+      // Only one MDM enrollment can exist; a second MDM payload through MDM is refused.
+      return installFailedChain(installed, 'com.apple.mdm', 'A device can be enrolled in only one MDM service.');
+    }
+    if (this.profiles.get(installed.identifier)?.enrollment) {
+      return installFailedChain(installed, installed.identifier, 'A profile with this identifier is already installed as the MDM profile.');
+    }
+    if (!this.isSupervised) {
+      const needsSupervision = installed.payloads.find((p) => payloadSpec(p.type)?.supervised === true);
+      if (needsSupervision) {
+        return installFailedChain(installed, needsSupervision.displayName ?? needsSupervision.type, 'This payload requires a supervised device.');
+      }
+    }
+    const refused = this.opts.refuseProfiles?.(installed.identifier, profile);
+    if (refused) return refused;
+
+    // Replacing keeps iOS's behaviour of one profile per identifier; the new one goes to the end of the list.
+    this.profiles.delete(installed.identifier);
+    this.profiles.set(installed.identifier, installed);
+    return undefined;
+  }
+
+  /**
+   * Removes a profile as RemoveProfile does. PayloadRemovalDisallowed binds the user, not the MDM that
+   * installed the profile, so it does not stop this. Removing the enrollment profile unenrolls the device:
+   * every managed profile goes with it. Returns the ErrorChain the device would report when nothing with
+   * that identifier is installed.
+   */
+  removeProfile(identifier: string): ErrorChainItem[] | undefined {
+    const profile = this.profiles.get(identifier);
+    if (!profile) {
+      // What iOS 17+ answers (MDMErrorDomain 12075), as reported from the field.
+      const text = `The profile \u201c${identifier}\u201d is not installed.`;
+      return [{ ErrorCode: 12075, ErrorDomain: 'MDMErrorDomain', LocalizedDescription: text, USEnglishDescription: text }];
+    }
+    if (profile.enrollment) this.profiles.clear();
+    else this.profiles.delete(identifier);
+    return undefined;
+  }
+
+  /** The ProfileList answer (apple-device-management/mdm/commands/profile.list.yaml, response keys). */
+  profileList(): PlistDict[] {
+    // Payload UUIDs are listed from iOS 17; IsManaged is not returned for supervised devices.
+    const withPayloadUuid = compareOsVersions(this.osVersion, '17.0') >= 0;
+    return [...this.profiles.values()].map((p) => {
+      const item: PlistDict = {
+        PayloadIdentifier: p.identifier,
+        PayloadUUID: p.uuid,
+        PayloadVersion: p.version,
+        PayloadRemovalDisallowed: p.removalDisallowed,
+        HasRemovalPasscode: p.payloads.some((payload) => payload.type === 'com.apple.profileRemovalPassword'),
+        IsEncrypted: false,
+        PayloadContent: p.payloads.map((payload) => {
+          const entry: PlistDict = { PayloadType: payload.type, PayloadIdentifier: payload.identifier, PayloadVersion: payload.version };
+          if (withPayloadUuid && payload.uuid !== undefined) entry.PayloadUUID = payload.uuid;
+          if (payload.displayName !== undefined) entry.PayloadDisplayName = payload.displayName;
+          if (payload.description !== undefined) entry.PayloadDescription = payload.description;
+          if (payload.organization !== undefined) entry.PayloadOrganization = payload.organization;
+          return entry;
+        }),
+      };
+      if (p.displayName !== undefined) item.PayloadDisplayName = p.displayName;
+      if (p.description !== undefined) item.PayloadDescription = p.description;
+      if (p.organization !== undefined) item.PayloadOrganization = p.organization;
+      if (!this.isSupervised) item.IsManaged = true;
+      if (p.signerCertificates) item.SignerCertificates = p.signerCertificates;
+      return item;
+    });
   }
 
   /**
@@ -325,6 +515,17 @@ export class DeviceSimulator {
     const res = await fetch(`${this.opts.baseUrl.replace(/\/+$/, '')}${path}`, { method: 'PUT', headers, body: bytes });
     const resBody = Buffer.from(await res.arrayBuffer());
     return { status: res.status, body: resBody, text: resBody.toString('utf8'), command: parseCommand(resBody) };
+  }
+
+  private holdEnrollmentProfile(info: EnrollmentProfileInfo): void {
+    const parsed = readConfigurationProfile(info.payload);
+    // readEnrollmentProfile has already checked what a device needs; a profile without identifiers is
+    // still enrollable in tests, it is just not listed.
+    if ('error' in parsed) return;
+    const signerCertificates = info.signer
+      ? [info.signer.raw, ...(info.certificates ?? []).filter((c) => !c.raw.equals(info.signer?.raw ?? Buffer.alloc(0))).map((c) => c.raw)]
+      : undefined;
+    this.profiles.set(parsed.profile.identifier, { ...parsed.profile, enrollment: true, ...(signerCertificates ? { signerCertificates } : {}) });
   }
 
   private deviceInformation(): PlistDict {
@@ -368,10 +569,12 @@ export async function readEnrollmentProfile(
 ): Promise<EnrollmentProfileInfo> {
   let xml = profile;
   let signer: X509Certificate | undefined;
-  const start = profile.findIndex((b) => b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d);
-  if (profile[start] === 0x30) {
+  let signedBy: X509Certificate[] | undefined;
+  if (looksLikeDer(profile)) {
     try {
-      ({ content: xml, signer } = await parseAttachedSignedData(profile));
+      let certificates: X509Certificate[];
+      ({ content: xml, signer, certificates } = await parseAttachedSignedData(profile));
+      signedBy = certificates;
     } catch (err) {
       throw new Error(`enrollment profile signature is invalid: ${message(err)}`);
     }
@@ -429,7 +632,96 @@ export async function readEnrollmentProfile(
       serverCapabilities: Array.isArray(capabilities) ? capabilities.filter((c): c is string => typeof c === 'string') : undefined,
     },
     signer,
+    certificates: signedBy,
     payload,
+  };
+}
+
+/** A signed profile is DER (a SEQUENCE); an XML one starts with `<` after optional whitespace. */
+function looksLikeDer(data: Buffer): boolean {
+  const start = data.findIndex((b) => b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d);
+  return data[start] === 0x30;
+}
+
+function errorChainDict(item: ErrorChainItem): PlistDict {
+  const dict: PlistDict = { ErrorCode: item.ErrorCode, ErrorDomain: item.ErrorDomain };
+  if (item.LocalizedDescription !== undefined) dict.LocalizedDescription = item.LocalizedDescription;
+  if (item.USEnglishDescription !== undefined) dict.USEnglishDescription = item.USEnglishDescription;
+  return dict;
+}
+
+function chainItem(ErrorDomain: string, ErrorCode: number, text: string): ErrorChainItem {
+  return { ErrorCode, ErrorDomain, LocalizedDescription: text, USEnglishDescription: text };
+}
+
+/** What profiled logs for data that is no profile: MCInstallationErrorDomain 4000 over MCProfileErrorDomain 1000. */
+function invalidProfileChain(): ErrorChainItem[] {
+  return [chainItem('MCInstallationErrorDomain', 4000, 'Invalid Profile'), chainItem('MCProfileErrorDomain', 1000, 'Invalid Profile')];
+}
+
+/** A profile that parses but cannot be installed: MCInstallationErrorDomain 4001, the payload named. */
+function installFailedChain(profile: InstalledProfile, payloadName: string, reason: string): ErrorChainItem[] {
+  return [
+    chainItem('MCInstallationErrorDomain', 4001, `Profile Installation Failed`),
+    chainItem('MCInstallationErrorDomain', 4001, `The payload \u201c${payloadName}\u201d in \u201c${profile.displayName ?? profile.identifier}\u201d could not be installed. ${reason}`),
+  ];
+}
+
+/** MCProfileErrorDomain 1002 (a required field is missing) or 1003 (a field has the wrong type). */
+function fieldChain(code: 1002 | 1003, field: string): ErrorChainItem[] {
+  const text = code === 1002 ? `The required field \u201c${field}\u201d is missing.` : `The field \u201c${field}\u201d is invalid.`;
+  return [chainItem('MCInstallationErrorDomain', 4000, 'Invalid Profile'), chainItem('MCProfileErrorDomain', code, text)];
+}
+
+const NON_SETTING_KEYS = new Set([...PAYLOAD_ENVELOPE_KEYS, 'PayloadEnabled']);
+
+/**
+ * Reads a Configuration profile's envelope and payloads the way profiled validates them: required string
+ * identifiers, a PayloadContent array of dicts each with PayloadType and PayloadIdentifier.
+ */
+function readConfigurationProfile(profile: PlistDict): { profile: InstalledProfile } | { error: ErrorChainItem[] } {
+  if (profile.PayloadType === undefined) return { error: fieldChain(1002, 'PayloadType') };
+  if (profile.PayloadType !== 'Configuration') return { error: fieldChain(1003, 'PayloadType') };
+  const text = (dict: PlistDict, key: string): string | undefined => (typeof dict[key] === 'string' ? (dict[key] as string) : undefined);
+  for (const key of ['PayloadIdentifier', 'PayloadUUID']) {
+    if (profile[key] === undefined) return { error: fieldChain(1002, key) };
+    if (!text(profile, key)) return { error: fieldChain(1003, key) };
+  }
+  const content = profile.PayloadContent ?? [];
+  if (!Array.isArray(content)) return { error: fieldChain(1003, 'PayloadContent') };
+  const payloads: InstalledPayload[] = [];
+  for (const item of content) {
+    if (!isPlistDict(item)) return { error: fieldChain(1003, 'PayloadContent') };
+    for (const key of ['PayloadType', 'PayloadIdentifier']) {
+      if (item[key] === undefined) return { error: fieldChain(1002, key) };
+      if (!text(item, key)) return { error: fieldChain(1003, key) };
+    }
+    const settings: PlistDict = {};
+    for (const [key, value] of Object.entries(item)) if (!NON_SETTING_KEYS.has(key)) settings[key] = value;
+    payloads.push({
+      type: item.PayloadType as string,
+      identifier: item.PayloadIdentifier as string,
+      uuid: text(item, 'PayloadUUID'),
+      version: typeof item.PayloadVersion === 'number' ? item.PayloadVersion : 1,
+      displayName: text(item, 'PayloadDisplayName'),
+      description: text(item, 'PayloadDescription'),
+      organization: text(item, 'PayloadOrganization'),
+      settings,
+    });
+  }
+  return {
+    profile: {
+      identifier: profile.PayloadIdentifier as string,
+      uuid: profile.PayloadUUID as string,
+      version: typeof profile.PayloadVersion === 'number' ? profile.PayloadVersion : 1,
+      displayName: text(profile, 'PayloadDisplayName'),
+      description: text(profile, 'PayloadDescription'),
+      organization: text(profile, 'PayloadOrganization'),
+      removalDisallowed: profile.PayloadRemovalDisallowed === true,
+      payloads,
+      enrollment: false,
+      profile,
+    },
   };
 }
 

@@ -1,11 +1,9 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { z } from 'zod';
-import { CreateCommandsRequest, PagingQuery, Udid } from '@mdm/contracts';
+import { CommandDevicesQuery, CommandListQuery, CreateCommandsRequest, DeviceCommandsQuery, Udid } from '@mdm/contracts';
 import { parseOr400 } from '@mdm/service-kit';
 import { IdempotencyService } from '../idempotency/idempotency.service';
 import { CommandsService, type CommandView } from './commands.service';
-
-const CommandDevicesPage = PagingQuery.extend({ limit: z.coerce.number().int().min(1).max(10000).default(1000) });
 
 @Controller('v1')
 export class CommandsController {
@@ -21,15 +19,23 @@ export class CommandsController {
     return this.idempotency.run('POST /v1/commands', key, body, () => this.commands.create(req));
   }
 
+  /** The commands with their counts per status: `CommandListQuery` in @mdm/contracts. */
+  @Get('commands')
+  list(@Query() query: unknown): ReturnType<CommandsService['list']> {
+    return this.commands.list(parseOr400(CommandListQuery, query ?? {}, 'query'));
+  }
+
+  /** The command with a page of its devices: `CommandDevicesQuery` in @mdm/contracts. */
   @Get('commands/:uuid')
   get(@Param('uuid') uuid: string, @Query() query: unknown): Promise<CommandView> {
-    const page = parseOr400(CommandDevicesPage, query, 'query');
+    const page = parseOr400(CommandDevicesQuery, query ?? {}, 'query');
     return this.commands.get(parseOr400(z.string().uuid('must be a command UUID'), uuid, 'commandUuid'), page);
   }
 
+  /** A device's command history: `DeviceCommandsQuery` in @mdm/contracts. */
   @Get('devices/:udid/commands')
   history(@Param('udid') udid: string, @Query() query: unknown): ReturnType<CommandsService['history']> {
-    const q = parseOr400(PagingQuery, query, 'query');
-    return this.commands.history(parseOr400(Udid, udid, 'udid'), q.limit, q.offset);
+    const q = parseOr400(DeviceCommandsQuery, query ?? {}, 'query');
+    return this.commands.history(parseOr400(Udid, udid, 'udid'), q);
   }
 }

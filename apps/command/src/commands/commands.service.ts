@@ -1,4 +1,4 @@
-import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ConflictException, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { CommandStatus, type CreateCommandsRequest } from '@mdm/contracts';
@@ -12,6 +12,7 @@ import {
   ProtocolError,
   validateCommand,
 } from '@mdm/protocol';
+import { currentRequestId } from '@mdm/service-kit';
 import { PushRequestsService } from '../push/push-requests.service';
 
 export interface DeliveryView {
@@ -43,11 +44,16 @@ export interface CommandView {
   warnings?: string[];
 }
 
+/** A command in the list: what it is and where it stands across its devices. */
+export type CommandSummary = Pick<CommandView, 'commandUuid' | 'requestType' | 'createdAt' | 'expiresAt' | 'total' | 'counts'>;
+
 /** Devices listed in the answer to POST /v1/commands (the rest: GET with ?offset=). */
 const CREATE_ANSWER_DEVICES = 1000;
 
 @Injectable()
 export class CommandsService {
+  private readonly logger = new Logger(CommandsService.name);
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly pushes: PushRequestsService,
@@ -55,9 +61,10 @@ export class CommandsService {
 
   /**
    * One command (one CommandUUID) queued for every named device in one transaction: either all
-   * devices get it or none does, and with it the push requests (coalesced per device).
+   * devices get it or none does, and with it the push requests (coalesced per device). `correlationId` (the
+   * request's `X-Request-Id`) is stored with the command and its push requests, and travels on its events.
    */
-  async create(req: CreateCommandsRequest): Promise<CommandView> {
+  async create(req: CreateCommandsRequest, correlationId: string | undefined = currentRequestId()): Promise<CommandView> {
     const warnings = req.raw ? [] : this.validate(req.command);
     const commandUuid = randomUUID();
     const plist = this.render(commandUuid, req.command);
@@ -78,9 +85,12 @@ export class CommandsService {
       const unenrolled = found.filter((d) => !d.enrolled).map((d) => d.udid);
       if (unenrolled.length) throw new ConflictException(`device(s) not enrolled: ${unenrolled.slice(0, 20).join(', ')}`);
 
+      // set_config makes the id the default of the push requests this transaction inserts (migration
+      // CorrelationIds1764283000000), in the same statement: no extra round trip, no second write per row.
       await tx.query(
-        'INSERT INTO commands (command_uuid, request_type, payload, command_plist, expires_at) VALUES ($1, $2, $3, $4, $5)',
-        [commandUuid, req.command.RequestType, JSON.stringify(req.command), plist, expiresAt],
+        `INSERT INTO commands (command_uuid, request_type, payload, command_plist, expires_at, correlation_id)
+         VALUES ($1, $2, $3, $4, $5, NULLIF(set_config('mdm.correlation_id', $6, true), ''))`,
+        [commandUuid, req.command.RequestType, JSON.stringify(req.command), plist, expiresAt, correlationId ?? ''],
       );
       // A device that can't run the command (supervision, iOS version) gets it BLOCKED, never sent.
       const runnable: typeof found = [];
@@ -107,6 +117,7 @@ export class CommandsService {
     });
 
     await this.pushes.dispatch(planned);
+    this.logger.log({ msg: `command ${commandUuid} queued`, commandUuid, requestType: req.command.RequestType, devices: udids.length, pushes: planned.ids.length, correlationId });
     // The answer lists devices only for small commands; a fleet-wide one is followed with GET and paging.
     const view = await this.get(commandUuid, { limit: CREATE_ANSWER_DEVICES, offset: 0 });
     return warnings.length ? { ...view, warnings } : view;
@@ -119,18 +130,35 @@ export class CommandsService {
     return report.warnings.map((w) => `${w.path}: ${w.message}`);
   }
 
-  /** The command with per-status counts over all its devices and one page of them. */
-  async get(commandUuid: string, page: { limit: number; offset: number }): Promise<CommandView> {
+  /**
+   * The command with per-status counts over all its devices and one page of them, optionally only those in
+   * the given statuses (`total` then counts those), sorted by one of `CommandDevicesQuery`'s fields.
+   */
+  async get(
+    commandUuid: string,
+    page: { limit: number; offset: number } & Partial<Pick<import('@mdm/contracts').CommandDevicesQuery, 'status' | 'sort' | 'order'>>,
+  ): Promise<CommandView> {
     const command = await this.dataSource.getRepository(CommandEntity).findOneBy({ commandUuid });
     if (!command) throw new NotFoundException(`command ${commandUuid} not found`);
+    const sortBy: Record<import('@mdm/contracts').CommandDevicesQuery['sort'], string> = {
+      queuedAt: 'd.id',
+      udid: 'dev.udid',
+      status: 'd.status',
+      completedAt: 'd.completed_at',
+    };
+    const order = page.order === 'desc' ? 'DESC' : 'ASC';
+    const query = this.dataSource
+      .getRepository(CommandDeliveryEntity)
+      .createQueryBuilder('d')
+      .innerJoin(DeviceEntity, 'dev', 'dev.id = d.device_id')
+      .addSelect('dev.udid', 'udid')
+      .where('d.command_uuid = :commandUuid', { commandUuid });
+    if (page.status) query.andWhere('d.status IN (:...statuses)', { statuses: page.status });
     const [rows, counts] = await Promise.all([
-      this.dataSource
-        .getRepository(CommandDeliveryEntity)
-        .createQueryBuilder('d')
-        .innerJoin(DeviceEntity, 'dev', 'dev.id = d.device_id')
-        .addSelect('dev.udid', 'udid')
-        .where('d.command_uuid = :commandUuid', { commandUuid })
-        .orderBy('d.id')
+      query
+        // NULLS LAST only where a column can be null: on the id it would keep Postgres from walking an index.
+        .orderBy(sortBy[page.sort ?? 'queuedAt'], order, page.sort === 'completedAt' ? 'NULLS LAST' : undefined)
+        .addOrderBy('d.id', order)
         .limit(page.limit)
         .offset(page.offset)
         .getRawAndEntities()
@@ -146,7 +174,8 @@ export class CommandsService {
       command: command.payload,
       createdAt: command.createdAt.toISOString(),
       expiresAt: command.expiresAt?.toISOString() ?? null,
-      total: counts.reduce((sum, c) => sum + c.n, 0),
+      // The counts already hold what a filtered count would: no second pass over the deliveries.
+      total: counts.filter((c) => !page.status || page.status.includes(c.status)).reduce((sum, c) => sum + c.n, 0),
       counts: byStatus,
       limit: page.limit,
       offset: page.offset,
@@ -154,19 +183,74 @@ export class CommandsService {
     };
   }
 
-  async history(udid: string, limit: number, offset: number): Promise<{ udid: string; commands: Array<DeliveryView & { commandUuid: string; requestType: string }> }> {
+  /** A device's commands, newest first by default, filtered and sorted as `DeviceCommandsQuery` allows. */
+  /** The commands, newest first by default, each with how many of its devices are in each status. */
+  async list(q: import('@mdm/contracts').CommandListQuery): Promise<import('@mdm/contracts').OffsetPage<'commands', CommandSummary>> {
+    const where = `($1::text IS NULL OR c.request_type = $1) AND ($2::timestamptz IS NULL OR c.created_at >= $2)`;
+    const sortBy = { createdAt: 'c.created_at', requestType: 'c.request_type' }[q.sort];
+    const order = q.order === 'desc' ? 'DESC' : 'ASC';
+    const filters = [q.requestType ?? null, q.since ?? null];
+    const [rows, total]: [Array<{ command_uuid: string; request_type: string; created_at: Date; expires_at: Date | null }>, Array<{ n: number }>] = await Promise.all([
+      this.dataSource.query(
+        `SELECT c.command_uuid, c.request_type, c.created_at, c.expires_at FROM commands c WHERE ${where}
+          ORDER BY ${sortBy} ${order}, c.command_uuid ${order} LIMIT $3 OFFSET $4`,
+        [...filters, q.limit, q.offset],
+      ),
+      this.dataSource.query(`SELECT count(*)::int AS n FROM commands c WHERE ${where}`, filters),
+    ]);
+    const counts: Array<{ command_uuid: string; status: CommandStatus; n: number }> = await this.dataSource.query(
+      `SELECT command_uuid, status, count(*)::int AS n FROM command_deliveries WHERE command_uuid = ANY($1::uuid[]) GROUP BY command_uuid, status`,
+      [rows.map((r) => r.command_uuid)],
+    );
+    return {
+      commands: rows.map((r) => {
+        const mine = counts.filter((c) => c.command_uuid === r.command_uuid);
+        return {
+          commandUuid: r.command_uuid,
+          requestType: r.request_type,
+          createdAt: r.created_at.toISOString(),
+          expiresAt: iso(r.expires_at),
+          total: mine.reduce((sum, c) => sum + c.n, 0),
+          counts: Object.fromEntries(mine.map((c) => [c.status, c.n])) as Partial<Record<CommandStatus, number>>,
+        };
+      }),
+      total: total[0]!.n,
+      limit: q.limit,
+      offset: q.offset,
+    };
+  }
+
+  async history(
+    udid: string,
+    q: import('@mdm/contracts').DeviceCommandsQuery,
+  ): Promise<import('@mdm/contracts').OffsetPage<'commands', DeliveryView & { commandUuid: string; requestType: string }> & { udid: string }> {
     const device = await this.dataSource.getRepository(DeviceEntity).findOne({ where: { udid }, select: { id: true } });
     if (!device) throw new NotFoundException(`device ${udid} not found`);
-    const { raw, entities } = await this.dataSource
+    const sortBy: Record<import('@mdm/contracts').DeviceCommandsQuery['sort'], string> = {
+      queuedAt: 'd.id',
+      completedAt: 'd.completed_at',
+      status: 'd.status',
+      requestType: 'c.request_type',
+    };
+    const order = q.order === 'desc' ? 'DESC' : 'ASC';
+    const query = this.dataSource
       .getRepository(CommandDeliveryEntity)
       .createQueryBuilder('d')
       .innerJoin(CommandEntity, 'c', 'c.command_uuid = d.command_uuid')
       .addSelect('c.request_type', 'request_type')
-      .where('d.device_id = :id', { id: device.id })
-      .orderBy('d.id', 'DESC')
-      .limit(limit)
-      .offset(offset)
-      .getRawAndEntities();
+      .where('d.device_id = :id', { id: device.id });
+    if (q.status) query.andWhere('d.status IN (:...statuses)', { statuses: q.status });
+    if (q.requestType) query.andWhere('c.request_type = :requestType', { requestType: q.requestType });
+    const [{ raw, entities }, total] = await Promise.all([
+      query
+        .clone()
+        .orderBy(sortBy[q.sort], order, q.sort === 'completedAt' ? 'NULLS LAST' : undefined)
+        .addOrderBy('d.id', order)
+        .limit(q.limit)
+        .offset(q.offset)
+        .getRawAndEntities(),
+      query.getCount(),
+    ]);
     return {
       udid,
       commands: entities.map((e, i) => ({
@@ -174,6 +258,9 @@ export class CommandsService {
         requestType: (raw[i] as { request_type: string }).request_type,
         ...deliveryView(e, udid),
       })),
+      total,
+      limit: q.limit,
+      offset: q.offset,
     };
   }
 

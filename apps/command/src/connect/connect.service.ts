@@ -1,7 +1,15 @@
-import { BadRequestException, Inject, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
+import {
+  BadRequestException,
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { CommandStatus } from '@mdm/contracts';
-import { CommandDeliveryEntity, CommandEntity, DeviceEntity, type JsonObject } from '@mdm/persistence';
+import { CommandDeliveryEntity, CommandEntity, type JsonObject, preferIndexLookups, rowsOf } from '@mdm/persistence';
 import {
   type CommandReport,
   type PlistDict,
@@ -12,7 +20,9 @@ import {
 } from '@mdm/protocol';
 import { retryDelayMs, type VerifiedDeviceCert } from '@mdm/service-kit';
 import { COMMAND_CONFIG, type CommandConfig } from '../command.config';
+import { logDeviceAnswer } from '../commands/command-log';
 import { PushRequestsService } from '../push/push-requests.service';
+import { LastSeenBuffer } from './last-seen';
 
 /** A push to send once the connect transaction commits. */
 type PlannedPush = { ids: string[]; delayMs: number };
@@ -28,16 +38,34 @@ const READY: CommandStatus[] = [CommandStatus.Queued, CommandStatus.Sent];
  */
 const READY_ON_IDLE: CommandStatus[] = [...READY, CommandStatus.Push, CommandStatus.NotNow];
 
-/** The command channel: record the device's answer, hand out the next command. One transaction per request. */
+/**
+ * The command channel: record the device's answer, hand out the next command. An Idle from a device with
+ * nothing open is one indexed read; anything else is one transaction. `last_seen_at` is written in batches.
+ */
 @Injectable()
-export class ConnectService {
+export class ConnectService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(ConnectService.name);
+  private readonly lastSeen: LastSeenBuffer;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly pushes: PushRequestsService,
     @Inject(COMMAND_CONFIG) private readonly config: CommandConfig,
-  ) {}
+  ) {
+    this.lastSeen = new LastSeenBuffer(
+      (ids, seenAt) => this.writeLastSeen(ids, seenAt),
+      (err, devices) => this.logger.warn(`last_seen_at of ${devices} devices not written yet (retrying): ${(err as Error).message}`),
+    );
+  }
+
+  onApplicationBootstrap(): void {
+    this.lastSeen.start();
+  }
+
+  /** Before the pool closes: what connects saw is written. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.lastSeen.stop();
+  }
 
   /** Returns the next command plist, or '' to end the session. */
   async handle(body: Buffer, cert: VerifiedDeviceCert): Promise<string> {
@@ -48,23 +76,49 @@ export class ConnectService {
       if (err instanceof ProtocolError) throw new BadRequestException(err.message);
       throw err;
     }
+    // Read committed: the binding check reads the row as the transaction below would (it never locked it).
+    const [device] = rowsOf<{ id: string; enrolled: boolean; cert_fingerprint: string | null; open: boolean }>(
+      await this.dataSource.query(
+        `SELECT d.id, d.enrolled, d.cert_fingerprint,
+                EXISTS (SELECT 1 FROM command_deliveries q
+                         WHERE q.device_id = d.id AND q.status IN ('QUEUED', 'SENT', 'PUSH', 'NOTNOW')) AS open
+           FROM devices d WHERE d.udid = $1`,
+        [report.udid],
+      ),
+    );
+    if (!device || device.cert_fingerprint !== cert.fingerprint) {
+      throw new UnauthorizedException(`certificate is not the one bound to device ${report.udid}`);
+    }
+    if (!device.enrolled) throw new UnauthorizedException(`device ${report.udid} is not enrolled`);
+    // Nothing open (READY_ON_IDLE is every open status): nothing to offer and nothing that could expire.
+    if (report.status === 'Idle' && !device.open) {
+      this.lastSeen.mark(device.id);
+      return '';
+    }
     const planned: PlannedPush[] = [];
     const next = await this.dataSource.transaction(async (tx) => {
-      const device = await tx.getRepository(DeviceEntity).findOne({
-        where: { udid: report.udid },
-        select: { id: true, udid: true, enrolled: true, certFingerprint: true },
-      });
-      if (!device || device.certFingerprint !== cert.fingerprint) {
-        throw new UnauthorizedException(`certificate is not the one bound to device ${report.udid}`);
-      }
-      if (!device.enrolled) throw new UnauthorizedException(`device ${report.udid} is not enrolled`);
       if (report.status !== 'Idle') await this.recordResult(tx, device.id, report, planned);
-      await tx.getRepository(DeviceEntity).update({ id: device.id }, { lastSeenAt: new Date() });
       return this.nextCommand(tx, device.id, report.status === 'Idle' ? READY_ON_IDLE : READY);
     });
+    this.lastSeen.mark(device.id);
     // The device waits on this response: don't make it wait for Redis too (the push sweep covers a failure).
     for (const p of planned) this.pushes.dispatchLater(p);
+    if (report.commandUuid && report.status !== 'Idle') void logDeviceAnswer(this.dataSource, this.logger, report.udid, report.commandUuid, report.status);
     return next;
+  }
+
+  /** A time never moves back (an Authenticate or check-in may have written a newer one meanwhile). */
+  private async writeLastSeen(ids: string[], seenAt: Date[]): Promise<void> {
+    await this.dataSource.transaction(async (tx) => {
+      // One primary-key lookup per device, whatever the statistics say right after a bulk enrollment.
+      await preferIndexLookups(tx);
+      await tx.query(
+        `UPDATE devices d SET last_seen_at = v.seen_at
+           FROM unnest($1::uuid[], $2::timestamptz[]) AS v(id, seen_at)
+          WHERE d.id = v.id AND (d.last_seen_at IS NULL OR d.last_seen_at < v.seen_at)`,
+        [ids, seenAt],
+      );
+    });
   }
 
   private async recordResult(tx: EntityManager, deviceId: string, report: CommandReport, planned: PlannedPush[]): Promise<void> {
@@ -146,25 +200,28 @@ export class ConnectService {
   }
 
   private async nextCommand(tx: EntityManager, deviceId: string, eligible: CommandStatus[]): Promise<string> {
-    // Expired commands leave the queue as EXPIRED rather than being handed out late.
+    // Expired commands leave the queue as EXPIRED rather than being handed out late. The expiry is looked up per
+    // open delivery of this device by primary key: a join may otherwise walk every expired command there is.
     await tx.query(
       `UPDATE command_deliveries d SET status = $3, status_reason = 'expired before delivery', completed_at = now(), updated_at = now()
-         FROM commands c
-        WHERE d.command_uuid = c.command_uuid AND d.device_id = $1 AND d.status = ANY($2)
-          AND c.expires_at IS NOT NULL AND c.expires_at <= now()`,
+        WHERE d.device_id = $1 AND d.status = ANY($2)
+          AND (SELECT c.expires_at FROM commands c WHERE c.command_uuid = d.command_uuid) <= now()`,
       [deviceId, OPEN, CommandStatus.Expired],
     );
-    const rows: Array<{ id: string; command_plist: string }> = await tx.query(
-      `SELECT d.id, c.command_plist
+    // A plain row lock, not SKIP LOCKED: a delivery locked by another writer (push.accepted turning QUEUED into
+    // SENT) is waited for and then handed out, where skipping it would send the device away with nothing.
+    const rows: Array<{ id: string; command_plist: string; command_uuid: string; correlation_id: string | null }> = await tx.query(
+      `SELECT d.id, c.command_plist, c.command_uuid, c.correlation_id
          FROM command_deliveries d JOIN commands c ON c.command_uuid = d.command_uuid
         WHERE d.device_id = $1 AND d.status IN ('QUEUED', 'SENT', 'PUSH', 'NOTNOW') AND d.status = ANY($2)
         ORDER BY d.id
         LIMIT 1
-        FOR UPDATE OF d SKIP LOCKED`,
+        FOR UPDATE OF d`,
       [deviceId, eligible],
     );
     const next = rows[0];
     if (!next) return '';
+    this.logger.log({ msg: `command ${next.command_uuid} handed to device`, commandUuid: next.command_uuid, correlationId: next.correlation_id ?? undefined });
     await tx.query(
       `UPDATE command_deliveries SET status = $2, delivered_at = now(), updated_at = now() WHERE id = $1`,
       [next.id, CommandStatus.Push],

@@ -1,17 +1,16 @@
 import { Body, Controller, Get, HttpCode, Post, Put, Query } from '@nestjs/common';
-import { PostApnsCertificatesRequest, PostApnsCsrRequest, PutApnsCertificateRequest } from '@mdm/contracts';
+import { ApnsCertificateListQuery, type OffsetPage, PostApnsCertificatesRequest, PostApnsCsrRequest, PutApnsCertificateRequest } from '@mdm/contracts';
 import { parseOr400 } from '@mdm/service-kit';
 import { z } from 'zod';
 import { ApnsCertificateService, type ApnsCertificateView, type UploadResult } from './apns-certificate.service';
 
 const ForceQuery = z.object({ force: z.enum(['true', 'false']).optional() });
 
-interface CertificatesAnswer {
+type CertificatesAnswer = OffsetPage<'certificates', ApnsCertificateView> & {
   /** The worst status of all stored certificates ('ok' when none is stored). */
   status: ApnsCertificateView['status'];
   warnings: string[];
-  certificates: ApnsCertificateView[];
-}
+};
 
 @Controller('v1/apns')
 export class ApnsCertificateController {
@@ -32,12 +31,34 @@ export class ApnsCertificateController {
     return this.service.upload(parseOr400(PostApnsCertificatesRequest, body), 'post');
   }
 
+  /**
+   * Paged, filtered and sorted as `ApnsCertificateListQuery` (@mdm/contracts) allows; `status` and `warnings`
+   * sum up every stored certificate whatever the page. A server holds one certificate per tenant topic, a
+   * handful, so they are filtered and sorted here rather than in SQL.
+   */
   @Get(['certificate', 'certificates'])
-  async list(): Promise<CertificatesAnswer> {
-    const certificates = await this.service.list();
+  async list(@Query() query: unknown): Promise<CertificatesAnswer> {
+    const q = parseOr400(ApnsCertificateListQuery, query ?? {}, 'query');
+    const all = await this.service.list();
     const order = ['ok', 'expiring', 'expired'] as const;
-    const status = certificates.reduce<ApnsCertificateView['status']>((w, c) => (order.indexOf(c.status) > order.indexOf(w) ? c.status : w), 'ok');
-    return { status, warnings: certificates.flatMap((c) => c.warnings), certificates };
+    const status = all.reduce<ApnsCertificateView['status']>((w, c) => (order.indexOf(c.status) > order.indexOf(w) ? c.status : w), 'ok');
+    // The service lists them oldest first, so the position is the createdAt order; notAfter is ISO 8601.
+    const key = (c: ApnsCertificateView, position: number): string | number =>
+      q.sort === 'createdAt' ? position : q.sort === 'notAfter' ? c.notAfter : c.topic;
+    const sign = q.order === 'asc' ? 1 : -1;
+    const matching = all
+      .map((c, position) => ({ c, key: key(c, position) }))
+      .filter(({ c }) => (!q.topic || c.topic === q.topic) && (!q.status || q.status.includes(c.status)))
+      .sort((a, b) => sign * (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+      .map(({ c }) => c);
+    return {
+      status,
+      warnings: all.flatMap((c) => c.warnings),
+      certificates: matching.slice(q.offset, q.offset + q.limit),
+      total: matching.length,
+      limit: q.limit,
+      offset: q.offset,
+    };
   }
 
   @Post('csr')

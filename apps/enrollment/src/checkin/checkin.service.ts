@@ -4,7 +4,6 @@ import {
   GoneException,
   HttpException,
   HttpStatus,
-  Inject,
   Injectable,
   Logger,
   UnauthorizedException,
@@ -12,7 +11,6 @@ import {
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import { CommandStatus } from '@mdm/contracts';
-import { JobProducer } from '@mdm/messaging';
 import { CommandDeliveryEntity, DeviceEntity, recordEvents } from '@mdm/persistence';
 import { SecretBox } from '@mdm/pki';
 import {
@@ -23,6 +21,7 @@ import {
   deviceIdOf,
   type GetBootstrapTokenMessage,
   parseCheckin,
+  type PlistDict,
   ProtocolError,
   type SetBootstrapTokenMessage,
   tokenHex,
@@ -30,7 +29,6 @@ import {
 } from '@mdm/protocol';
 import type { VerifiedDeviceCert } from '@mdm/service-kit';
 import { ApnsCertificateService } from '../apns-certificate/apns-certificate.service';
-import { ENROLLMENT_CONFIG, type EnrollmentConfig } from '../enrollment.config';
 
 const PENDING: CommandStatus[] = [CommandStatus.Queued, CommandStatus.Sent, CommandStatus.Push, CommandStatus.NotNow];
 
@@ -43,8 +41,6 @@ export class CheckinService {
     private readonly dataSource: DataSource,
     private readonly apnsCertificates: ApnsCertificateService,
     private readonly secrets: SecretBox,
-    private readonly producer: JobProducer,
-    @Inject(ENROLLMENT_CONFIG) private readonly config: EnrollmentConfig,
   ) {}
 
   /** Returns the plist body to answer with (empty for most messages). */
@@ -58,13 +54,13 @@ export class CheckinService {
     }
     switch (message.MessageType) {
       case 'Authenticate':
-        await this.authenticate(message, cert);
+        await this.authenticate(message, cert, rawPayloadOf(body, message));
         return '';
       case 'TokenUpdate':
-        await this.tokenUpdate(message, cert);
+        await this.tokenUpdate(message, cert, rawPayloadOf(body, message));
         return '';
       case 'CheckOut':
-        await this.checkOut(message, cert);
+        await this.checkOut(message, cert, rawPayloadOf(body, message));
         return '';
       case 'UserAuthenticate':
         // Apple: answering 410 tells the device this server has no user channel, and it stops asking.
@@ -108,7 +104,7 @@ export class CheckinService {
   }
 
   /** A (re-)enrollment: binds the certificate to the UDID and clears whatever an earlier enrollment left. */
-  private async authenticate(msg: AuthenticateMessage, cert: VerifiedDeviceCert): Promise<void> {
+  private async authenticate(msg: AuthenticateMessage, cert: VerifiedDeviceCert, rawPayload: string): Promise<void> {
     if (!(await this.apnsCertificates.hasTopic(msg.Topic))) {
       throw new ForbiddenException(`topic ${msg.Topic} is not served by this server: upload its push certificate first`);
     }
@@ -164,15 +160,16 @@ export class CheckinService {
             productName: fields.productName ?? null,
             osVersion: fields.osVersion ?? null,
             reenrollment: !!existing,
+            rawPayload,
           },
         },
       ]);
     });
   }
 
-  private async tokenUpdate(msg: TokenUpdateMessage, cert: VerifiedDeviceCert): Promise<void> {
+  private async tokenUpdate(msg: TokenUpdateMessage, cert: VerifiedDeviceCert, rawPayload: string): Promise<void> {
     const now = new Date();
-    const enrolled = await this.dataSource.transaction(async (tx) => {
+    await this.dataSource.transaction(async (tx) => {
       const device = await this.boundDevice(tx, deviceIdOf(msg), cert);
       if (device.topic !== msg.Topic) {
         throw new BadRequestException(`TokenUpdate topic ${msg.Topic} differs from the enrolled topic ${device.topic ?? '(none)'}`);
@@ -193,23 +190,16 @@ export class CheckinService {
       );
       const count = device.tokenUpdateCount + 1;
       await recordEvents(tx, [
-        { type: 'device.token_updated', data: { udid: device.udid, enrollmentId: device.enrollmentId, count } },
+        { type: 'device.token_updated', data: { udid: device.udid, enrollmentId: device.enrollmentId, count, rawPayload } },
         ...(device.enrolled
           ? []
           : [{ type: 'device.enrolled' as const, data: { udid: device.udid, enrollmentId: device.enrollmentId, topic: msg.Topic } }]),
       ]);
-      return device.enrolled ? undefined : device;
+      // The command service follows device.enrolled in the event feed and queues the first inventory.
     });
-    if (enrolled && this.config.MDM_ENROLL_INVENTORY) {
-      // After the commit: the command service asks the new device what it is (OS, model, supervision).
-      await this.producer.enqueue({
-        name: 'device.enrolled',
-        data: { deviceId: enrolled.id, udid: enrolled.udid, enrollmentId: enrolled.enrollmentId },
-      });
-    }
   }
 
-  private async checkOut(msg: CheckOutMessage, cert: VerifiedDeviceCert): Promise<void> {
+  private async checkOut(msg: CheckOutMessage, cert: VerifiedDeviceCert, rawPayload: string): Promise<void> {
     const now = new Date();
     await this.dataSource.transaction(async (tx) => {
       const device = await this.boundDevice(tx, deviceIdOf(msg), cert);
@@ -220,7 +210,7 @@ export class CheckinService {
       if (device.certFingerprint) await this.revoke(tx, device.certFingerprint, 'device checked out');
       const canceledCommands = await this.dropQueue(tx, device.id, 'device checked out');
       await recordEvents(tx, [
-        { type: 'device.checked_out', data: { udid: device.udid, enrollmentId: device.enrollmentId, canceledCommands } },
+        { type: 'device.checked_out', data: { udid: device.udid, enrollmentId: device.enrollmentId, canceledCommands, rawPayload } },
       ]);
     });
     this.logger.log(`device ${deviceIdOf(msg)} checked out`);
@@ -254,4 +244,15 @@ export class CheckinService {
       .execute();
     return result.affected ?? 0;
   }
+}
+
+/**
+ * The check-in as the device sent it (base64), for the events' `rawPayload`. A TokenUpdate with an
+ * UnlockToken is written again without it: the server keeps that token sealed, the event log is not.
+ */
+function rawPayloadOf(body: Buffer, message: CheckinMessage): string {
+  if (message.MessageType !== 'TokenUpdate' || message.UnlockToken === undefined) return body.toString('base64');
+  const copy: PlistDict = { ...(message as PlistDict) };
+  delete copy['UnlockToken'];
+  return Buffer.from(buildPlist(copy), 'utf8').toString('base64');
 }

@@ -1,24 +1,16 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
-import { z } from 'zod';
-import { PagingQuery, Udid } from '@mdm/contracts';
+import { DeviceListQuery, Udid } from '@mdm/contracts';
 import { parseOr400 } from '@mdm/service-kit';
-import { DevicesService, type DeviceView } from './devices.service';
-
-const Bool = z.enum(['true', 'false']).transform((v) => v === 'true');
-const DeviceListQuery = PagingQuery.extend({
-  enrolled: Bool.optional(),
-  supervised: Bool.optional(),
-  os: z.string().min(1).optional(),
-});
+import { DevicesService, type DeviceList, type DeviceView } from './devices.service';
 
 @Controller('v1/devices')
 export class DevicesController {
   constructor(private readonly devices: DevicesService) {}
 
+  /** Filters, sort fields and paging: `DeviceListQuery` in @mdm/contracts. */
   @Get()
-  list(@Query() query: unknown): ReturnType<DevicesService['list']> {
-    const q = parseOr400(DeviceListQuery, query, 'query');
-    return this.devices.list({ ...q, osVersion: q.os });
+  list(@Query() query: unknown): Promise<DeviceList> {
+    return this.devices.list(parseOr400(DeviceListQuery, query ?? {}, 'query'));
   }
 
   @Get(':udid')

@@ -1,6 +1,7 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { FindOptionsWhere, Repository } from 'typeorm';
+import type { Repository } from 'typeorm';
+import type { DeviceListQuery, DeviceSortField, OffsetPage } from '@mdm/contracts';
 import { DeviceEntity } from '@mdm/persistence';
 
 export interface DeviceView {
@@ -23,13 +24,20 @@ export interface DeviceView {
   lastSeenAt: string | null;
 }
 
-export interface DeviceFilter {
-  enrolled?: boolean;
-  supervised?: boolean;
-  osVersion?: string;
-  limit: number;
-  offset: number;
-}
+export type DeviceList = OffsetPage<'devices', DeviceView>;
+
+/**
+ * What each sort field orders by. Versions compare numerically through `os_version_key()` (list-indexes
+ * migration); missing values go last in either direction, and the id breaks ties so pages never overlap.
+ */
+const SORT_EXPRESSIONS: Record<DeviceSortField, string> = {
+  createdAt: 'd.created_at',
+  enrolledAt: 'd.enrolled_at',
+  lastSeenAt: 'd.last_seen_at',
+  udid: 'd.udid',
+  serialNumber: 'd.serial_number',
+  osVersion: 'os_version_key(d.os_version)',
+};
 
 @Injectable()
 export class DevicesService {
@@ -41,18 +49,27 @@ export class DevicesService {
     return toView(device);
   }
 
-  async list(filter: DeviceFilter): Promise<{ devices: DeviceView[]; total: number; limit: number; offset: number }> {
-    const where: FindOptionsWhere<DeviceEntity> = {};
-    if (filter.enrolled !== undefined) where.enrolled = filter.enrolled;
-    if (filter.supervised !== undefined) where.isSupervised = filter.supervised;
-    if (filter.osVersion !== undefined) where.osVersion = filter.osVersion;
-    const [rows, total] = await this.devices.findAndCount({
-      where,
-      order: { createdAt: 'ASC', id: 'ASC' },
-      take: filter.limit,
-      skip: filter.offset,
-    });
-    return { devices: rows.map(toView), total, limit: filter.limit, offset: filter.offset };
+  async list(q: DeviceListQuery): Promise<DeviceList> {
+    const qb = this.devices.createQueryBuilder('d');
+    if (q.enrolled !== undefined) qb.andWhere('d.enrolled = :enrolled', { enrolled: q.enrolled });
+    if (q.supervised !== undefined) qb.andWhere('d.is_supervised = :supervised', { supervised: q.supervised });
+    // The schema allows digits and dots only, so the prefix needs no LIKE escaping.
+    if (q.os !== undefined) qb.andWhere("(d.os_version = :os OR d.os_version LIKE :os || '.%')", { os: q.os });
+    if (q.osMin !== undefined) qb.andWhere('os_version_key(d.os_version) >= os_version_key(:osMin)', { osMin: q.osMin });
+    if (q.model !== undefined) {
+      qb.andWhere('lower(:model) IN (lower(d.model_name), lower(d.product_name), lower(d.model))', { model: q.model });
+    }
+    // Serial numbers are upper case as devices report them; this keeps the devices_serial_number index usable.
+    if (q.serial !== undefined) qb.andWhere('d.serial_number = :serial', { serial: q.serial.toUpperCase() });
+    const order = q.order === 'asc' ? 'ASC' : 'DESC';
+    const [rows, total] = await qb
+      // NULLS LAST only on nullable columns: elsewhere it would stop a backward walk of the udid index.
+      .orderBy(SORT_EXPRESSIONS[q.sort], order, q.sort === 'createdAt' || q.sort === 'udid' ? undefined : 'NULLS LAST')
+      .addOrderBy('d.id', order)
+      .limit(q.limit)
+      .offset(q.offset)
+      .getManyAndCount();
+    return { devices: rows.map(toView), total, limit: q.limit, offset: q.offset };
   }
 }
 

@@ -1,9 +1,9 @@
-import { Body, ConflictException, Controller, Delete, Get, HttpCode, Inject, NotFoundException, Param, Post, Res } from '@nestjs/common';
+import { Body, ConflictException, Controller, Delete, Get, HttpCode, Inject, NotFoundException, Param, Post, Query, Res } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Response } from 'express';
 import type { Repository } from 'typeorm';
 import { z } from 'zod';
-import { CreateEnrollmentConfigurationRequest } from '@mdm/contracts';
+import { CreateEnrollmentConfigurationRequest, EnrollmentConfigurationListQuery, type OffsetPage } from '@mdm/contracts';
 import { ApnsCertificateEntity, EnrollmentConfigurationEntity } from '@mdm/persistence';
 import { parseOr400 } from '@mdm/service-kit';
 import { ENROLLMENT_CONFIG, type EnrollmentConfig } from '../enrollment.config';
@@ -50,9 +50,18 @@ export class EnrollmentConfigurationsController {
     return view(await this.configs.findOneByOrFail({ id: inserted[0].id }));
   }
 
+  /** Paged and sorted as `EnrollmentConfigurationListQuery` (@mdm/contracts) allows. */
   @Get()
-  async list(): Promise<{ configurations: EnrollmentConfigurationView[] }> {
-    return { configurations: (await this.configs.find({ order: { name: 'ASC' } })).map(view) };
+  async list(@Query() query: unknown): Promise<OffsetPage<'configurations', EnrollmentConfigurationView>> {
+    const q = parseOr400(EnrollmentConfigurationListQuery, query ?? {}, 'query');
+    const order = q.order === 'asc' ? 'ASC' : 'DESC';
+    const [rows, total] = await this.configs.findAndCount({
+      where: q.topic ? { topic: q.topic } : {},
+      order: { [q.sort]: order, id: order },
+      take: q.limit,
+      skip: q.offset,
+    });
+    return { configurations: rows.map(view), total, limit: q.limit, offset: q.offset };
   }
 
   @Get(':id')

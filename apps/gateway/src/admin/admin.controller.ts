@@ -10,27 +10,35 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { parseOr400 } from '@mdm/service-kit';
+import { parseOr400, setRouteLabel } from '@mdm/service-kit';
 import { relay, UpstreamClient } from '../upstream/upstream.client';
+import { matchAdminRoute } from './admin-route-match';
 import { ADMIN_ROUTES } from './admin-routes';
 import { ApiKeyGuard } from './api-key.guard';
+import { ApiKeyVerifier } from './api-key-verifier';
+
+const REVOKE_API_KEY = ADMIN_ROUTES.find((r) => r.method === 'DELETE' && r.path === '/v1/api-keys/{id}');
 
 /** The admin API under /v1: authenticated and validated here, served by the owning service. */
 @Controller('v1')
 @UseGuards(ApiKeyGuard)
 export class AdminController {
-  constructor(private readonly upstream: UpstreamClient) {}
+  constructor(
+    private readonly upstream: UpstreamClient,
+    private readonly keys: ApiKeyVerifier,
+  ) {}
 
   @All(['', '*path'])
   async route(@Req() req: Request, @Res() res: Response): Promise<void> {
     const url = new URL(req.originalUrl, 'http://gateway');
-    const candidates = ADMIN_ROUTES.filter((r) => r.pattern.test(url.pathname));
-    if (!candidates.length) throw new NotFoundException(`no such endpoint: ${req.method} ${url.pathname}`);
-    const route = candidates.find((r) => r.method === req.method);
-    if (!route) {
-      res.setHeader('allow', candidates.map((r) => r.method).join(', '));
+    const found = matchAdminRoute(ADMIN_ROUTES, req.method, url.pathname);
+    if (found.kind === 'none') throw new NotFoundException(`no such endpoint: ${req.method} ${url.pathname}`);
+    if (found.kind === 'method') {
+      res.setHeader('allow', found.allow.join(', '));
       throw new HttpException(`${req.method} is not allowed on ${url.pathname}`, HttpStatus.METHOD_NOT_ALLOWED);
     }
+    const { route } = found;
+    setRouteLabel(res, route.path);
     let body: Buffer | undefined;
     if (route.body) {
       body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
@@ -47,6 +55,8 @@ export class AdminController {
     const idempotencyKey = req.headers['idempotency-key'];
     if (typeof idempotencyKey === 'string') headers['idempotency-key'] = idempotencyKey;
     const answer = await this.upstream.forward(route.service, req.method, url.pathname + url.search, headers, body);
+    // This gateway stops accepting a revoked key at once; other replicas within VERDICT_TTL_MS.
+    if (route === REVOKE_API_KEY && answer.status < 300) this.keys.forget(url.pathname.slice(url.pathname.lastIndexOf('/') + 1));
     relay(res, answer);
   }
 }

@@ -17,6 +17,8 @@ export function buildOpenApi(routes: readonly AdminRoute[], version: string): Js
     const operation: Json = {
       tags: [r.tag],
       summary: r.summary,
+      description: r.scope === 'admin' ? 'Needs an API key with the `admin` scope.' : `Needs an API key with the \`${r.scope}\` scope (or \`admin\`).`,
+      'x-scope': r.scope,
       parameters: [...params, ...query],
       responses: {
         [String(r.ok)]: r.produces
@@ -24,6 +26,7 @@ export function buildOpenApi(routes: readonly AdminRoute[], version: string): Js
           : { description: r.ok === 204 ? 'Done, no content' : 'Success', ...(r.ok === 204 ? {} : { content: { 'application/json': { schema: { type: 'object' } } } }) },
         '400': ERROR,
         '401': ERROR,
+        '403': { ...ERROR, description: 'The key lacks the scope this operation needs (`x-scope`); the message names it' },
         ...(params.length ? { '404': ERROR } : {}),
       },
     };
@@ -41,9 +44,12 @@ export function buildOpenApi(routes: readonly AdminRoute[], version: string): Js
     info: {
       title: 'MDM server admin API',
       version,
-      description: 'Operators and integrations drive the MDM server through this API. Every call needs `Authorization: Bearer <MDM_API_KEY>`.',
+      description:
+        'Operators and integrations drive the MDM server through this API. Every call needs `Authorization: Bearer <key>`: ' +
+        'an API key made with `POST /v1/api-keys`, or the bootstrap key `MDM_API_KEY`. Each operation names the scope it needs ' +
+        '(`x-scope`): `read` (GETs, but listing API keys takes `admin`), `commands`, `profiles` or `admin`, which implies all the others.',
     },
-    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key (`mdm_<id>_<secret>`) or MDM_API_KEY' } } },
     security: [{ bearer: [] }],
     paths,
   };

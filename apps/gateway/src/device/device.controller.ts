@@ -1,6 +1,7 @@
 import { Controller, Headers, HttpException, Put, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { InternalHeader } from '@mdm/contracts';
+import { RateLimiter } from '../rate-limit/rate-limiter';
 import { UpstreamClient, type Upstream } from '../upstream/upstream.client';
 import { DeviceAuthService } from './device-auth.service';
 
@@ -10,6 +11,7 @@ export class DeviceController {
   constructor(
     private readonly auth: DeviceAuthService,
     private readonly upstream: UpstreamClient,
+    private readonly limiter: RateLimiter,
   ) {}
 
   @Put('checkin')
@@ -26,6 +28,8 @@ export class DeviceController {
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     if (body.length === 0) throw new HttpException('request body is empty: expected a property list', 400);
     const device = await this.auth.authenticate(headers, body, req.socket.remoteAddress);
+    // Charged to the verified certificate, never to a UDID the body merely claims.
+    if (!this.limiter.allowDevice(device.fingerprint, res)) return;
     const answer = await this.upstream.forward(service, 'PUT', path, {
       'content-type': headers['content-type'] ?? 'application/xml',
       [InternalHeader.CertFingerprint]: device.fingerprint,

@@ -2,7 +2,7 @@ import { Controller, Get, HttpException } from '@nestjs/common';
 import { livenessAnswer } from '@mdm/service-kit';
 import { type Upstream, UpstreamClient } from '../upstream/upstream.client';
 
-const UPSTREAMS: Upstream[] = ['enrollment', 'command', 'profile'];
+const UPSTREAMS: Upstream[] = ['enrollment', 'command', 'profile', 'integrations'];
 
 @Controller()
 export class GatewayHealthController {

@@ -1,8 +1,9 @@
 import { Inject, Injectable, ServiceUnavailableException } from '@nestjs/common';
 import type { Response as ExpressResponse } from 'express';
+import { requestIdHeaders } from '@mdm/service-kit';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
 
-export type Upstream = 'enrollment' | 'command' | 'profile';
+export type Upstream = 'enrollment' | 'command' | 'profile' | 'integrations';
 
 export interface UpstreamResponse {
   status: number;
@@ -22,6 +23,7 @@ export class UpstreamClient {
       enrollment: config.ENROLLMENT_SERVICE_URL.replace(/\/$/, ''),
       command: config.COMMAND_SERVICE_URL.replace(/\/$/, ''),
       profile: config.PROFILE_SERVICE_URL.replace(/\/$/, ''),
+      integrations: config.INTEGRATIONS_SERVICE_URL.replace(/\/$/, ''),
     };
   }
 
@@ -36,7 +38,8 @@ export class UpstreamClient {
     try {
       res = await fetch(this.base[service] + pathAndQuery, {
         method,
-        headers,
+        // The request id follows the request to the owning service, whose log lines then carry it too.
+        headers: { ...headers, ...requestIdHeaders() },
         body: body && body.length ? body : undefined,
         signal: AbortSignal.timeout(this.config.UPSTREAM_TIMEOUT_MS),
       });

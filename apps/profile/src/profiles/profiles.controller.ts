@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { z } from 'zod';
-import { ProfileDefinitionRequest, UploadProfileRequest } from '@mdm/contracts';
+import { ProfileDefinitionRequest, ProfileListQuery, UploadProfileRequest } from '@mdm/contracts';
 import { parseOr400 } from '@mdm/service-kit';
 import { type ProfileView, ProfilesService } from './profiles.service';
 
@@ -32,8 +32,8 @@ export class ProfilesController {
   }
 
   @Get()
-  async list(): Promise<{ profiles: ProfileView[] }> {
-    return { profiles: await this.profiles.list() };
+  list(@Query() query: unknown): ReturnType<ProfilesService['list']> {
+    return this.profiles.list(parseOr400(ProfileListQuery, query ?? {}, 'query'));
   }
 
   @Get(':id')

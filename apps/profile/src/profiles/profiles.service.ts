@@ -1,10 +1,11 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, type EntityManager, QueryFailedError, type Repository } from 'typeorm';
-import type { ProfileDefinitionRequest, UploadProfileRequest } from '@mdm/contracts';
+import type { OffsetPage, ProfileDefinitionRequest, ProfileListQuery, UploadProfileRequest } from '@mdm/contracts';
 import { ProfileEntity, ProfileVersionEntity, type StoredPayload } from '@mdm/persistence';
 import { signAttached } from '@mdm/pki';
 import { buildMobileconfig, checkDefinition, definitionWarnings, type ProfileContent, sameContent } from './profile-definition';
+import { RECONCILE_CHUNK, ReconcilerService } from '../assignments/reconciler.service';
 import { ProfileSignerService } from './profile-signer.service';
 import { readMobileconfig, UploadError, type UploadedProfile } from './profile-upload';
 
@@ -38,6 +39,7 @@ export class ProfilesService {
     @InjectRepository(ProfileEntity) private readonly profiles: Repository<ProfileEntity>,
     @InjectRepository(ProfileVersionEntity) private readonly versions: Repository<ProfileVersionEntity>,
     private readonly signers: ProfileSignerService,
+    private readonly reconciler: ReconcilerService,
   ) {}
 
   async create(req: ProfileDefinitionRequest, extraWarnings: string[] = []): Promise<ProfileView> {
@@ -69,13 +71,17 @@ export class ProfilesService {
           `identifier: cannot change (${current.identifier}); devices know a profile by it, so create a new profile instead`,
         );
       }
-      if (sameContent(content, contentOf(current))) return current;
+      if (sameContent(content, contentOf(current))) return { row: current, targets: [] };
       Object.assign(current, content, { version: current.version + 1 });
       const row = await repo.save(current);
       await this.recordVersion(tx, row);
-      return row;
+      // Devices take a changed profile only whole: every targeted device gets the new version installed.
+      const targets = await this.reconciler.devicesOfProfile(tx, id);
+      await this.reconciler.reconcile(tx, targets.slice(0, RECONCILE_CHUNK));
+      return { row, targets: targets.slice(RECONCILE_CHUNK) };
     });
-    return view(saved, warnings);
+    await this.reconciler.reconcileMany(saved.targets);
+    return view(saved.row, warnings);
   }
 
   async upload(req: UploadProfileRequest): Promise<ProfileView> {
@@ -99,8 +105,17 @@ export class ProfilesService {
     );
   }
 
-  async list(): Promise<ProfileView[]> {
-    return (await this.profiles.find({ order: { identifier: 'ASC' } })).map((p) => view(p, definitionWarnings(p.payloads)));
+  async list(q: ProfileListQuery): Promise<OffsetPage<'profiles', ProfileView>> {
+    const column = { identifier: 'p.identifier', name: 'p.name', createdAt: 'p.created_at', updatedAt: 'p.updated_at' }[q.sort];
+    const query = this.profiles.createQueryBuilder('p');
+    if (q.payloadType) query.where('p.payloads @> :carrying::jsonb', { carrying: JSON.stringify([{ type: q.payloadType }]) });
+    const [rows, total] = await query
+      .orderBy(column, q.order === 'desc' ? 'DESC' : 'ASC')
+      .addOrderBy('p.id', 'ASC')
+      .skip(q.offset)
+      .take(q.limit)
+      .getManyAndCount();
+    return { profiles: rows.map((p) => view(p, definitionWarnings(p.payloads))), total, limit: q.limit, offset: q.offset };
   }
 
   async get(id: string): Promise<ProfileView> {
@@ -108,10 +123,18 @@ export class ProfilesService {
     return view(p, definitionWarnings(p.payloads));
   }
 
+  /** Deletes the profile; devices that hold it get a RemoveProfile (their rows outlive the profile until then). */
   async remove(id: string): Promise<void> {
-    const result = await this.profiles.delete({ id });
-    if (!result.affected) throw new NotFoundException(`profile ${id} not found`);
+    const rest = await this.db.transaction(async (tx) => {
+      const targets = await this.reconciler.devicesOfProfile(tx, id);
+      const result = await tx.getRepository(ProfileEntity).delete({ id });
+      if (!result.affected) throw new NotFoundException(`profile ${id} not found`);
+      await this.reconciler.reconcile(tx, targets.slice(0, RECONCILE_CHUNK));
+      return targets.slice(RECONCILE_CHUNK);
+    });
+    await this.reconciler.reconcileMany(rest);
   }
+
 
   /** The current version, or an earlier one from the history, as a .mobileconfig. */
   async mobileconfig(id: string, opts: { unsigned?: boolean; version?: number } = {}): Promise<MobileconfigFile> {

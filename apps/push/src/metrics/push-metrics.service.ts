@@ -1,63 +1,68 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { Queue } from '@mdm/contracts';
-import { JobProducer } from '@mdm/messaging';
-import type { MetricsSource } from '@mdm/service-kit';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { cachedReading, SCRAPE_CACHE_MS, ServiceMetrics } from '@mdm/service-kit';
 import { ApnsClientsService } from '../apns/apns-clients.service';
 
 export type PushMetricOutcome = 'sent' | 'dead-token' | 'certificate-error' | 'retryable' | 'failed' | 'skipped';
 
-/** Prometheus metrics of one push worker, served on its health port at /metrics. */
+/**
+ * Prometheus metrics of one push worker, on the process registry (`ServiceMetrics`) served on its health
+ * port at /metrics. The push_requests gauges read Postgres (all replicas), cached between scrapes.
+ */
 @Injectable()
 export class PushMetrics {
-  readonly registry = new Registry();
   private readonly pushes: Counter<'outcome'>;
   private readonly latency: Histogram;
 
-  constructor(clients: ApnsClientsService, dataSource: DataSource, producer: JobProducer) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'mdm_push_' });
+  constructor(clients: ApnsClientsService, dataSource: DataSource, metrics: ServiceMetrics) {
+    const registers = [metrics.registry];
     this.pushes = new Counter({
       name: 'mdm_push_pushes_total',
       help: 'Push requests finished, by outcome (sent, or why not)',
       labelNames: ['outcome'],
-      registers: [this.registry],
+      registers,
     });
     this.latency = new Histogram({
       name: 'mdm_push_apns_latency_seconds',
       help: 'From handing a push to the APNs client until its answer (includes waiting for a free stream)',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers: [this.registry],
+      registers,
     });
     new Gauge({
       name: 'mdm_push_in_flight',
       help: 'Pushes this worker has handed to APNs clients and not yet had answered',
-      registers: [this.registry],
+      registers,
       collect() {
         this.set(clients.inFlight);
       },
     });
+    const requests = cachedReading(SCRAPE_CACHE_MS, async () => {
+      const rows: Array<{ pending: string; sending: string; age: number | null }> = await dataSource.query(
+        `SELECT count(*) FILTER (WHERE status = 'pending') AS pending, count(*) FILTER (WHERE status = 'sending') AS sending,
+                extract(epoch FROM now() - min(not_before) FILTER (WHERE status = 'pending' AND not_before <= now()))::float8 AS age
+           FROM push_requests WHERE status IN ('pending', 'sending')`,
+      );
+      const r = rows[0];
+      return { pending: Number(r?.pending ?? 0), sending: Number(r?.sending ?? 0), age: Math.max(0, r?.age ?? 0) };
+    });
     new Gauge({
       name: 'mdm_push_queue_depth',
-      help: 'Push requests not yet finished (all replicas): pending or being sent',
+      help: 'Push requests not yet finished (all replicas), by status: pending (includes ones not yet due) or sending',
       labelNames: ['status'],
-      registers: [this.registry],
+      registers,
       async collect() {
-        const rows: Array<{ status: string; n: string }> = await dataSource.query(
-          `SELECT status, count(*) AS n FROM push_requests WHERE status IN ('pending', 'sending') GROUP BY status`,
-        );
-        this.reset();
-        this.set({ status: 'pending' }, 0);
-        this.set({ status: 'sending' }, 0);
-        for (const r of rows) this.set({ status: r.status }, Number(r.n));
+        const r = await requests();
+        this.set({ status: 'pending' }, r.pending);
+        this.set({ status: 'sending' }, r.sending);
       },
     });
     new Gauge({
-      name: 'mdm_push_jobs_waiting',
-      help: 'BullMQ jobs on the push queue (waiting, delayed, active)',
-      registers: [this.registry],
+      name: 'mdm_push_oldest_pending_age_seconds',
+      help: 'How long the oldest due push request has waited to be claimed (all replicas; 0 when none is due)',
+      registers,
       async collect() {
-        this.set(await producer.depth(Queue.Push));
+        this.set((await requests()).age);
       },
     });
   }
@@ -69,6 +74,4 @@ export class PushMetrics {
   observeLatency(ms: number): void {
     this.latency.observe(ms / 1000);
   }
-
-  readonly source: MetricsSource = async () => ({ contentType: this.registry.contentType, body: await this.registry.metrics() });
 }

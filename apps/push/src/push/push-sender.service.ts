@@ -22,7 +22,12 @@ interface Claimed {
   push_token: string | null;
   push_magic: string | null;
   token_invalid_at: Date | null;
+  /** The X-Request-Id of the API call whose command created this request (see the CorrelationIds migration). */
+  correlation_id: string | null;
 }
+
+/** At most this many distinct correlation ids are named in a batch's log line. */
+const LOGGED_CORRELATION_IDS = 20;
 
 /** One finished request, waiting to be written with the others of its flush. */
 interface Done {
@@ -70,7 +75,7 @@ export class PushSender {
            FROM devices d
           WHERE p.id = ANY($1::bigint[]) AND d.id = p.device_id
             AND (p.status = 'pending' OR (p.status = 'sending' AND p.lease_until < now()))
-          RETURNING p.id::text AS id, p.device_id, p.attempt, d.udid, d.enrolled, d.topic, d.push_token, d.push_magic, d.token_invalid_at`,
+          RETURNING p.id::text AS id, p.device_id, p.attempt, d.udid, d.enrolled, d.topic, d.push_token, d.push_magic, d.token_invalid_at, p.correlation_id`,
         [requestIds, this.owner, this.config.PUSH_LEASE_MS],
       ));
     });
@@ -82,6 +87,7 @@ export class PushSender {
     const expiration = Math.floor(Date.now() / 1000) + this.config.APNS_PUSH_TTL_SECONDS;
     const topics = new Map<string, TopicLookup>();
     const sends: Promise<void>[] = [];
+    let sent = 0;
     for (const req of claimed) {
       const skip = unpushable(req);
       if (skip !== undefined) {
@@ -104,6 +110,7 @@ export class PushSender {
           .send({ token: req.push_token as string, topic, pushMagic: req.push_magic as string, expiration })
           .then((result: PushResult) => {
             this.metrics.observeLatency(Date.now() - started);
+            if (result.outcome === 'sent') sent++;
             if (result.outcome === 'certificate-error' && result.status !== 0) void this.stopTopic(topic, result);
             flusher.add({
               req,
@@ -118,6 +125,9 @@ export class PushSender {
     }
     await Promise.all(sends);
     await flusher.close();
+    // One line per batch, naming the API calls (X-Request-Id) whose commands these pushes announce.
+    const correlationIds = [...new Set(claimed.map((r) => r.correlation_id).filter((id): id is string => id !== null))];
+    this.logger.log({ msg: `push batch: ${sent} of ${claimed.length} sent`, requests: claimed.length, sent, correlationIds: correlationIds.slice(0, LOGGED_CORRELATION_IDS) });
   }
 
   /**

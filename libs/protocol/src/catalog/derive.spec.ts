@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { deriveCatalogs, formatCatalogJson, parseSchemaRelease, type SchemaFile } from './derive';
+import { deriveCatalogs, deriveCombineRules, formatCatalogJson, parseSchemaRelease, type SchemaFile } from './derive';
 import type { KeySpec } from './types';
 
 const SCHEMA = path.resolve(__dirname, '../../../../../shared/apple-device-management');
@@ -57,6 +57,62 @@ describe('committed catalogs against Apple schema (drift)', () => {
     if (problems.length > 0) {
       throw new Error(`${problems.join('; ')}. Regenerate with: node scripts/build-catalog.mjs`);
     }
+  });
+
+  it('combine.json holds the combinetype rules the declarative configurations carry today', () => {
+    const derived = deriveCombineRules({
+      readme: fs.readFileSync(path.join(SCHEMA, 'README.md'), 'utf8'),
+      declarations: readDir(path.join(SCHEMA, 'declarative/declarations/configurations')),
+    });
+    const text = catalogText('combine.json');
+    if (text === formatCatalogJson(derived)) return;
+    const committed = JSON.parse(text) as typeof derived;
+    const diff = differing(committed.declarations ?? [], derived.declarations, (d) => d.type);
+    throw new Error(
+      `combine.json differs${diff.length ? ` for ${diff.join(', ')}` : ' (header or layout)'}. Regenerate with: node scripts/build-catalog.mjs`,
+    );
+  });
+});
+
+describe('deriveCombineRules', () => {
+  const declaration = (type: string, payloadkeys: unknown[]): SchemaFile => ({
+    name: `${type}.yaml`,
+    doc: { title: type, payload: { declarationtype: type }, payloadkeys },
+  });
+
+  it('keeps keys with a combinetype, nested ones as dotted paths, and drops declarations without any', () => {
+    const out = deriveCombineRules({
+      readme: README,
+      declarations: [
+        declaration('com.example.z', [
+          { key: 'Flag', type: '<boolean>', combinetype: 'boolean-or' },
+          { key: 'Plain', type: '<string>' },
+          { key: 'Group', type: '<dictionary>', subkeys: [{ key: 'Days', type: '<integer>', combinetype: 'number-max' }] },
+        ]),
+        declaration('com.example.none', [{ key: 'Plain', type: '<string>' }]),
+        declaration('com.example.a', [{ key: 'List', type: '<array>', combinetype: 'set-union' }]),
+      ],
+    });
+    expect(out).toEqual({
+      format: 1,
+      schemaRelease: { iOS: '18.1', macOS: '15.1' },
+      declarations: [
+        { type: 'com.example.a', keys: [{ key: 'List', combine: 'set-union' }] },
+        {
+          type: 'com.example.z',
+          keys: [
+            { key: 'Flag', combine: 'boolean-or' },
+            { key: 'Group.Days', combine: 'number-max' },
+          ],
+        },
+      ],
+    });
+  });
+
+  it('refuses a combinetype outside the documented vocabulary instead of guessing a direction', () => {
+    expect(() =>
+      deriveCombineRules({ readme: README, declarations: [declaration('com.example.x', [{ key: 'K', combinetype: 'most-strict' }])] }),
+    ).toThrow('com.example.x K: unknown combinetype most-strict');
   });
 });
 

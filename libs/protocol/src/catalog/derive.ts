@@ -1,5 +1,8 @@
 import type {
+  CombineCatalogFile,
+  CombineType,
   CommandCatalogFile,
+  DeclarationCombineRules,
   CommandSpec,
   KeySpec,
   KeyType,
@@ -251,6 +254,62 @@ export function deriveCatalogs(input: SchemaInput): { payloads: PayloadCatalogFi
     payloads: { format: CATALOG_FORMAT, schemaRelease, payloads },
     commands: { format: CATALOG_FORMAT, schemaRelease, commands },
   };
+}
+
+/** Apple's combinetype vocabulary (docs/schema.yaml); kept here because this module has no value imports. */
+const COMBINE_VOCABULARY: ReadonlySet<string> = new Set([
+  'boolean-or',
+  'boolean-and',
+  'number-min',
+  'number-max',
+  'enum-first',
+  'enum-last',
+  'first',
+  'array-append',
+  'set-union',
+  'set-intersection',
+]);
+
+function isCombineType(v: unknown): v is CombineType {
+  return typeof v === 'string' && COMBINE_VOCABULARY.has(v);
+}
+
+/** Every key of a declaration that has a combinetype, depth first in Apple's order, as a dotted path. */
+function combineKeys(raw: unknown, prefix: string, type: string): DeclarationCombineRules['keys'] {
+  const out: DeclarationCombineRules['keys'] = [];
+  for (const item of asList(raw)) {
+    const k = asDict(item);
+    if (!k || typeof k.key !== 'string') continue;
+    const key = prefix ? `${prefix}.${k.key}` : k.key;
+    if (k.combinetype !== undefined) {
+      // A value outside the vocabulary means Apple changed the format: stop rather than guess a direction.
+      if (!isCombineType(k.combinetype)) throw new Error(`${type} ${key}: unknown combinetype ${String(k.combinetype)}`);
+      out.push({ key, combine: k.combinetype });
+    }
+    out.push(...combineKeys(k.subkeys, key, type));
+  }
+  return out;
+}
+
+/**
+ * The combine rules of Apple's declarative configurations
+ * (apple-device-management/declarative/declarations/configurations): only declarations with at least one
+ * `combinetype`, sorted by type. Profiles carry no combinetype; `effective.ts` maps profile keys onto these.
+ */
+export function deriveCombineRules(input: { readme: string; declarations: SchemaFile[] }): CombineCatalogFile {
+  const schemaRelease = parseSchemaRelease(input.readme);
+  const declarations: DeclarationCombineRules[] = [];
+  for (const file of input.declarations) {
+    const doc = asDict(file.doc);
+    const type = asDict(doc?.payload)?.declarationtype;
+    if (!doc || typeof type !== 'string') continue;
+    const keys = combineKeys(doc.payloadkeys, '', type);
+    if (keys.length > 0) declarations.push({ type, keys });
+  }
+  declarations.sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
+  const dup = declarations.find((d, i) => i > 0 && declarations[i - 1].type === d.type);
+  if (dup) throw new Error(`schema defines the declaration ${dup.type} twice`);
+  return { format: CATALOG_FORMAT, schemaRelease, declarations };
 }
 
 /** JSON that puts anything short on one line: small files, readable diffs. */

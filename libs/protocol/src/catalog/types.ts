@@ -86,3 +86,30 @@ export interface CommandCatalogFile {
   schemaRelease: SchemaRelease;
   commands: CommandSpec[];
 }
+
+/** Apple's `combinetype` values (docs/schema.yaml): how a key merges across configurations. */
+export const COMBINE_TYPES = [
+  'boolean-or',
+  'boolean-and',
+  'number-min',
+  'number-max',
+  'enum-first',
+  'enum-last',
+  'first',
+  'array-append',
+  'set-union',
+  'set-intersection',
+] as const;
+export type CombineType = (typeof COMBINE_TYPES)[number];
+
+/** The combine rules of one declarative configuration; nested keys are dotted paths (`Deferrals.MajorPeriodInDays`). */
+export interface DeclarationCombineRules {
+  type: string;
+  keys: Array<{ key: string; combine: CombineType }>;
+}
+
+export interface CombineCatalogFile {
+  format: number;
+  schemaRelease: SchemaRelease;
+  declarations: DeclarationCombineRules[];
+}

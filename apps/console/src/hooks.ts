@@ -1,0 +1,89 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { errorText } from './api';
+
+/** How often live views re-read the API (there is no event stream on /v1 yet). */
+export const LIVE_INTERVAL_MS = 2000;
+
+export interface Loaded<T> {
+  data: T | undefined;
+  error: string | undefined;
+  loading: boolean;
+  reload: () => void;
+}
+
+/**
+ * Loads once, and again every `intervalMs` while the tab is visible (0: never). Requests never
+ * overlap, and an answer that arrives after its inputs changed is dropped.
+ */
+export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[], intervalMs = 0): Loaded<T> {
+  const [data, setData] = useState<T | undefined>(undefined);
+  const [error, setError] = useState<string | undefined>(undefined);
+  const [loading, setLoading] = useState(true);
+  const [tick, setTick] = useState(0);
+  const loadRef = useRef(load);
+  loadRef.current = load;
+
+  useEffect(() => {
+    let live = true;
+    let busy = false;
+    const run = async (): Promise<void> => {
+      if (busy) return;
+      busy = true;
+      try {
+        const value = await loadRef.current();
+        if (live) {
+          setData(value);
+          setError(undefined);
+        }
+      } catch (err) {
+        if (live) setError(errorText(err));
+      } finally {
+        busy = false;
+        if (live) setLoading(false);
+      }
+    };
+    setLoading(true);
+    void run();
+    const timer = intervalMs > 0 ? setInterval(() => (document.hidden ? undefined : void run()), intervalMs) : undefined;
+    return () => {
+      live = false;
+      if (timer) clearInterval(timer);
+    };
+  }, [...deps, tick, intervalMs]);
+
+  const reload = useCallback(() => setTick((t) => t + 1), []);
+  return { data, error, loading, reload };
+}
+
+/** Runs an action, keeping its error or success text for the form that started it. */
+export function useAction(): {
+  busy: boolean;
+  error: string | undefined;
+  message: string | undefined;
+  run: (action: () => Promise<string | void>) => Promise<boolean>;
+  clear: () => void;
+} {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | undefined>(undefined);
+  const [message, setMessage] = useState<string | undefined>(undefined);
+  const run = useCallback(async (action: () => Promise<string | void>): Promise<boolean> => {
+    setBusy(true);
+    setError(undefined);
+    setMessage(undefined);
+    try {
+      const m = await action();
+      if (m) setMessage(m);
+      return true;
+    } catch (err) {
+      setError(errorText(err));
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  }, []);
+  const clear = useCallback(() => {
+    setError(undefined);
+    setMessage(undefined);
+  }, []);
+  return { busy, error, message, run, clear };
+}

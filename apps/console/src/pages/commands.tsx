@@ -1,0 +1,157 @@
+import { useState } from 'react';
+import { api, get } from '../api';
+import { ErrorChain, Notice, StatusBadge } from '../components/badges';
+import { type Column, DataTable, Pager } from '../components/table';
+import { ago, dateTime } from '../format';
+import { LIVE_INTERVAL_MS, useAction, useLoad } from '../hooks';
+import { Link, navigate } from '../router';
+import type { EventRow } from './events';
+
+interface CommandStatus {
+  commandUuid: string;
+  requestType: string;
+  command: Record<string, unknown>;
+  createdAt: string;
+  expiresAt: string | null;
+  total: number;
+  counts: Record<string, number>;
+  limit: number;
+  offset: number;
+  devices: Array<{
+    udid: string;
+    status: string;
+    statusReason: string | null;
+    notNowCount: number;
+    errorChain: Array<Record<string, unknown>> | null;
+    result: unknown;
+    queuedAt: string;
+    completedAt: string | null;
+  }>;
+}
+const ORDER = ['QUEUED', 'SENT', 'PUSH', 'NOTNOW', 'ACKNOWLEDGED', 'ERROR', 'FORMAT_ERROR', 'CANCELED', 'EXPIRED', 'BLOCKED'];
+const OPEN = new Set(['QUEUED', 'SENT', 'PUSH', 'NOTNOW']);
+const LIMIT = 100;
+
+/**
+ * Recent commands. The API has no list of commands, so this reads them off the event log
+ * (`command.queued`, newest first) and groups the events by CommandUUID.
+ */
+export function CommandsPage() {
+  const events = useLoad(() => get<{ events: EventRow[] }>('/v1/events', { type: 'command.queued', order: 'desc', limit: 500 }), [], LIVE_INTERVAL_MS);
+  const byUuid = new Map<string, { commandUuid: string; requestType: string; at: string; devices: number }>();
+  for (const e of events.data?.events ?? []) {
+    const uuid = String(e.data['commandUuid'] ?? '');
+    if (!uuid) continue;
+    const seen = byUuid.get(uuid);
+    if (seen) seen.devices++;
+    else byUuid.set(uuid, { commandUuid: uuid, requestType: String(e.data['requestType'] ?? '?'), at: e.occurredAt, devices: 1 });
+  }
+  const rows = [...byUuid.values()];
+  const columns: Array<Column<(typeof rows)[number]>> = [
+    { label: 'Command', render: (c) => <strong>{c.requestType}</strong> },
+    { label: 'CommandUUID', render: (c) => <code className="small">{c.commandUuid}</code> },
+    { label: 'Devices', render: (c) => c.devices },
+    { label: 'Queued', render: (c) => <span title={c.at}>{ago(c.at)}</span> },
+  ];
+  return (
+    <section>
+      <h1>Commands</h1>
+      <p className="muted">Commands queued recently (from the last 500 <code>command.queued</code> events). Send one from the device list: select devices, then pick the command.</p>
+      <Notice error={events.error} />
+      <DataTable label="recent commands" testId="commands-table" columns={columns} rows={rows} rowKey={(c) => c.commandUuid} onOpen={(c) => navigate(`/commands/${c.commandUuid}`)} empty={events.loading ? 'Loading…' : 'No commands yet.'} />
+    </section>
+  );
+}
+
+/** One command across its devices: counts per status and the device list, re-read every 2 s while any is open. */
+export function CommandPage({ uuid }: { uuid: string }) {
+  const [offset, setOffset] = useState(0);
+  const [statusFilter, setStatusFilter] = useState('');
+  const status = useLoad(() => get<CommandStatus>(`/v1/commands/${encodeURIComponent(uuid)}`, { limit: LIMIT, offset, status: statusFilter }), [uuid, offset, statusFilter], LIVE_INTERVAL_MS);
+  const action = useAction();
+  const c = status.data;
+  const counts = c?.counts ?? {};
+  const all = Object.values(counts).reduce((a, b) => a + b, 0);
+  const open = Object.entries(counts).filter(([s]) => OPEN.has(s)).reduce((a, [, n]) => a + n, 0);
+  const statuses = [...ORDER.filter((s) => counts[s]), ...Object.keys(counts).filter((s) => !ORDER.includes(s))];
+
+  const cancel = (): void => {
+    if (!window.confirm('Cancel this command on every device where it is still pending?')) return;
+    void action.run(async () => {
+      await api('POST', `/v1/commands/${encodeURIComponent(uuid)}/cancel`, {});
+      status.reload();
+      return 'Canceled where it was still pending.';
+    });
+  };
+
+  const columns: Array<Column<CommandStatus['devices'][number]>> = [
+    { label: 'Device', render: (d) => <Link to={`/devices/${encodeURIComponent(d.udid)}`}>{d.udid}</Link> },
+    { label: 'Status', render: (d) => <StatusBadge status={d.status} /> },
+    {
+      label: 'Detail',
+      render: (d) => (
+        <div>
+          {d.statusReason ? <div>{d.statusReason}</div> : null}
+          {d.notNowCount ? <div className="muted">NotNow ×{d.notNowCount}</div> : null}
+          <ErrorChain chain={d.errorChain} />
+          {d.result ? (
+            <details>
+              <summary>answer</summary>
+              <pre>{JSON.stringify(d.result, null, 2)}</pre>
+            </details>
+          ) : null}
+        </div>
+      ),
+    },
+    { label: 'Completed', render: (d) => <span title={d.completedAt ?? undefined}>{ago(d.completedAt)}</span> },
+  ];
+
+  return (
+    <section>
+      <p>
+        <Link to="/commands">← Commands</Link>
+      </p>
+      <h1>
+        {c?.requestType ?? 'Command'} <code className="muted small">{uuid}</code>
+      </h1>
+      <Notice error={status.error} />
+      {c ? (
+        <>
+          <p>
+            Queued {dateTime(c.createdAt)} for {all} device{all === 1 ? '' : 's'}
+            {c.expiresAt ? `, expires ${dateTime(c.expiresAt)}` : ''}.{' '}
+            <span className={open ? 'live' : 'muted'} data-testid="command-progress">
+              {open ? `${open} still open — updating every ${LIVE_INTERVAL_MS / 1000} s` : 'finished'}
+            </span>
+          </p>
+          <div className="progress" role="img" aria-label={statuses.map((s) => `${s} ${counts[s]}`).join(', ')}>
+            {statuses.map((s) => (
+              <span key={s} className={`seg status-${s}`} style={{ flexGrow: counts[s] }} />
+            ))}
+          </div>
+          <ul className="counts" data-testid="status-counts">
+            {statuses.map((s) => (
+              <li key={s}>
+                <button type="button" className="link" onClick={() => (setStatusFilter(statusFilter === s ? '' : s), setOffset(0))} aria-pressed={statusFilter === s}>
+                  <StatusBadge status={s} /> <strong data-status={s}>{counts[s]}</strong>
+                </button>
+              </li>
+            ))}
+          </ul>
+          <div className="row">
+            <button type="button" className="danger" onClick={cancel} disabled={action.busy || open === 0}>
+              Cancel where pending
+            </button>
+            <details>
+              <summary>Command body</summary>
+              <pre>{JSON.stringify(c.command, null, 2)}</pre>
+            </details>
+          </div>
+          <Notice error={action.error} message={action.message} />
+          <DataTable label="command per device" testId="command-devices-table" columns={columns} rows={c.devices} rowKey={(d) => d.udid} onOpen={(d) => navigate(`/devices/${encodeURIComponent(d.udid)}`)} />
+          <Pager total={c.total} limit={LIMIT} offset={offset} onOffset={setOffset} />
+        </>
+      ) : null}
+    </section>
+  );
+}

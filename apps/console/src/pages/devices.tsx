@@ -1,0 +1,175 @@
+import { type FormEvent, useState } from 'react';
+import { get } from '../api';
+import { Badge, Notice } from '../components/badges';
+import { CommandForm } from '../components/command-form';
+import { type Column, DataTable, Pager, type SortState } from '../components/table';
+import { ago, yesNo } from '../format';
+import { LIVE_INTERVAL_MS, useLoad } from '../hooks';
+import { navigate } from '../router';
+
+export interface Device {
+  udid: string;
+  serialNumber: string | null;
+  productName: string | null;
+  model: string | null;
+  modelName: string | null;
+  deviceName: string | null;
+  osVersion: string | null;
+  buildVersion: string | null;
+  supervised: boolean | null;
+  enrolled: boolean;
+  topic: string | null;
+  tokenUpdateCount: number;
+  push: { pushable: boolean; lastPushAt: string | null; lastOutcome: string | null; tokenInvalidReason: string | null };
+  authenticatedAt: string | null;
+  enrolledAt: string | null;
+  checkedOutAt: string | null;
+  lastSeenAt: string | null;
+}
+interface DeviceList {
+  devices: Device[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+interface Filters {
+  enrolled: string;
+  supervised: string;
+  model: string;
+  serial: string;
+  osMin: string;
+}
+const NO_FILTERS: Filters = { enrolled: '', supervised: '', model: '', serial: '', osMin: '' };
+const LIMIT = 25;
+
+export function PushState({ d }: { d: Device }) {
+  if (!d.enrolled) return <Badge>not enrolled</Badge>;
+  if (d.push.tokenInvalidReason) return <Badge tone="bad" title={d.push.tokenInvalidReason}>token invalid</Badge>;
+  if (!d.push.pushable) return <Badge tone="warn">no token</Badge>;
+  return (
+    <span title={d.push.lastPushAt ?? undefined}>
+      <Badge tone={d.push.lastOutcome && d.push.lastOutcome !== 'sent' ? 'warn' : 'ok'}>{d.push.lastOutcome ?? 'pushable'}</Badge>
+      {d.push.lastPushAt ? <span className="muted"> {ago(d.push.lastPushAt)}</span> : null}
+    </span>
+  );
+}
+
+export function DevicesPage() {
+  const [sort, setSort] = useState<SortState>({ sort: 'lastSeenAt', order: 'desc' });
+  const [offset, setOffset] = useState(0);
+  const [draft, setDraft] = useState<Filters>(NO_FILTERS);
+  const [filters, setFilters] = useState<Filters>(NO_FILTERS);
+  const [find, setFind] = useState('');
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const list = useLoad(
+    () => get<DeviceList>('/v1/devices', { limit: LIMIT, offset, sort: sort.sort, order: sort.order, ...filters }),
+    [sort.sort, sort.order, offset, JSON.stringify(filters)],
+    LIVE_INTERVAL_MS,
+  );
+  const needle = find.trim().toLowerCase();
+  const rows = (list.data?.devices ?? []).filter(
+    (d) => !needle || [d.deviceName, d.udid, d.serialNumber, d.modelName, d.productName].some((v) => v?.toLowerCase().includes(needle)),
+  );
+  const toggle = (udid: string): void => {
+    const next = new Set(selected);
+    if (next.has(udid)) next.delete(udid);
+    else next.add(udid);
+    setSelected(next);
+  };
+  const allOnPage = rows.length > 0 && rows.every((d) => selected.has(d.udid));
+
+  const columns: Array<Column<Device>> = [
+    {
+      label: 'Select',
+      className: 'narrow',
+      render: (d) => <input type="checkbox" aria-label={`select ${d.deviceName ?? d.udid}`} checked={selected.has(d.udid)} onChange={() => toggle(d.udid)} />,
+    },
+    {
+      label: 'Name / UDID',
+      render: (d) => (
+        <span>
+          <strong>{d.deviceName ?? '(unnamed)'}</strong>
+          <br />
+          <code className="muted small">{d.udid}</code>
+        </span>
+      ),
+      sort: 'udid',
+    },
+    { label: 'Serial', render: (d) => d.serialNumber ?? '—', sort: 'serialNumber' },
+    { label: 'Model', render: (d) => [d.modelName, d.productName].filter(Boolean).join(' · ') || '—' },
+    { label: 'OS', render: (d) => (d.osVersion ? `iOS ${d.osVersion}` : '—'), sort: 'osVersion' },
+    { label: 'Supervised', render: (d) => yesNo(d.supervised) },
+    { label: 'Enrolled', render: (d) => (d.enrolled ? <span title={d.enrolledAt ?? undefined}>{ago(d.enrolledAt)}</span> : <Badge>no</Badge>), sort: 'enrolledAt' },
+    { label: 'Last seen', render: (d) => <span title={d.lastSeenAt ?? undefined}>{ago(d.lastSeenAt)}</span>, sort: 'lastSeenAt' },
+    { label: 'Push', render: (d) => <PushState d={d} /> },
+  ];
+
+  const apply = (e: FormEvent): void => {
+    e.preventDefault();
+    setOffset(0);
+    setFilters({ ...draft, serial: draft.serial.trim(), model: draft.model.trim(), osMin: draft.osMin.trim() });
+  };
+
+  return (
+    <section>
+      <h1>
+        Devices <span className="muted">{list.data ? `(${list.data.total})` : ''}</span>
+      </h1>
+      <form className="filters" onSubmit={apply} aria-label="device filters">
+        <label>
+          Enrolled
+          <select value={draft.enrolled} onChange={(e) => setDraft({ ...draft, enrolled: e.target.value })}>
+            <option value="">any</option>
+            <option value="true">yes</option>
+            <option value="false">no</option>
+          </select>
+        </label>
+        <label>
+          Supervised
+          <select value={draft.supervised} onChange={(e) => setDraft({ ...draft, supervised: e.target.value })}>
+            <option value="">any</option>
+            <option value="true">yes</option>
+            <option value="false">no</option>
+          </select>
+        </label>
+        <label>
+          Model <input value={draft.model} placeholder="iPad, iPhone15,2" onChange={(e) => setDraft({ ...draft, model: e.target.value })} />
+        </label>
+        <label>
+          Serial <input value={draft.serial} onChange={(e) => setDraft({ ...draft, serial: e.target.value })} />
+        </label>
+        <label>
+          iOS at least <input value={draft.osMin} placeholder="17.2" size={6} onChange={(e) => setDraft({ ...draft, osMin: e.target.value })} />
+        </label>
+        <button type="submit">Filter</button>
+        <button type="button" onClick={() => (setDraft(NO_FILTERS), setFilters(NO_FILTERS), setOffset(0))}>
+          Clear
+        </button>
+        <label>
+          Find on this page <input type="search" value={find} placeholder="name, UDID, serial" onChange={(e) => setFind(e.target.value)} />
+        </label>
+      </form>
+      <Notice error={list.error} />
+      <div className="row">
+        <label>
+          <input
+            type="checkbox"
+            checked={allOnPage}
+            onChange={() => setSelected(allOnPage ? new Set([...selected].filter((u) => !rows.some((d) => d.udid === u))) : new Set([...selected, ...rows.map((d) => d.udid)]))}
+          />{' '}
+          Select all on this page
+        </label>
+        <span className="muted">{selected.size} selected</span>
+        <span className="muted">Tab or ↑/↓ to move between rows, Enter to open a device.</span>
+      </div>
+      <DataTable label="devices" testId="devices-table" columns={columns} rows={rows} rowKey={(d) => d.udid} onOpen={(d) => navigate(`/devices/${encodeURIComponent(d.udid)}`)} sort={sort} onSort={(s) => (setSort(s), setOffset(0))} empty={list.loading ? 'Loading…' : 'No devices match.'} />
+      {list.data ? <Pager total={list.data.total} limit={LIMIT} offset={offset} onOffset={setOffset} /> : null}
+      {selected.size > 0 ? (
+        <div className="card" data-testid="bulk-command">
+          <h2>Send a command to the {selected.size} selected device{selected.size === 1 ? '' : 's'}</h2>
+          <CommandForm udids={[...selected]} onQueued={(res) => navigate(`/commands/${res.commandUuid}`)} />
+        </div>
+      ) : null}
+    </section>
+  );
+}

@@ -1,0 +1,100 @@
+/** Plain-text output for operators: aligned columns, one line per event. */
+
+export interface Column<T> {
+  header: string;
+  value: (row: T) => string | number | boolean | null | undefined;
+}
+
+/** Rows as aligned columns under a header; missing values show as `-`. */
+export function table<T>(rows: readonly T[], columns: readonly Column<T>[]): string {
+  const cells = rows.map((row) => columns.map((c) => cell(c.value(row))));
+  const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((r) => r[i]!.length)));
+  const line = (values: string[]): string => values.map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(columns.map((c) => c.header)), ...cells.map(line)].join('\n');
+}
+
+function cell(v: string | number | boolean | null | undefined): string {
+  if (v === null || v === undefined || v === '') return '-';
+  return String(v);
+}
+
+/** `1-100 of 523` under a page of a list. */
+export function pageFooter(page: { total: number; offset: number }, shown: number, noun: string): string {
+  if (!page.total) return `no ${noun}`;
+  if (!shown) return `none of ${page.total} ${noun} at offset ${page.offset}`;
+  return `${page.offset + 1}-${page.offset + shown} of ${page.total} ${noun}`;
+}
+
+export interface DeviceRow {
+  udid: string;
+  serialNumber: string | null;
+  productName: string | null;
+  modelName: string | null;
+  osVersion: string | null;
+  enrolled: boolean;
+  supervised: boolean | null;
+  lastSeenAt: string | null;
+}
+
+export const DEVICE_COLUMNS: readonly Column<DeviceRow>[] = [
+  { header: 'UDID', value: (d) => d.udid },
+  { header: 'SERIAL', value: (d) => d.serialNumber },
+  { header: 'MODEL', value: (d) => [d.modelName, d.productName && `(${d.productName})`].filter(Boolean).join(' ') },
+  { header: 'OS', value: (d) => d.osVersion },
+  { header: 'ENROLLED', value: (d) => (d.enrolled ? 'yes' : 'no') },
+  { header: 'SUPERVISED', value: (d) => (d.supervised === null ? null : d.supervised ? 'yes' : 'no') },
+  { header: 'LAST SEEN', value: (d) => d.lastSeenAt },
+];
+
+export interface DeliveryRow {
+  udid: string;
+  status: string;
+  statusReason: string | null;
+  errorChain: unknown[] | null;
+}
+
+export const DELIVERY_COLUMNS: readonly Column<DeliveryRow>[] = [
+  { header: 'UDID', value: (d) => d.udid },
+  { header: 'STATUS', value: (d) => d.status },
+  { header: 'DETAIL', value: (d) => deliveryDetail(d) },
+];
+
+/** Why a delivery is where it is: the server's reason, or the first error of Apple's chain. */
+export function deliveryDetail(d: DeliveryRow): string | null {
+  if (d.statusReason) return d.statusReason;
+  const first = d.errorChain?.[0];
+  if (first && typeof first === 'object') {
+    const e = first as Record<string, unknown>;
+    const text = e['USEnglishDescription'] ?? e['LocalizedDescription'];
+    return [e['ErrorDomain'], e['ErrorCode']].filter((x) => x !== undefined).join(' ') + (typeof text === 'string' ? `: ${text}` : '');
+  }
+  return null;
+}
+
+/** `QUEUED 3, ACKNOWLEDGED 1` in the order statuses appear in the answer. */
+export function countsLine(counts: Record<string, number>): string {
+  return Object.entries(counts)
+    .map(([status, n]) => `${status} ${n}`)
+    .join(', ');
+}
+
+export interface EventRow {
+  type: string;
+  udid: string | null;
+  occurredAt: string;
+  data: Record<string, unknown>;
+}
+
+/** Keys every event of a kind repeats, left out of the one-line summary. */
+const NOISE = new Set(['udid', 'deviceId', 'enrollmentId']);
+
+/** One event on one line: time, type, device, then its scalar fields as key=value. */
+export function eventLine(e: EventRow): string {
+  const fields = Object.entries(e.data)
+    .filter(([k, v]) => !NOISE.has(k) && v !== null && typeof v !== 'object')
+    .map(([k, v]) => `${k}=${typeof v === 'string' && /\s/.test(v) ? JSON.stringify(v) : String(v)}`);
+  const nested = Object.entries(e.data)
+    .filter(([, v]) => v !== null && typeof v === 'object')
+    .map(([k]) => `+${k}`);
+  return [e.occurredAt, e.type.padEnd(24), e.udid ?? '-', ...fields, ...nested].join('  ').trimEnd();
+}

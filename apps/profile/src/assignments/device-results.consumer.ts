@@ -1,0 +1,234 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { EventData, EventType, MdmEvent } from '@mdm/contracts';
+import { EventFeedRunner, type FeedEvent, recordEvents } from '@mdm/persistence';
+import { PROFILE_CONFIG, type ProfileConfig } from '../profile.config';
+import { derivedUuid } from '../profiles/profile-definition';
+import { REMOVE_FAILED, VERIFYING } from './plan';
+import { ProfileCommandsSubmitter } from './profile-commands.submitter';
+import { RECONCILE_CHUNK, ReconcilerService } from './reconciler.service';
+
+/** What the profile service follows in the event feed. */
+const FOLLOWED: readonly EventType[] = [
+  'command.acknowledged',
+  'command.error',
+  'command.format_error',
+  'command.canceled',
+  'command.expired',
+  'command.blocked',
+  'device.authenticated',
+  'device.enrolled',
+  'device.checked_out',
+];
+
+type CommandEventData = EventData<'command.acknowledged'>;
+
+interface ListedProfile {
+  identifier: string;
+  uuid: string | null;
+}
+
+/**
+ * Learns what devices hold and did from the event feed, in the feed's transaction (so each event
+ * changes profile state exactly once): InstallProfile / RemoveProfile results, ProfileList answers
+ * (whoever asked), inventory answers (supervision, iOS version), enrollment and check-out. Each
+ * touched device is then reconciled, in the same transaction.
+ */
+@Injectable()
+export class DeviceResultsConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(DeviceResultsConsumer.name);
+  private readonly runner: EventFeedRunner;
+
+  constructor(
+    @InjectDataSource() db: DataSource,
+    private readonly reconciler: ReconcilerService,
+    submitter: ProfileCommandsSubmitter,
+    @Inject(PROFILE_CONFIG) config: ProfileConfig,
+  ) {
+    this.runner = new EventFeedRunner(
+      db,
+      'profile-service',
+      { types: FOLLOWED, limit: RECONCILE_CHUNK, intervalMs: config.PROFILE_FEED_INTERVAL_MS },
+      (tx, events) => this.handle(tx, events),
+      this.logger,
+      () => submitter.kick(),
+    );
+  }
+
+  onApplicationBootstrap(): void {
+    this.runner.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.runner.stop();
+  }
+
+  private async handle(tx: EntityManager, events: FeedEvent[]): Promise<void> {
+    const touched = new Set<string>();
+    const verify = new Map<string, { udid: string }>();
+    // Every device of the batch is locked before any of its rows is touched (see lockDevices).
+    const udids = [...new Set(events.filter((e) => e.type.startsWith('device.')).map((e) => (e.data as { udid: string }).udid))];
+    const known: Array<{ id: string; udid: string }> = await tx.query(`SELECT id, udid FROM devices WHERE udid = ANY($1::text[])`, [udids]);
+    const idOf = new Map(known.map((d) => [d.udid, d.id]));
+    const commandDevices = events.filter((e) => e.type.startsWith('command.')).map((e) => (e.data as CommandEventData).deviceId);
+    await this.reconciler.lockDevices(tx, [...known.map((d) => d.id), ...commandDevices]);
+    for (const event of events) {
+      const data = event.data as { deviceId?: string; udid?: string };
+      if (event.type.startsWith('command.')) {
+        const c = event.data as CommandEventData;
+        if (await this.onCommandResult(tx, event.type, c, verify)) touched.add(c.deviceId);
+        continue;
+      }
+      const deviceId = idOf.get(data.udid ?? '');
+      if (!deviceId) continue;
+      if (event.type === 'device.checked_out' || (event.type === 'device.authenticated' && (event.data as EventData<'device.authenticated'>).reenrollment)) {
+        await this.forgetInstalled(tx, deviceId, data.udid ?? '');
+      }
+      touched.add(deviceId);
+    }
+    await this.reconciler.reconcile(tx, [...touched]);
+    await this.reconciler.planProfileList(tx, [...verify.values()]);
+  }
+
+  /** Returns whether the device should be reconciled. */
+  private async onCommandResult(tx: EntityManager, type: EventType, c: CommandEventData, verify: Map<string, { udid: string }>): Promise<boolean> {
+    if (c.requestType === 'DeviceInformation') return type === 'command.acknowledged';
+    if (c.requestType === 'ProfileList') {
+      if (type !== 'command.acknowledged') return false;
+      await this.applyProfileList(tx, c.deviceId, c.udid, listed(c.answer?.['ProfileList']));
+      return true;
+    }
+    if (c.requestType !== 'InstallProfile' && c.requestType !== 'RemoveProfile') return false;
+    const rows: Array<{ profile_id: string; identifier: string; action: 'install' | 'remove'; action_version: number | null; exists: boolean }> = await tx.query(
+      `SELECT dp.profile_id, dp.identifier, dp.action, dp.action_version, EXISTS (SELECT 1 FROM profiles p WHERE p.id = dp.profile_id) AS exists
+         FROM profile_commands pc JOIN device_profiles dp ON dp.profile_command_id = pc.id
+        WHERE pc.command_uuid = $1 AND dp.device_id = $2`,
+      [c.commandUuid, c.deviceId],
+    );
+    const row = rows[0];
+    // Not one of ours (an operator's own InstallProfile), or superseded by a check-out.
+    if (!row) return false;
+    const base = { udid: c.udid, deviceId: c.deviceId, profileId: row.profile_id, identifier: row.identifier, version: row.action_version ?? 1 };
+    if (type === 'command.acknowledged' && row.action === 'install') {
+      await this.setRow(tx, c.deviceId, row.profile_id, `status = 'pending', reason = $3`, [VERIFYING]);
+      verify.set(c.deviceId, { udid: c.udid });
+    } else if (type === 'command.acknowledged') {
+      await this.setRow(tx, c.deviceId, row.profile_id, `status = 'removed', reason = NULL, installed_version = NULL`, []);
+      await recordEvents(tx, [{ type: 'profile.removed', data: { ...base, cause: row.exists ? 'unassigned' : 'deleted' } }]);
+    } else {
+      const reason = failureReason(type, c);
+      const failedVersion = row.action === 'remove' ? REMOVE_FAILED : row.action_version;
+      await this.setRow(tx, c.deviceId, row.profile_id, `status = 'failed', reason = $3, error_chain = $4, failed_version = $5`, [
+        reason,
+        c.errorChain ? JSON.stringify(c.errorChain) : null,
+        failedVersion,
+      ]);
+      await recordEvents(tx, [{ type: 'profile.failed', data: c.errorChain ? { ...base, reason, errorChain: c.errorChain } : { ...base, reason } }]);
+    }
+    return true;
+  }
+
+  /** Ends the in-flight action of a row and sets what `set` says ($1 device, $2 profile, then `params`). */
+  private async setRow(tx: EntityManager, deviceId: string, profileId: string, set: string, params: unknown[]): Promise<void> {
+    await tx.query(
+      `UPDATE device_profiles SET ${set}, action = NULL, profile_command_id = NULL, updated_at = now() WHERE device_id = $1 AND profile_id = $2`,
+      [deviceId, profileId, ...params],
+    );
+  }
+
+  /**
+   * A ProfileList answer is the truth about what the device holds: each of our profiles it lists is
+   * installed at the version whose PayloadUUID it shows (0: a version we can't tell, so outdated).
+   */
+  private async applyProfileList(tx: EntityManager, deviceId: string, udid: string, list: ListedProfile[]): Promise<void> {
+    const rows: Array<{ profile_id: string; identifier: string; desired: boolean; desired_version: number | null; status: string; reason: string | null; action: string | null; max_version: number | null }> =
+      await tx.query(
+        `SELECT dp.profile_id, dp.identifier, dp.desired, dp.desired_version, dp.status, dp.reason, dp.action,
+                (SELECT max(v.version) FROM profile_versions v WHERE v.profile_id = dp.profile_id) AS max_version
+           FROM device_profiles dp WHERE dp.device_id = $1`,
+        [deviceId],
+      );
+    const events: MdmEvent[] = [];
+    for (const r of rows) {
+      const entry = list.find((l) => l.identifier === r.identifier);
+      const installed = entry ? versionOf(r.profile_id, entry.uuid, r.max_version ?? r.desired_version ?? 0) : null;
+      const base = { udid, deviceId, profileId: r.profile_id, identifier: r.identifier, version: r.desired_version ?? installed ?? 1 };
+      let status = r.status;
+      let reason = r.reason;
+      if (r.action) {
+        // A command in flight decides the status when its result comes.
+      } else if (r.desired && installed !== null && installed === r.desired_version) {
+        if (status !== 'installed') events.push({ type: 'profile.installed', data: base });
+        status = 'installed';
+        reason = null;
+      } else if (r.desired && r.reason === VERIFYING) {
+        status = 'failed';
+        reason = `the device acknowledged InstallProfile but its ProfileList shows ${installed === null ? 'no such profile' : `version ${installed || 'unknown'}`}`;
+        events.push({ type: 'profile.failed', data: { ...base, reason } });
+      } else if (!r.desired && installed === null && status !== 'failed') {
+        status = 'removed';
+        reason = null;
+      }
+      await tx.query(
+        `UPDATE device_profiles SET installed_version = $3, status = $4, reason = $5,
+                failed_version = CASE WHEN $4 = 'failed' AND $6 THEN desired_version ELSE failed_version END, updated_at = now()
+          WHERE device_id = $1 AND profile_id = $2`,
+        [deviceId, r.profile_id, installed, status, reason, status === 'failed' && r.status !== 'failed'],
+      );
+    }
+    await recordEvents(tx, events);
+  }
+
+  /** The enrollment ended (check-out, or a new Authenticate): iOS removed every managed profile with it. */
+  private async forgetInstalled(tx: EntityManager, deviceId: string, udid: string): Promise<void> {
+    const gone: Array<{ profile_id: string; identifier: string; installed_version: number }> = await tx.query(
+      `SELECT profile_id, identifier, installed_version FROM device_profiles WHERE device_id = $1 AND installed_version IS NOT NULL`,
+      [deviceId],
+    );
+    await tx.query(
+      `UPDATE device_profiles SET installed_version = NULL, action = NULL, profile_command_id = NULL, failed_version = NULL, error_chain = NULL,
+              status = CASE WHEN desired THEN 'pending' ELSE 'removed' END,
+              reason = CASE WHEN desired THEN 'the device left management; installed again when it enrolls' END, updated_at = now()
+        WHERE device_id = $1`,
+      [deviceId],
+    );
+    await recordEvents(
+      tx,
+      gone.map((g) => ({
+        type: 'profile.removed' as const,
+        data: { udid, deviceId, profileId: g.profile_id, identifier: g.identifier, version: Math.max(1, g.installed_version), cause: 'checked-out' as const },
+      })),
+    );
+  }
+
+}
+
+/** The version whose derived PayloadUUID the device shows; 0 when none of ours matches. */
+function versionOf(profileId: string, uuid: string | null, maxVersion: number): number {
+  if (!uuid) return 0;
+  for (let v = maxVersion; v >= 1; v--) if (derivedUuid(`${profileId}/${v}`) === uuid.toUpperCase()) return v;
+  return 0;
+}
+
+/** The identifiers and UUIDs of a ProfileList answer (JSON, as the command service stores it). */
+function listed(value: unknown): ListedProfile[] {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((item: unknown) => {
+    if (!item || typeof item !== 'object') return [];
+    const dict = item as Record<string, unknown>;
+    const identifier = dict['PayloadIdentifier'];
+    const uuid = dict['PayloadUUID'];
+    return typeof identifier === 'string' ? [{ identifier, uuid: typeof uuid === 'string' ? uuid : null }] : [];
+  });
+}
+
+function failureReason(type: EventType, c: CommandEventData): string {
+  const first = c.errorChain?.[0] as { LocalizedDescription?: unknown; ErrorDomain?: unknown; ErrorCode?: unknown } | undefined;
+  if (first) {
+    const description = typeof first.LocalizedDescription === 'string' ? first.LocalizedDescription : 'no description';
+    return `${c.requestType} failed: ${description} (${String(first.ErrorDomain)} ${String(first.ErrorCode)})`;
+  }
+  const status = type.slice('command.'.length).replace('_', ' ');
+  return `${c.requestType} ${status}${c.reason ? `: ${c.reason}` : ''}`;
+}

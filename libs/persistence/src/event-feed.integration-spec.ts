@@ -1,0 +1,131 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { EventSchemas, type EventType } from '@mdm/contracts';
+import { dataSourceOptions, runMigrations } from './data-source';
+import { consumeEvents, eventMatcher, type FeedEvent } from './event-feed';
+import { recordEvents } from './events';
+
+const base = new URL(process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/mdm_test');
+const name = `${base.pathname.slice(1) || 'mdm_test'}_feed_${randomBytes(4).toString('hex')}`;
+
+async function admin(sql: string): Promise<void> {
+  const url = new URL(base);
+  url.pathname = '/postgres';
+  const client = new Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+let ds: DataSource;
+
+beforeAll(async () => {
+  await admin(`CREATE DATABASE "${name}"`);
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  ds = new DataSource(dataSourceOptions(url.toString(), 6));
+  await ds.initialize();
+  await runMigrations(ds);
+});
+
+afterAll(async () => {
+  await ds.destroy();
+  await admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+});
+
+const checkedOut = (udid: string): { type: 'device.checked_out'; data: { udid: string; enrollmentId: string; canceledCommands: number } } => ({
+  type: 'device.checked_out',
+  data: { udid, enrollmentId: randomUUID(), canceledCommands: 0 },
+});
+
+/** Everything the consumer has not seen yet, in feed order. */
+async function take(consumer: string, types?: string[]): Promise<FeedEvent[]> {
+  const seen: FeedEvent[] = [];
+  for (;;) {
+    const step = await consumeEvents(ds, consumer, { types, limit: 50 }, async (_tx, events) => {
+      seen.push(...events);
+    });
+    if (step.read < 50) return seen;
+  }
+}
+
+describe('event feed', () => {
+  it('never moves past an event of a transaction that commits later', async () => {
+    await take('late-commit');
+    const runner = ds.createQueryRunner();
+    await runner.connect();
+    await runner.startTransaction();
+    try {
+      // The open transaction takes its sequence number first ...
+      await recordEvents(runner.manager, [checkedOut('EARLY')]);
+      // ... another one takes a later number and commits first.
+      await ds.transaction((tx) => recordEvents(tx, [checkedOut('LATE')]));
+      expect((await take('late-commit')).map((e) => e.udid)).toEqual([]);
+      await runner.commitTransaction();
+    } finally {
+      await runner.release();
+    }
+    // Feed order is transaction order: the one that started writing first comes first.
+    expect((await take('late-commit')).map((e) => e.udid)).toEqual(['EARLY', 'LATE']);
+    expect(await take('late-commit')).toEqual([]);
+  });
+
+  it('lets one replica hold a consumer at a time, and keeps the cursor when the handler fails', async () => {
+    await take('shared');
+    await ds.transaction((tx) => recordEvents(tx, [checkedOut('A'), checkedOut('B')]));
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const first = consumeEvents(ds, 'shared', { limit: 10 }, () => held);
+    await new Promise((r) => setTimeout(r, 200));
+    const second = await consumeEvents(ds, 'shared', { limit: 10 }, async () => undefined);
+    expect(second.owned).toBe(false);
+    release();
+    expect((await first).handled).toBe(2);
+
+    await ds.transaction((tx) => recordEvents(tx, [checkedOut('C')]));
+    await expect(consumeEvents(ds, 'shared', { limit: 10 }, async () => Promise.reject(new Error('receiver down')))).rejects.toThrow('receiver down');
+    expect((await take('shared')).map((e) => e.udid)).toEqual(['C']);
+  });
+
+  it('filters by type and by prefix while still moving past what it skips', async () => {
+    await take('filtered', ['device.*']);
+    await ds.transaction((tx) =>
+      recordEvents(tx, [
+        { type: 'push.topic_stopped', data: { topic: 't', fingerprint: 'f', reason: 'r' } },
+        checkedOut('D'),
+      ]),
+    );
+    expect((await take('filtered', ['device.*'])).map((e) => e.type)).toEqual(['device.checked_out']);
+    expect(eventMatcher(['command.*', 'push.sent'])('command.error')).toBe(true);
+    expect(eventMatcher(['command.*', 'push.sent'])('push.failed')).toBe(false);
+  });
+
+  it('records one catalog-valid command event per status change, from every writer', async () => {
+    await take('commands', ['command.*']);
+    const deviceId = randomUUID();
+    const commandUuid = randomUUID();
+    await ds.query(`INSERT INTO devices (id, udid, enrollment_id, enrolled) VALUES ($1, 'CMD-DEVICE', $2, true)`, [deviceId, randomUUID()]);
+    await ds.query(`INSERT INTO commands (command_uuid, request_type, payload, command_plist) VALUES ($1, 'ProfileList', '{}', '')`, [commandUuid]);
+    await ds.query(`INSERT INTO command_deliveries (command_uuid, device_id, status) VALUES ($1, $2, 'QUEUED')`, [commandUuid, deviceId]);
+    await ds.query(`UPDATE command_deliveries SET status = 'PUSH' WHERE command_uuid = $1`, [commandUuid]);
+    await ds.query(`UPDATE command_deliveries SET updated_at = now() WHERE command_uuid = $1`, [commandUuid]);
+    await ds.query(`UPDATE command_deliveries SET status = 'NOTNOW', not_now_count = 1 WHERE command_uuid = $1`, [commandUuid]);
+    await ds.query(`UPDATE command_deliveries SET status = 'ACKNOWLEDGED', result = '{"ProfileList": []}' WHERE command_uuid = $1`, [commandUuid]);
+    const events = await take('commands', ['command.*']);
+    expect(events.map((e) => e.type)).toEqual(['command.queued', 'command.delivered', 'command.not_now', 'command.acknowledged']);
+    for (const e of events) expect(() => EventSchemas[e.type as EventType].parse(e.data)).not.toThrow();
+    expect(events[3]!.data).toEqual({
+      udid: 'CMD-DEVICE',
+      deviceId,
+      commandUuid,
+      requestType: 'ProfileList',
+      status: 'ACKNOWLEDGED',
+      notNowCount: 1,
+      answer: { ProfileList: [] },
+    });
+  });
+});

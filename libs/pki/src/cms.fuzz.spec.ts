@@ -1,0 +1,231 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import fc from 'fast-check';
+import { createCertificateAuthority, issueKeyAndCertificate, type CertificateAndKey } from './authority';
+import { parseCertificatePem, validityOf } from './certificates';
+import { signDetached, verifyDetachedSignature } from './cms';
+import { PkiError } from './errors';
+import { TrustStore } from './trust-store';
+
+/*
+ * Fuzzing the device authentication path (verifyDetachedSignature, then TrustStore.verify): whatever
+ * the bytes, the answer is a PkiError or an authentic (signer, body) pair; never another exception,
+ * never a pass for a body the signer did not sign or a certificate the store does not trust. Each
+ * property reports how many inputs it tried (test names, test-output/fuzz-summary.json).
+ */
+
+const FIXTURES = path.resolve(__dirname, '../../../../shared/fixtures/nanomdm/mdm-signature');
+const SUMMARY = path.resolve(__dirname, '../../../test-output/fuzz-summary.json');
+const SEED = Number(process.env['FUZZ_SEED'] ?? Date.now() % 2 ** 31);
+const tried: Record<string, number> = {};
+
+async function check<T>(target: string, property: fc.IAsyncPropertyWithHooks<T> | fc.IProperty<T>, numRuns: number): Promise<void> {
+  const details = await fc.check(property, { numRuns, seed: SEED });
+  tried[target] = details.numRuns;
+  if (details.failed) throw new Error(fc.defaultReportMessage(details) ?? `property ${target} failed`);
+  expect(details.numRuns).toBe(numRuns);
+}
+
+afterAll(() => {
+  fs.mkdirSync(path.dirname(SUMMARY), { recursive: true });
+  let all: Record<string, unknown> = {};
+  try {
+    all = JSON.parse(fs.readFileSync(SUMMARY, 'utf8')) as Record<string, unknown>;
+  } catch {
+    /* first writer */
+  }
+  all['libs/pki/src/cms.fuzz.spec.ts'] = { seed: SEED, runs: tried, at: new Date().toISOString() };
+  fs.writeFileSync(SUMMARY, JSON.stringify(all, null, 2) + '\n');
+});
+
+type Outcome = { verdict: 'refused'; error: PkiError } | { verdict: 'accepted'; signerDer: Buffer };
+
+/** The gateway's device authentication, minus HTTP: signature, then trust. */
+async function authenticate(signature: string, body: Buffer, store: TrustStore, at?: Date): Promise<Outcome> {
+  try {
+    const { signer } = await verifyDetachedSignature(signature, body);
+    store.verify(signer, at);
+    return { verdict: 'accepted', signerDer: signer.raw };
+  } catch (err) {
+    if (err instanceof PkiError) return { verdict: 'refused', error: err };
+    throw new Error(`threw ${String(err)} instead of a PkiError`);
+  }
+}
+
+/** Byte-level damage to a DER/BER structure: flips, cuts, insertions, deletions, duplicated slices. */
+const byteMutation = fc.oneof(
+  fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), xor: fc.integer({ min: 1, max: 255 }) }),
+  fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
+  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }) }),
+  fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 32 }) }),
+  fc.record({ kind: fc.constant('repeat' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 32 }), times: fc.integer({ min: 2, max: 20 }) }),
+  // Length octets are where BER parsers break: make one huge, indefinite or zero.
+  fc.record({ kind: fc.constant('length' as const), at: fc.nat(), value: fc.constantFrom(0x00, 0x80, 0x84, 0xff, 0x7f) }),
+);
+type ByteMutation = typeof byteMutation extends fc.Arbitrary<infer M> ? M : never;
+
+function mutate(input: Buffer, mutations: ByteMutation[]): Buffer {
+  let out = input;
+  for (const m of mutations) {
+    const at = out.length === 0 ? 0 : m.at % out.length;
+    switch (m.kind) {
+      case 'flip':
+        out = Buffer.from(out);
+        if (out.length > 0) out[at] ^= m.xor;
+        break;
+      case 'truncate':
+        out = out.subarray(0, at);
+        break;
+      case 'insert':
+        out = Buffer.concat([out.subarray(0, at), Buffer.from(m.bytes), out.subarray(at)]);
+        break;
+      case 'delete':
+        out = Buffer.concat([out.subarray(0, at), out.subarray(at + m.length)]);
+        break;
+      case 'repeat': {
+        const slice = out.subarray(at, at + m.length);
+        out = Buffer.concat([out.subarray(0, at), ...Array.from({ length: m.times }, () => slice), out.subarray(at + m.length)]);
+        break;
+      }
+      case 'length':
+        // The byte after a tag is a length octet; the property does not care if `at` hits a tag.
+        out = Buffer.from(out);
+        if (out.length > 1) out[(at % (out.length - 1)) + 1] = m.value;
+        break;
+    }
+  }
+  return out;
+}
+
+jest.setTimeout(60_000);
+
+const RUNS = { signature: 400, fixtureSignature: 250, base64: 300, body: 250, otherBody: 50, validity: 1000 };
+
+describe('CMS and trust properties (fast-check)', () => {
+  let ca: CertificateAndKey;
+  let device: CertificateAndKey;
+  let store: TrustStore;
+  const body = Buffer.from(
+    '<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0"><dict><key>Status</key><string>Idle</string><key>UDID</key><string>0000-FUZZ</string></dict></plist>\n',
+  );
+  const signatures: string[] = [];
+
+  beforeAll(async () => {
+    ca = await createCertificateAuthority({ commonName: 'Fuzz Device CA' });
+    device = await issueKeyAndCertificate({ issuer: ca, subject: 'CN=fuzz device', extendedKeyUsage: ['clientAuth'] });
+    store = TrustStore.fromPem(ca.certPem);
+    signatures.push(await signDetached(body, device, { digest: 'SHA-256' }), await signDetached(body, device, { digest: 'SHA-1' }));
+  });
+
+  it('accepts the genuine signatures (the properties start from a valid case)', async () => {
+    for (const signature of signatures) expect(await authenticate(signature, body, store)).toMatchObject({ verdict: 'accepted' });
+  });
+
+  it(`refuses mutated signatures, or accepts only the genuine signer over the genuine body (${RUNS.signature} runs)`, async () => {
+    const genuine = parseCertificatePem(device.certPem).raw;
+    await check('signatureBytes', fc.asyncProperty(fc.constantFrom(0, 1), fc.array(byteMutation, { minLength: 1, maxLength: 3 }), async (which, mutations) => {
+      const der = mutate(Buffer.from(signatures[which], 'base64'), mutations);
+      const outcome = await authenticate(der.toString('base64'), body, store);
+      // A mutation in bytes the verifier ignores (an unused algorithm parameter, a second copy of a
+      // certificate) may still verify: fine, as long as it is the real signer over the real body.
+      if (outcome.verdict === 'accepted') expect(outcome.signerDer.equals(genuine)).toBe(true);
+    }), RUNS.signature);
+  });
+
+  const fixture = (name: string) => path.join(FIXTURES, name);
+  (fs.existsSync(fixture('idle.header.txt')) ? it : it.skip)(
+    `answers mutated real device signatures (BER, indefinite lengths) with PkiError only (${RUNS.fixtureSignature} runs)`,
+    async () => {
+      const header = fs.readFileSync(fixture('idle.header.txt'), 'utf8');
+      const idle = fs.readFileSync(fixture('idle.body.plist'));
+      const original = await verifyDetachedSignature(header, idle);
+      await check('fixtureSignatureBytes', fc.asyncProperty(fc.array(byteMutation, { minLength: 1, maxLength: 3 }), async (mutations) => {
+        const der = mutate(Buffer.from(header.replace(/\s+/g, ''), 'base64'), mutations);
+        // The fixture's CA is not ours: trust it alone, so a pass means the signature verified.
+        const outcome = await authenticate(der.toString('base64'), idle, new TrustStore(original.certificates));
+        if (outcome.verdict === 'accepted') expect(outcome.signerDer.equals(original.signer.raw)).toBe(true);
+      }), RUNS.fixtureSignature);
+    },
+  );
+
+  it(`refuses headers that are not base64, or base64 of garbage, as malformed (${RUNS.base64} runs)`, async () => {
+    await check('headerText', fc.asyncProperty(fc.oneof(fc.string({ unit: 'binary', maxLength: 200 }), fc.base64String({ maxLength: 400 })), async (header) => {
+      const outcome = await authenticate(header, body, store);
+      expect(outcome.verdict).toBe('refused');
+    }), RUNS.base64);
+  });
+
+  it(`never accepts a signature over a body that was changed (${RUNS.body} runs)`, async () => {
+    await check('bodyBytes', fc.asyncProperty(fc.constantFrom(0, 1), fc.array(byteMutation, { minLength: 1, maxLength: 3 }), async (which, mutations) => {
+      const changed = mutate(body, mutations);
+      fc.pre(!changed.equals(body));
+      const outcome = await authenticate(signatures[which], changed, store);
+      expect(outcome.verdict).toBe('refused');
+      if (outcome.verdict === 'refused') expect(outcome.error.code).toBe('bad-signature');
+    }), RUNS.body);
+  });
+
+  it(`never accepts a genuine signature presented with another body (${RUNS.otherBody} runs)`, async () => {
+    await check('otherBody', fc.asyncProperty(fc.uint8Array({ maxLength: 512 }), fc.uint8Array({ maxLength: 512 }), async (a, b) => {
+      fc.pre(!Buffer.from(a).equals(Buffer.from(b)));
+      const signature = await signDetached(Buffer.from(a), device);
+      const outcome = await authenticate(signature, Buffer.from(b), store);
+      expect(outcome).toMatchObject({ verdict: 'refused', error: { code: 'bad-signature' } });
+    }), RUNS.otherBody);
+  });
+
+  it('refuses a valid signature by a certificate from another CA, and one that merely copies our CA\'s name', async () => {
+    const foreignCa = await createCertificateAuthority({ commonName: 'Someone Else CA' });
+    const lookalikeCa = await createCertificateAuthority({ commonName: 'Fuzz Device CA' });
+    for (const issuer of [foreignCa, lookalikeCa]) {
+      const stranger = await issueKeyAndCertificate({ issuer, subject: 'CN=fuzz device', extendedKeyUsage: ['clientAuth'] });
+      const outcome = await authenticate(await signDetached(body, stranger), body, store);
+      expect(outcome).toMatchObject({ verdict: 'refused', error: { code: 'untrusted' } });
+    }
+    // A self-signed device certificate is not a CA of the store either.
+    const selfSigned = await createCertificateAuthority({ commonName: 'fuzz device' });
+    expect(await authenticate(await signDetached(body, selfSigned), body, store)).toMatchObject({ verdict: 'refused', error: { code: 'untrusted' } });
+  });
+
+  it(`accepts a certificate exactly within its validity and refuses it before and after (${RUNS.validity} instants)`, async () => {
+    const notBefore = new Date(Date.now() - 10 * 86400_000);
+    const notAfter = new Date(Date.now() + 10 * 86400_000);
+    const bounded = await issueKeyAndCertificate({ issuer: ca, subject: 'CN=bounded device', notBefore, notAfter, extendedKeyUsage: ['clientAuth'] });
+    // The signature is checked once; the property is about the store's verdict at each instant.
+    const { signer } = await verifyDetachedSignature(await signDetached(body, bounded), body);
+    // X.509 times have whole seconds.
+    const from = Math.floor(notBefore.getTime() / 1000) * 1000;
+    const to = Math.floor(notAfter.getTime() / 1000) * 1000;
+    const instant = fc.oneof(
+      fc.integer({ min: from - 30 * 86400_000, max: to + 30 * 86400_000 }),
+      fc.constantFrom(from - 1, from, to, to + 1),
+    );
+    // The CA was made just now: its own window counts too, after the leaf's (the chain is checked leaf first).
+    const caValidity = validityOf(parseCertificatePem(ca.certPem));
+    const expected = (ms: number): string => {
+      if (ms > to) return 'expired';
+      if (ms < from) return 'not-yet-valid';
+      if (ms > caValidity.notAfter.getTime()) return 'expired';
+      if (ms < caValidity.notBefore.getTime()) return 'not-yet-valid';
+      return 'accepted';
+    };
+    await check('validity', fc.asyncProperty(instant, async (ms) => {
+      let verdict = 'accepted';
+      try {
+        store.verify(signer, new Date(ms));
+      } catch (err) {
+        if (!(err instanceof PkiError)) throw err;
+        verdict = err.code;
+      }
+      expect(verdict).toBe(expected(ms));
+    }), RUNS.validity);
+  });
+
+  it('refuses expired and not-yet-valid device certificates now', async () => {
+    const day = 86400_000;
+    const expired = await issueKeyAndCertificate({ issuer: ca, subject: 'CN=old', notBefore: new Date(Date.now() - 3 * day), notAfter: new Date(Date.now() - day) });
+    const future = await issueKeyAndCertificate({ issuer: ca, subject: 'CN=future', notBefore: new Date(Date.now() + day), notAfter: new Date(Date.now() + 3 * day) });
+    expect(await authenticate(await signDetached(body, expired), body, store)).toMatchObject({ verdict: 'refused', error: { code: 'expired' } });
+    expect(await authenticate(await signDetached(body, future), body, store)).toMatchObject({ verdict: 'refused', error: { code: 'not-yet-valid' } });
+  });
+});

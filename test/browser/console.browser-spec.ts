@@ -1,0 +1,194 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { DeviceSimulator } from '@mdm/testing';
+import { TestSystem } from '../e2e/system';
+
+jest.setTimeout(300_000);
+
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = path.resolve(__dirname, '../../test-output/console-screenshots');
+
+/**
+ * The operator console end to end, in Debian's Chromium against the whole running system: upload the
+ * push certificate through the setup page, enroll two simulated iPhones with profiles downloaded from
+ * it, create the passcode profile from the catalog form, assign it and watch it turn installed, then
+ * send DeviceInformation to both and watch the command reach ACKNOWLEDGED. A screenshot per step.
+ */
+describe('operator console', () => {
+  let system: TestSystem;
+  let context: BrowserContext;
+  let page: Page;
+  let profileDir: string;
+  let step = 0;
+  const devices: DeviceSimulator[] = [];
+  const pageErrors: string[] = [];
+
+  const shot = async (name: string): Promise<void> => {
+    await page.screenshot({ path: path.join(SHOTS, `${String(++step).padStart(2, '0')}-${name}.png`), fullPage: true });
+  };
+
+  beforeAll(async () => {
+    rmSync(SHOTS, { recursive: true, force: true });
+    mkdirSync(SHOTS, { recursive: true });
+    console.log(`console screenshots: ${SHOTS}`);
+    system = await TestSystem.start({ PROFILE_FEED_INTERVAL_MS: '100', PROFILE_SUBMIT_INTERVAL_MS: '200' });
+    // A simulated iPhone does what a real one does on a push: connects and works through its queue.
+    const busy = new Map<string, Promise<void>>();
+    const wake = (d: DeviceSimulator): void => {
+      const before = busy.get(d.udid) ?? Promise.resolve();
+      busy.set(d.udid, before.then(async () => {
+        let res = await d.idle();
+        while (res.command) res = await d.answer(res.command);
+      }).catch((err: Error) => void system.logs.push(`[device ${d.udid}] ${err.message}`)));
+    };
+    system.apns.respondWith((push) => {
+      const d = devices.find((x) => x.token.toString('hex') === push.token);
+      if (d) setTimeout(() => wake(d), 20);
+      return undefined;
+    });
+    profileDir = mkdtempSync(path.join(tmpdir(), 'mdm-console-chromium-'));
+    context = await chromium.launchPersistentContext(profileDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1440, height: 900 },
+      acceptDownloads: true,
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.setDefaultTimeout(30_000);
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+    await system?.close('browser-console-services.log');
+  });
+
+  it('serves the app with a SPA fallback, and 404 for a missing asset', async () => {
+    const deep = await fetch(`${system.baseUrl}/console/devices/SOME-UDID`);
+    expect(deep.status).toBe(200);
+    expect(deep.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(await deep.text()).toContain('<div id="root">');
+    expect((await fetch(`${system.baseUrl}/console/assets/nope.js`)).status).toBe(404);
+  });
+
+  it('signs in, refusing a wrong key first', async () => {
+    await page.goto(`${system.baseUrl}/console`);
+    await page.getByLabel('API key').fill('not-the-key-0123456789');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'unknown API key' }).waitFor();
+    await shot('sign-in-refused');
+    await page.getByLabel('API key').fill(system.apiKey);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Setup' }).waitFor();
+    await shot('setup-empty');
+    expect(await page.getByTestId('step-push-certificate').getAttribute('class')).toBe('todo');
+  });
+
+  it('uploads the push certificate through the setup page', async () => {
+    const cert = await system.apns.issuePushCertificate();
+    const dir = mkdtempSync(path.join(tmpdir(), 'mdm-console-cert-'));
+    writeFileSync(path.join(dir, 'push.pem'), cert.certPem);
+    writeFileSync(path.join(dir, 'push.key'), cert.keyPem);
+    await page.getByTestId('cert-file').setInputFiles(path.join(dir, 'push.pem'));
+    await page.getByTestId('key-file').setInputFiles(path.join(dir, 'push.key'));
+    await page.getByRole('button', { name: 'Upload push certificate' }).click();
+    await page.getByRole('status').filter({ hasText: `Stored: ${cert.topic}` }).waitFor();
+    await page.getByTestId('enroll-qr').waitFor();
+    expect(await page.getByTestId('days-left').textContent()).toMatch(/^\d+$/);
+    expect(await page.getByTestId('step-push-certificate').getAttribute('class')).toBe('done');
+    expect(await page.getByTestId('step-enrollment-profile').textContent()).toContain(cert.topic);
+    const stored = await system.api('GET', '/v1/apns/certificate');
+    expect(stored.json.certificates.map((c: { topic: string }) => c.topic)).toEqual([cert.topic]);
+    await shot('push-certificate-uploaded');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('enrolls two simulated devices with profiles downloaded from the console', async () => {
+    for (let i = 0; i < 2; i++) {
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download the signed profile' }).click()]);
+      const file = await download.path();
+      const d = await DeviceSimulator.enroll({ baseUrl: system.baseUrl, profile: readFileSync(file), productName: 'iPhone15,2', osVersion: '17.5', isSupervised: i === 0 });
+      devices.push(d);
+    }
+    await page.getByTestId('enrolled-count').filter({ hasText: '2' }).waitFor();
+    await page.getByRole('link', { name: 'Devices', exact: true }).click();
+    // The first inventory (DeviceInformation) arrives after the enrollment push wakes each device.
+    const table = page.getByTestId('devices-table');
+    for (const d of devices) await table.locator(`tr[data-key="${d.udid}"]`).filter({ hasText: 'iOS 17.5' }).waitFor();
+    await shot('devices');
+    // Keyboard: Tab reaches the rows, Enter opens the device.
+    const rows = table.locator('tbody tr[data-key]');
+    const second = await rows.nth(1).getAttribute('data-key');
+    await rows.nth(0).focus();
+    await page.keyboard.press('ArrowDown');
+    expect(await table.locator('tbody tr:focus').getAttribute('data-key')).toBe(second);
+    await page.keyboard.press('Enter');
+    await page.getByTestId('inventory').filter({ hasText: second! }).waitFor();
+    await page.getByTestId('history-table').filter({ hasText: 'ACKNOWLEDGED' }).waitFor();
+    await shot('device-page');
+  });
+
+  it('creates the passcode profile from the catalog form, assigns it, and sees it installed', async () => {
+    await page.getByRole('link', { name: 'Profiles', exact: true }).click();
+    await page.getByRole('link', { name: 'New profile' }).click();
+    await page.locator('#profile-name').fill('Passcode');
+    await page.locator('#profile-identifier').fill('com.example.console.passcode');
+    const form = page.locator('fieldset[data-payload="com.apple.mobiledevice.passwordpolicy"]');
+    await form.locator('[data-key="forcePIN"]').selectOption('true');
+    await form.locator('[data-key="allowSimple"]').selectOption('false');
+    // Out of the catalog's range (0–16): the form says so and will not submit.
+    await form.locator('[data-key="minLength"]').fill('40');
+    await form.getByText('at most 16').waitFor();
+    expect(await page.getByRole('button', { name: 'Create profile' }).isDisabled()).toBe(true);
+    await form.locator('[data-key="minLength"]').fill('6');
+    await shot('profile-editor');
+    await page.getByRole('button', { name: 'Create profile' }).click();
+    await page.getByRole('heading', { name: /Passcode/ }).waitFor();
+    const assign = page.getByRole('form', { name: 'assign profile' });
+    for (const d of devices) await assign.locator('label', { hasText: d.udid }).getByRole('checkbox').check();
+    await page.getByRole('button', { name: 'Assign 2' }).click();
+    const status = page.getByTestId('profile-devices-table');
+    for (const d of devices) await status.locator(`tr[data-key="${d.udid}"]`).filter({ hasText: 'installed' }).waitFor({ timeout: 60_000 });
+    await shot('profile-installed');
+    // What the UI says is what the devices hold.
+    for (const d of devices) {
+      const held = d.installedProfiles.get('com.example.console.passcode');
+      expect(held?.payloads.find((p) => p.type === 'com.apple.mobiledevice.passwordpolicy')?.settings).toMatchObject({ forcePIN: true, allowSimple: false, minLength: 6 });
+    }
+    // Its signed .mobileconfig downloads.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download signed .mobileconfig' }).click()]);
+    expect(download.suggestedFilename()).toBe('com.example.console.passcode.mobileconfig');
+    expect(readFileSync(await download.path()).length).toBeGreaterThan(1000);
+  });
+
+  it('sends DeviceInformation to both devices and watches it reach ACKNOWLEDGED', async () => {
+    await page.getByRole('link', { name: 'Devices', exact: true }).click();
+    await page.getByTestId('devices-table').locator('tr[data-key]').nth(1).waitFor();
+    await page.getByLabel('Select all on this page').check();
+    const bulk = page.getByTestId('bulk-command');
+    await bulk.getByTestId('request-type').selectOption('DeviceInformation');
+    await bulk.locator('[data-key="Queries"]').selectOption(['DeviceName', 'OSVersion', 'BatteryLevel']);
+    await shot('bulk-command-form');
+    await bulk.getByRole('button', { name: 'Send DeviceInformation to 2 devices' }).click();
+    await page.waitForURL(/\/console\/commands\/[0-9a-f-]{36}$/);
+    const uuid = page.url().split('/').pop()!;
+    await page.getByTestId('status-counts').locator('[data-status="ACKNOWLEDGED"]').filter({ hasText: '2' }).waitFor({ timeout: 60_000 });
+    await page.getByTestId('command-progress').filter({ hasText: 'finished' }).waitFor();
+    await shot('command-acknowledged');
+    const res = await system.api('GET', `/v1/commands/${uuid}`);
+    expect(res.json.requestType).toBe('DeviceInformation');
+    expect(res.json.counts).toEqual({ ACKNOWLEDGED: 2 });
+    expect(res.json.command.Queries).toEqual(['DeviceName', 'OSVersion', 'BatteryLevel']);
+  });
+
+  it('shows the events log and had no script errors', async () => {
+    await page.getByRole('link', { name: 'Events', exact: true }).click();
+    await page.getByTestId('events-table').filter({ hasText: 'profile.installed' }).waitFor();
+    await shot('events');
+    expect(pageErrors).toEqual([]);
+  });
+});
