@@ -24,6 +24,8 @@ describe('operator console', () => {
   let step = 0;
   const devices: DeviceSimulator[] = [];
   const pageErrors: string[] = [];
+  /** Answers to the console's `GET /v1/events/stream` (its live updates). */
+  const streams: number[] = [];
 
   const shot = async (name: string): Promise<void> => {
     await page.screenshot({ path: path.join(SHOTS, `${String(++step).padStart(2, '0')}-${name}.png`), fullPage: true });
@@ -58,6 +60,9 @@ describe('operator console', () => {
     });
     page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.on('response', (res) => {
+      if (new URL(res.url()).pathname === '/v1/events/stream') streams.push(res.status());
+    });
     page.setDefaultTimeout(30_000);
   });
 
@@ -190,5 +195,8 @@ describe('operator console', () => {
     await page.getByTestId('events-table').filter({ hasText: 'profile.installed' }).waitFor();
     await shot('events');
     expect(pageErrors).toEqual([]);
+    // The live views followed the server-sent event stream (polling is only the fallback).
+    expect(streams.length).toBeGreaterThan(0);
+    expect(streams.every((status) => status === 200)).toBe(true);
   });
 });

@@ -1,8 +1,14 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { errorText } from './api';
+import { onServerEvent } from './event-stream';
 
-/** How often live views re-read the API (there is no event stream on /v1 yet). */
-export const LIVE_INTERVAL_MS = 2000;
+/**
+ * Live views re-read the API when the server streams an event (`GET /v1/events/stream`), and at this
+ * interval in any case, should the stream be down.
+ */
+export const LIVE_INTERVAL_MS = 15_000;
+/** Events come in bursts (a bulk command): one re-read per burst. */
+const EVENT_DEBOUNCE_MS = 300;
 
 export interface Loaded<T> {
   data: T | undefined;
@@ -12,8 +18,9 @@ export interface Loaded<T> {
 }
 
 /**
- * Loads once, and again every `intervalMs` while the tab is visible (0: never). Requests never
- * overlap, and an answer that arrives after its inputs changed is dropped.
+ * Loads once; with `intervalMs` > 0 it is a live view: loaded again after each burst of server events and
+ * every `intervalMs` while the tab is visible. Requests never overlap (a change during one is loaded
+ * right after it), and an answer that arrives after its inputs changed is dropped.
  */
 export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[], intervalMs = 0): Loaded<T> {
   const [data, setData] = useState<T | undefined>(undefined);
@@ -26,8 +33,12 @@ export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[], int
   useEffect(() => {
     let live = true;
     let busy = false;
+    let again = false;
     const run = async (): Promise<void> => {
-      if (busy) return;
+      if (busy) {
+        again = true;
+        return;
+      }
       busy = true;
       try {
         const value = await loadRef.current();
@@ -40,14 +51,30 @@ export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[], int
       } finally {
         busy = false;
         if (live) setLoading(false);
+        if (live && again) {
+          again = false;
+          void run();
+        }
       }
     };
     setLoading(true);
     void run();
     const timer = intervalMs > 0 ? setInterval(() => (document.hidden ? undefined : void run()), intervalMs) : undefined;
+    let debounce: ReturnType<typeof setTimeout> | undefined;
+    const unsubscribe =
+      intervalMs > 0
+        ? onServerEvent(() => {
+            debounce ??= setTimeout(() => {
+              debounce = undefined;
+              void run();
+            }, EVENT_DEBOUNCE_MS);
+          })
+        : undefined;
     return () => {
       live = false;
       if (timer) clearInterval(timer);
+      if (debounce) clearTimeout(debounce);
+      unsubscribe?.();
     };
   }, [...deps, tick, intervalMs]);
 

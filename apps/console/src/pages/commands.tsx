@@ -5,7 +5,6 @@ import { type Column, DataTable, Pager } from '../components/table';
 import { ago, dateTime } from '../format';
 import { LIVE_INTERVAL_MS, useAction, useLoad } from '../hooks';
 import { Link, navigate } from '../router';
-import type { EventRow } from './events';
 
 interface CommandStatus {
   commandUuid: string;
@@ -32,38 +31,39 @@ const ORDER = ['QUEUED', 'SENT', 'PUSH', 'NOTNOW', 'ACKNOWLEDGED', 'ERROR', 'FOR
 const OPEN = new Set(['QUEUED', 'SENT', 'PUSH', 'NOTNOW']);
 const LIMIT = 100;
 
-/**
- * Recent commands. The API has no list of commands, so this reads them off the event log
- * (`command.queued`, newest first) and groups the events by CommandUUID.
- */
+interface CommandSummary {
+  commandUuid: string;
+  requestType: string;
+  createdAt: string;
+  total: number;
+  counts: Partial<Record<string, number>>;
+}
+
+/** Recent commands (`GET /v1/commands`, newest first) with how many of their devices are still open. */
 export function CommandsPage() {
-  const events = useLoad(() => get<{ events: EventRow[] }>('/v1/events', { type: 'command.queued', order: 'desc', limit: 500 }), [], LIVE_INTERVAL_MS);
-  const byUuid = new Map<string, { commandUuid: string; requestType: string; at: string; devices: number }>();
-  for (const e of events.data?.events ?? []) {
-    const uuid = String(e.data['commandUuid'] ?? '');
-    if (!uuid) continue;
-    const seen = byUuid.get(uuid);
-    if (seen) seen.devices++;
-    else byUuid.set(uuid, { commandUuid: uuid, requestType: String(e.data['requestType'] ?? '?'), at: e.occurredAt, devices: 1 });
-  }
-  const rows = [...byUuid.values()];
-  const columns: Array<Column<(typeof rows)[number]>> = [
+  const [offset, setOffset] = useState(0);
+  const list = useLoad(() => get<{ commands: CommandSummary[]; total: number }>('/v1/commands', { limit: LIMIT, offset }), [offset], LIVE_INTERVAL_MS);
+  const rows = list.data?.commands ?? [];
+  const open = (c: CommandSummary): number => Object.entries(c.counts).reduce((n, [status, k]) => n + (OPEN.has(status) ? (k ?? 0) : 0), 0);
+  const columns: Array<Column<CommandSummary>> = [
     { label: 'Command', render: (c) => <strong>{c.requestType}</strong> },
     { label: 'CommandUUID', render: (c) => <code className="small">{c.commandUuid}</code> },
-    { label: 'Devices', render: (c) => c.devices },
-    { label: 'Queued', render: (c) => <span title={c.at}>{ago(c.at)}</span> },
+    { label: 'Devices', render: (c) => c.total },
+    { label: 'Open', render: (c) => open(c) },
+    { label: 'Queued', render: (c) => <span title={c.createdAt}>{ago(c.createdAt)}</span> },
   ];
   return (
     <section>
       <h1>Commands</h1>
-      <p className="muted">Commands queued recently (from the last 500 <code>command.queued</code> events). Send one from the device list: select devices, then pick the command.</p>
-      <Notice error={events.error} />
-      <DataTable label="recent commands" testId="commands-table" columns={columns} rows={rows} rowKey={(c) => c.commandUuid} onOpen={(c) => navigate(`/commands/${c.commandUuid}`)} empty={events.loading ? 'Loading…' : 'No commands yet.'} />
+      <p className="muted">Commands, newest first, updated live. Send one from the device list: select devices, then pick the command.</p>
+      <Notice error={list.error} />
+      <DataTable label="recent commands" testId="commands-table" columns={columns} rows={rows} rowKey={(c) => c.commandUuid} onOpen={(c) => navigate(`/commands/${c.commandUuid}`)} empty={list.loading ? 'Loading…' : 'No commands yet.'} />
+      <Pager offset={offset} limit={LIMIT} total={list.data?.total ?? 0} onOffset={setOffset} />
     </section>
   );
 }
 
-/** One command across its devices: counts per status and the device list, re-read every 2 s while any is open. */
+/** One command across its devices: counts per status and the device list, updated live while any is open. */
 export function CommandPage({ uuid }: { uuid: string }) {
   const [offset, setOffset] = useState(0);
   const [statusFilter, setStatusFilter] = useState('');
@@ -121,7 +121,7 @@ export function CommandPage({ uuid }: { uuid: string }) {
             Queued {dateTime(c.createdAt)} for {all} device{all === 1 ? '' : 's'}
             {c.expiresAt ? `, expires ${dateTime(c.expiresAt)}` : ''}.{' '}
             <span className={open ? 'live' : 'muted'} data-testid="command-progress">
-              {open ? `${open} still open — updating every ${LIVE_INTERVAL_MS / 1000} s` : 'finished'}
+              {open ? `${open} still open — updating live` : 'finished'}
             </span>
           </p>
           <div className="progress" role="img" aria-label={statuses.map((s) => `${s} ${counts[s]}`).join(', ')}>
