@@ -5,6 +5,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { bodyErrors } from './body-errors';
+import { DatabaseUnavailableFilter } from './database-unavailable.filter';
 import { createLogger, PinoNestLogger } from './logger';
 import { httpMetricsMiddleware, MetricsModule, routeLabel, ServiceMetrics } from './metrics';
 import { requestIdMiddleware } from './request-context';
@@ -68,6 +69,7 @@ export async function startHttpService(module: unknown, opts: HttpServiceOptions
   app.use(accessLog(logger));
   opts.configure?.(app);
   app.use(bodyErrors);
+  app.useGlobalFilters(new DatabaseUnavailableFilter(app.getHttpAdapter()));
   await app.listen(opts.port, opts.host);
   handleShutdownSignals(app, logger, opts.name, opts.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS, app.getHttpServer() as Server);
   logger.info({ port: opts.port, host: opts.host }, `${opts.name} listening`);

@@ -10,3 +10,4 @@ export * from './body-errors';
 export * from './http-timeouts';
 export * from './metrics';
 export * from './request-context';
+export * from './database-unavailable.filter';
