@@ -27,6 +27,7 @@ import { WebhookEntity } from './entities/webhook.entity';
 import { WebhookDeliveryAttemptEntity, WebhookDeliveryEntity } from './entities/webhook-delivery.entity';
 import { Webhooks1764280000000 } from './migrations/1764280000000-webhooks';
 import { CorrelationIds1764283000000 } from './migrations/1764283000000-correlation-ids';
+import { HotPaths1764284000000 } from './migrations/1764284000000-hot-paths';
 
 export const ENTITIES = [
   DeviceEntity,
@@ -61,6 +62,7 @@ export const MIGRATIONS = [
   ListIndexes1764282000000,
   Webhooks1764280000000,
   CorrelationIds1764283000000,
+  HotPaths1764284000000,
 ];
 
 /** Arbitrary but fixed: every service takes this Postgres advisory lock before migrating. */
