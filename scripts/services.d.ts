@@ -10,10 +10,12 @@ export interface RunningService {
 export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   ports?: Partial<Record<ServiceName, number>>;
+  /** METRICS_PORT of the services that serve /metrics on a port of their own (the gateway). */
+  metricsPorts?: Partial<Record<ServiceName, number>>;
   onOutput?: (name: ServiceName, line: string) => void;
   timeoutMs?: number;
 }
-export declare const SERVICES: ReadonlyArray<{ name: ServiceName; port: number }>;
+export declare const SERVICES: ReadonlyArray<{ name: ServiceName; port: number; metricsPort?: number }>;
 export declare const ROOT: string;
 export declare function startService(name: ServiceName, opts?: StartOptions): RunningService;
 export declare function stopService(svc: RunningService, signal?: NodeJS.Signals, timeoutMs?: number): Promise<void>;

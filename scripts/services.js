@@ -6,14 +6,18 @@ const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '..');
 
-/** Start order: owners first, the edge last (it fetches the device CA from enrollment). */
+/**
+ * Start order: owners first, the edge last (it fetches the device CA from enrollment). `metricsPort`: the
+ * gateway's port is public, so Prometheus scrapes it on an internal one (METRICS_PORT); the others serve
+ * /metrics on their own port.
+ */
 const SERVICES = [
   { name: 'enrollment', port: 8081 },
   { name: 'command', port: 8082 },
   { name: 'push', port: 8083 },
   { name: 'profile', port: 8084 },
   { name: 'integrations', port: 8085 },
-  { name: 'gateway', port: 8080 },
+  { name: 'gateway', port: 8080, metricsPort: 9464 },
 ];
 
 /**
@@ -22,8 +26,9 @@ const SERVICES = [
  */
 const PUSH_NODE_OPTIONS = '--max-semi-space-size=2 --max-old-space-size=128';
 
-function serviceEnv(name, baseEnv, ports) {
+function serviceEnv(name, baseEnv, ports, metricsPorts) {
   const env = { ...baseEnv, PORT: String(ports[name]) };
+  if (metricsPorts[name] !== undefined) env.METRICS_PORT = String(metricsPorts[name]);
   if (name === 'push') env.NODE_OPTIONS = [baseEnv.NODE_OPTIONS, baseEnv.PUSH_NODE_OPTIONS ?? PUSH_NODE_OPTIONS].filter(Boolean).join(' ');
   env.ENROLLMENT_SERVICE_URL ??= `http://127.0.0.1:${ports.enrollment}`;
   env.COMMAND_SERVICE_URL ??= `http://127.0.0.1:${ports.command}`;
@@ -52,10 +57,11 @@ async function waitHealthy(port, child, name, timeoutMs) {
  * Starts one service process. `onOutput(name, line)` receives its log lines.
  * @returns {{ name: string, port: number, child: import('node:child_process').ChildProcess, ready: Promise<void> }}
  */
-function startService(name, { env = process.env, ports, onOutput, timeoutMs = 60000 } = {}) {
+function startService(name, { env = process.env, ports, metricsPorts, onOutput, timeoutMs = 60000 } = {}) {
   const allPorts = { ...Object.fromEntries(SERVICES.map((s) => [s.name, s.port])), ...ports };
+  const allMetricsPorts = { ...Object.fromEntries(SERVICES.filter((s) => s.metricsPort).map((s) => [s.name, s.metricsPort])), ...metricsPorts };
   const child = spawn(process.execPath, [path.join(ROOT, 'dist/apps', name, 'src/main.js')], {
-    env: serviceEnv(name, env, allPorts),
+    env: serviceEnv(name, env, allPorts, allMetricsPorts),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   for (const stream of [child.stdout, child.stderr]) {

@@ -261,6 +261,8 @@ async function main() {
   const databaseUrl = await createBenchDatabase(admin, PG_ADMIN, db, process.env.BENCH_AUTO_EXPLAIN);
   const apiKey = randomBytes(24).toString('base64url');
   const ports = Object.fromEntries(await Promise.all(services.SERVICES.map(async (s) => [s.name, await freePort()])));
+  // The gateway's internal metrics port too (METRICS_PORT), so a run never collides with another system on this machine.
+  const metricsPorts = Object.fromEntries(await Promise.all(services.SERVICES.filter((s) => s.metricsPort).map(async (s) => [s.name, await freePort()])));
   const env = {
     ...process.env,
     DATABASE_URL: databaseUrl,
@@ -295,7 +297,7 @@ async function main() {
     for (const { name } of services.SERVICES) {
       // BENCH_PROFILE_SERVICES=gateway,command: CPU profiles of those services (bench/push/cpu-profile.mjs, BENCH_PROFILE_DIR).
       const svcEnv = PROFILED.includes(name) ? { ...env, NODE_OPTIONS: [env.NODE_OPTIONS, `--import ${path.join(HERE, '../push/cpu-profile.mjs')}`].filter(Boolean).join(' ') } : env;
-      const svc = services.startService(name, { env: svcEnv, ports, onOutput: (n, line) => logs.push(`[${n}] ${line}`) });
+      const svc = services.startService(name, { env: svcEnv, ports, metricsPorts, onOutput: (n, line) => logs.push(`[${n}] ${line}`) });
       running.push(svc);
       await svc.ready;
     }

@@ -245,6 +245,8 @@ async function systemRun(fake, replicas) {
   const dbUrl = await createBenchDatabase(admin, PG_ADMIN, db, process.env.BENCH_AUTO_EXPLAIN);
   const apiKey = randomBytes(24).toString('base64url');
   const ports = Object.fromEntries(await Promise.all(services.SERVICES.map(async (s) => [s.name, await freePort()])));
+  // The gateway's internal metrics port too (METRICS_PORT), so a run never collides with another system on this machine.
+  const metricsPorts = Object.fromEntries(await Promise.all(services.SERVICES.filter((s) => s.metricsPort).map(async (s) => [s.name, await freePort()])));
   const env = {
     ...process.env,
     DATABASE_URL: dbUrl,
@@ -261,7 +263,7 @@ async function systemRun(fake, replicas) {
     UPSTREAM_TIMEOUT_MS: process.env.UPSTREAM_TIMEOUT_MS ?? String(TIMEOUT_MS),
   };
   const logs = [];
-  const opts = { env, ports, onOutput: (name, line) => logs.push(`[${name}] ${line}`) };
+  const opts = { env, ports, metricsPorts, onOutput: (name, line) => logs.push(`[${name}] ${line}`) };
   let running = [];
   const result = { replicas, db };
   try {

@@ -27,8 +27,8 @@ describe('operator console', () => {
   /** Answers to the console's `GET /v1/events/stream` (its live updates). */
   const streams: number[] = [];
 
-  const shot = async (name: string): Promise<void> => {
-    await page.screenshot({ path: path.join(SHOTS, `${String(++step).padStart(2, '0')}-${name}.png`), fullPage: true });
+  const shot = async (name: string, on: Page = page): Promise<void> => {
+    await on.screenshot({ path: path.join(SHOTS, `${String(++step).padStart(2, '0')}-${name}.png`), fullPage: true });
   };
 
   beforeAll(async () => {
@@ -198,5 +198,48 @@ describe('operator console', () => {
     // The live views followed the server-sent event stream (polling is only the fallback).
     expect(streams.length).toBeGreaterThan(0);
     expect(streams.every((status) => status === 200)).toBe(true);
+  });
+
+  it('opens the API docs only with a key, which the page sends with every request', async () => {
+    const docs = await context.newPage();
+    const errors: string[] = [];
+    docs.on('pageerror', (err) => errors.push(err.message));
+    const described: Array<string | undefined> = [];
+    const called: Array<string | undefined> = [];
+    docs.on('request', (req) => {
+      const { pathname } = new URL(req.url());
+      if (pathname === '/openapi.json') described.push(req.headers()['authorization']);
+      if (pathname === '/v1/devices') called.push(req.headers()['authorization']);
+    });
+    try {
+      await docs.goto(`${system.baseUrl}/docs`);
+      await docs.getByLabel('API key').fill('not-the-key-0123456789');
+      await docs.getByRole('button', { name: 'Show the API' }).click();
+      await docs.locator('#error').filter({ hasText: '401: unknown API key' }).waitFor();
+      await shot('api-docs-key-refused', docs);
+      expect(await docs.locator('.opblock').count()).toBe(0);
+      await docs.getByLabel('API key').fill(system.apiKey);
+      await docs.getByRole('button', { name: 'Show the API' }).click();
+      await docs.locator('.opblock-summary-path', { hasText: '/v1/commands/{commandUuid}' }).first().waitFor();
+      await shot('api-docs', docs);
+      // "Try it out" sends the key too.
+      const op = docs.locator('#operations-devices-get_v1_devices');
+      await op.locator('.opblock-summary').click();
+      await op.getByRole('button', { name: 'Try it out' }).click();
+      await op.getByRole('button', { name: 'Execute' }).click();
+      await op.locator('.live-responses-table .response-col_status', { hasText: '200' }).waitFor();
+      expect(called).toEqual([`Bearer ${system.apiKey}`]);
+      // The key stays for the tab: a reload shows the API without asking again.
+      await docs.reload();
+      await docs.locator('.opblock-summary-path', { hasText: '/v1/devices' }).first().waitFor();
+      expect(await docs.getByLabel('API key').isVisible()).toBe(false);
+      await docs.getByRole('button', { name: 'Forget the key' }).click();
+      await docs.getByLabel('API key').waitFor();
+      expect(await docs.evaluate('sessionStorage.length')).toBe(0);
+      expect(described).toEqual(['Bearer not-the-key-0123456789', `Bearer ${system.apiKey}`, `Bearer ${system.apiKey}`]);
+      expect(errors).toEqual([]);
+    } finally {
+      await docs.close();
+    }
   });
 });

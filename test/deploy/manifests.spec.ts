@@ -49,6 +49,8 @@ function configDeclares(app: string, variable: string): boolean {
 }
 
 const PUSH_NODE_OPTIONS = /const PUSH_NODE_OPTIONS = '([^']+)'/.exec(read('scripts/services.js'))?.[1];
+/** The gateway's internal metrics port by default (its public port has no /metrics). */
+const GATEWAY_METRICS_PORT = Number(/^\s*METRICS_PORT: z\.coerce\.number\(\)[^\n]*\.default\((\d+)\)/m.exec(read('apps/gateway/src/gateway.config.ts'))?.[1]);
 const SHUTDOWN_TIMEOUT_MS = Number(/DEFAULT_SHUTDOWN_TIMEOUT_MS = ([\d_]+)/.exec(read('libs/service-kit/src/bootstrap.ts'))?.[1]?.replace(/_/g, ''));
 
 /** Prometheus metric names registered (`name: 'mdm_...'`) by the push or command service or the queue metrics they share. */
@@ -145,7 +147,7 @@ function violations(objs: Manifest[], tree: string): string[] {
   if (images.size !== 1) fail(`every Deployment runs the same image, found ${[...images].join(', ')}`);
   const configMaps = objs.filter((o) => o.kind === 'ConfigMap');
 
-  for (const { name, port } of SERVICES) {
+  for (const { name, port, metricsPort } of SERVICES) {
     const d = find(objs, 'Deployment', name);
     if (!d) {
       fail(`no Deployment ${name}`);
@@ -208,14 +210,34 @@ function violations(objs: Manifest[], tree: string): string[] {
       if (SECRET_KEYS.includes(String(e.name)) && e.value !== undefined) fail(`${name}: ${String(e.name)} given as a value`);
     }
 
+    // Prometheus scrapes the port that serves /metrics: the service's own, or its internal metrics port.
+    const scrapePort = metricsPort ?? port;
+    const annotations = obj(obj(podTemplate(d).metadata).annotations);
+    if (annotations['prometheus.io/scrape'] !== 'true' || annotations['prometheus.io/path'] !== '/metrics') fail(`${name}: pods must be annotated for scraping /metrics`);
+    if (annotations['prometheus.io/port'] !== String(scrapePort)) fail(`${name}: prometheus.io/port must be ${scrapePort}, is ${String(annotations['prometheus.io/port'])}`);
+    if (metricsPort !== undefined) {
+      if (envValue(c, 'METRICS_PORT')?.value !== String(metricsPort)) fail(`${name}: env METRICS_PORT must be ${metricsPort}`);
+      if (resolvePort('metrics', c) !== metricsPort) fail(`${name}: needs a container port named metrics on ${metricsPort}`);
+      // Only Prometheus reaches the metrics port: no rule lets anyone else in on it, and none lets Prometheus in elsewhere.
+      for (const policy of objs.filter((o) => o.kind === 'NetworkPolicy' && selects(obj(obj(o.spec).podSelector), labels))) {
+        for (const rule of list(obj(policy.spec).ingress).map(obj)) {
+          const ports = list(rule.ports).map((p) => resolvePort(obj(p).port, c));
+          const fromMonitoring = list(rule.from).some((f) => obj(obj(obj(f).namespaceSelector).matchLabels)['kubernetes.io/metadata.name'] === 'monitoring');
+          if (fromMonitoring !== (ports.length === 1 && ports[0] === metricsPort)) fail(`NetworkPolicy ${policy.metadata.name}: only Prometheus (namespace monitoring) may reach ${name}'s metrics port, and only that port`);
+        }
+      }
+    }
+
     const svc = find(objs, 'Service', name);
     if (!svc) fail(`no Service ${name}`);
     else {
       if (!Object.entries(obj(obj(svc.spec).selector)).every(([k, v]) => labels[k] === v) || !Object.keys(obj(obj(svc.spec).selector)).length) {
         fail(`Service ${name}: selector does not match the pods`);
       }
-      const p = list(obj(svc.spec).ports).map(obj)[0];
+      const svcPorts = list(obj(svc.spec).ports).map(obj);
+      const p = svcPorts[0];
       if (p?.port !== port || resolvePort(p.targetPort ?? p.port, c) !== port) fail(`Service ${name}: must serve port ${port} to the container's ${port}`);
+      if (metricsPort !== undefined && svcPorts.some((x) => resolvePort(x.targetPort ?? x.port, c) === metricsPort)) fail(`Service ${name}: must not route the metrics port ${metricsPort}`);
     }
 
     const pdbs = objs.filter((o) => o.kind === 'PodDisruptionBudget' && selects(obj(obj(o.spec).selector), labels));
@@ -291,6 +313,9 @@ describe('deploy/kubernetes', () => {
     expect(serviceApps().sort()).toEqual(SERVICES.map((s) => s.name).sort());
     expect(PUSH_NODE_OPTIONS).toMatch(/--max-old-space-size=\d+/);
     expect(SHUTDOWN_TIMEOUT_MS).toBeGreaterThan(0);
+    // The gateway's metrics port: the same in its config, in scripts/services.js (npm start, the tests) and below.
+    expect(SERVICES.filter((s) => s.metricsPort !== undefined).map((s) => [s.name, s.metricsPort])).toEqual([['gateway', GATEWAY_METRICS_PORT]]);
+    expect(SERVICES.map((s) => s.port)).not.toContain(GATEWAY_METRICS_PORT);
     expect(OVERLAYS).toContain('production');
   });
 
@@ -315,11 +340,17 @@ describe('deploy/kubernetes', () => {
     c.env = list(c.env).map((e) => (obj(e).name === 'DATABASE_URL' ? { name: 'DATABASE_URL', value: 'postgres://u:p@db/mdm' } : e));
     const so = find(objs, 'ScaledObject', 'push')!;
     obj(obj(list(obj(so.spec).triggers)[0]).metadata).query = 'max(mdm_push_jobs_waiting)';
+    const gateway = find(objs, 'Deployment', 'gateway')!;
+    obj(obj(podTemplate(gateway).metadata).annotations)['prometheus.io/port'] = '8080';
+    const gatewayPolicy = find(objs, 'NetworkPolicy', 'gateway')!;
+    obj(gatewayPolicy.spec).ingress = [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }], ports: [{ port: 'http' }] }];
     const rest = objs.filter((o) => !(o.kind === 'PodDisruptionBudget' && o.metadata.name === 'gateway'));
     expect(violations(rest, 'overlays/production')).toEqual([
       'overlays/production: push: readinessProbe must GET /ready, has /health',
       'overlays/production: push: DATABASE_URL must come from secretKeyRef mdm-secrets/DATABASE_URL',
       'overlays/production: push: DATABASE_URL given as a value',
+      'overlays/production: gateway: prometheus.io/port must be 9464, is 8080',
+      "overlays/production: NetworkPolicy gateway: only Prometheus (namespace monitoring) may reach gateway's metrics port, and only that port",
       'overlays/production: gateway: needs exactly one PodDisruptionBudget selecting its pods, found 0',
       'overlays/production: push: memory limit 2048Mi must fit the 134 MB heap (1.5x to 3x)',
       'overlays/production: ScaledObject for push reads mdm_push_jobs_waiting, which neither push nor command exports',
@@ -366,6 +397,8 @@ describe('docker-compose.yml', () => {
   it('publishes only the gateway, so push scales with --scale push=N', () => {
     const published = Object.entries(services).filter(([, s]) => obj(s).ports !== undefined).map(([n]) => n);
     expect(published).toEqual(['gateway']);
+    // Its public port only: the metrics port stays on the Compose network.
+    expect(list(obj(services.gateway).ports).map(String)).toEqual(['${GATEWAY_PORT:-8080}:8080']);
     const push = obj(services.push);
     expect(push.container_name).toBeUndefined();
     expect(push.ports).toBeUndefined();

@@ -202,8 +202,15 @@ describe('API keys', () => {
     expect(Date.parse(seen.lastUsedAt!)).toBeGreaterThanOrEqual(before - 1000);
   });
 
-  it('shows the scope of each operation in the OpenAPI document', async () => {
-    const doc = (await (await fetch(`${system.baseUrl}/openapi.json`)).json()) as {
+  it('shows the scope of each operation in the OpenAPI document, to a key with `read`', async () => {
+    const anonymous = await fetch(`${system.baseUrl}/openapi.json`);
+    expect({ status: anonymous.status, json: await anonymous.json() }).toEqual({ status: 401, json: expect.objectContaining({ message: 'missing Authorization: Bearer <API key>' }) });
+    const commandsOnly = await create('no-read', ['commands']);
+    expect(await as(commandsOnly.secret, 'GET', '/openapi.json')).toEqual({ status: 403, json: expect.objectContaining({ message: "this key lacks the 'read' scope" }) });
+    const reader = await create('reader', ['read']);
+    const res = await as(reader.secret, 'GET', '/openapi.json');
+    expect(res.status).toBe(200);
+    const doc = res.json as {
       paths: Record<string, Record<string, { 'x-scope': string; description: string; responses: Record<string, unknown> }>>;
     };
     expect(doc.paths['/v1/commands']!['post']!['x-scope']).toBe('commands');

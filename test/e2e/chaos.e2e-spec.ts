@@ -4,9 +4,9 @@ import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { Client } from 'pg';
 import IORedis from 'ioredis';
-import { type DeviceSimulator, eventually } from '@mdm/testing';
+import { type DeviceSimulator, eventually, freePort } from '@mdm/testing';
 import { Fleet } from './fleet';
-import { freePort, type ServiceName, TestSystem } from './system';
+import { type ServiceName, TestSystem } from './system';
 
 jest.setTimeout(900_000);
 

@@ -276,7 +276,7 @@ describe('admin API lists', () => {
   });
 
   it('documents every list parameter in the OpenAPI document', async () => {
-    const doc = (await (await fetch(`${system.baseUrl}/openapi.json`)).json()) as { paths: Record<string, { get: { parameters: Array<{ name: string; in: string }> } }> };
+    const doc = (await system.api('GET', '/openapi.json')).json as { paths: Record<string, { get: { parameters: Array<{ name: string; in: string }> } }> };
     const names = (path: string): string[] => doc.paths[path]!.get.parameters.filter((p) => p.in === 'query').map((p) => p.name);
     expect(names('/v1/devices')).toEqual(expect.arrayContaining(['enrolled', 'supervised', 'os', 'osMin', 'model', 'serial', 'limit', 'offset', 'sort', 'order']));
     expect(names('/v1/devices/{udid}/commands')).toEqual(expect.arrayContaining(['status', 'requestType', 'sort', 'order', 'limit', 'offset']));

@@ -89,8 +89,9 @@ describe('MDM loop end to end', () => {
       expect(notJson.json.message).toMatch(/JSON/);
     });
 
-    it('describes itself: an OpenAPI document generated from the routes and schemas, and interactive docs', async () => {
-      const doc: any = await (await fetch(`${system.baseUrl}/openapi.json`)).json();
+    it('describes itself to a key holder: an OpenAPI document generated from the routes and schemas, and interactive docs', async () => {
+      expect((await fetch(`${system.baseUrl}/openapi.json`)).status).toBe(401);
+      const doc = (await system.api('GET', '/openapi.json')).json;
       expect(doc.openapi).toBe('3.1.0');
       const create = doc.paths['/v1/commands'].post;
       expect(create.requestBody.content['application/json'].schema.required).toEqual(expect.arrayContaining(['udids', 'command']));
@@ -98,7 +99,11 @@ describe('MDM loop end to end', () => {
       expect(doc.paths['/v1/enrollment-configurations/{id}/profile'].get.responses['200'].content).toHaveProperty(['application/x-apple-aspen-config']);
       const page = await fetch(`${system.baseUrl}/docs`);
       expect(page.status).toBe(200);
-      expect(await page.text()).toContain('/openapi.json');
+      // A static shell: it asks for the key and fetches the description with it.
+      const html = await page.text();
+      expect(html).toContain("fetch('/openapi.json', { headers: { Authorization: 'Bearer ' + key } })");
+      expect(html).toContain('requestInterceptor');
+      expect(html).not.toContain('x-scope');
       expect((await fetch(`${system.baseUrl}/docs/assets/swagger-ui-bundle.js`)).status).toBe(200);
       expect((await fetch(`${system.baseUrl}/docs/assets/..%2Fpackage.json`)).status).toBe(404);
     });

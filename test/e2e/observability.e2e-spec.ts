@@ -156,7 +156,7 @@ describe('observability', () => {
     // Queue and Postgres readings are cached for 5 s; the HTTP counters are live.
     await eventually(async () => {
       for (const name of SERVICES) {
-        const res = await fetch(`http://127.0.0.1:${portOf(name)}/metrics`);
+        const res = await fetch(system.metricsUrl(name));
         expect(res.status).toBe(200);
         expect(res.headers.get('content-type')).toMatch(/^text\/plain;.*version=0\.0\.4/);
         metrics[name] = await res.text();
@@ -187,6 +187,9 @@ describe('observability', () => {
     }
     expect(metrics.command).toMatch(/mdm_jobs_processed_total\{queue="command-v1",name="push\.accepted",outcome="completed"\} [1-9]/);
     expect(metrics.gateway).not.toContain('mdm_queue_jobs');
+    // The gateway's port is public: its metrics are only on the internal port.
+    expect(system.metricsUrl('gateway')).not.toContain(`:${portOf('gateway')}/`);
+    expect((await get('gateway', '/metrics')).status).toBe(404);
 
     // Postgres-backed queues and the event feed.
     expect(metrics.push).toMatch(/mdm_push_queue_depth\{status="pending"\} \d+/);

@@ -1,26 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { Client } from 'pg';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createCertificateAuthority } from '@mdm/pki';
-import { createDeviceIdentity, DeviceSimulator, FakeApns } from '@mdm/testing';
+import { createDeviceIdentity, DeviceSimulator, FakeApns, freePort } from '@mdm/testing';
 // CommonJS helper shared with `npm start`, so the tests start the services exactly as it does.
 import * as services from '../../scripts/services';
 
 export type { RunningService, ServiceName } from '../../scripts/services';
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function adminClient(databaseUrl: string): Promise<Client> {
   const url = new URL(databaseUrl);
@@ -66,6 +54,8 @@ export class TestSystem {
     readonly deviceCa: { certPem: string; keyPem: string },
     readonly env: NodeJS.ProcessEnv,
     readonly ports: Record<services.ServiceName, number>,
+    /** The internal metrics port of the services that have one (the gateway; METRICS_PORT). */
+    readonly metricsPorts: Partial<Record<services.ServiceName, number>>,
     readonly apiKey: string,
   ) {}
 
@@ -92,6 +82,9 @@ export class TestSystem {
         profile: await freePort(),
         integrations: await freePort(),
       };
+      const metricsPorts = Object.fromEntries(
+        await Promise.all(services.SERVICES.filter((s) => s.metricsPort !== undefined).map(async (s) => [s.name, await freePort()] as const)),
+      );
       const env: NodeJS.ProcessEnv = {
         ...process.env,
         MDM_API_KEY: apiKey,
@@ -105,7 +98,7 @@ export class TestSystem {
         LOG_LEVEL: process.env['E2E_LOG_LEVEL'] ?? 'info',
         ...extraEnv,
       };
-      const system = new TestSystem(apns, deviceCa, env, ports, apiKey);
+      const system = new TestSystem(apns, deviceCa, env, ports, metricsPorts, apiKey);
       try {
         system.running = await services.startAll(system.startOptions());
         return system;
@@ -120,11 +113,16 @@ export class TestSystem {
   }
 
   private startOptions(): services.StartOptions {
-    return { env: this.env, ports: this.ports, onOutput: (name, line) => this.logs.push(`[${name}] ${line}`) };
+    return { env: this.env, ports: this.ports, metricsPorts: this.metricsPorts, onOutput: (name, line) => this.logs.push(`[${name}] ${line}`) };
   }
 
   get baseUrl(): string {
     return `http://127.0.0.1:${this.ports.gateway}`;
+  }
+
+  /** Where Prometheus scrapes a service: its internal metrics port if it has one (the gateway), else its own port. */
+  metricsUrl(name: services.ServiceName): string {
+    return `http://127.0.0.1:${this.metricsPorts[name] ?? this.ports[name]}/metrics`;
   }
 
   /** Stops one service the way a crash would (SIGKILL) or an orchestrator would (SIGTERM). */
@@ -146,9 +144,11 @@ export class TestSystem {
    */
   async startReplica(name: services.ServiceName, extraEnv: NodeJS.ProcessEnv = {}): Promise<services.RunningService> {
     const port = await freePort();
+    const metricsPort = this.metricsPorts[name] === undefined ? undefined : await freePort();
     const svc = services.startService(name, {
       env: { ...this.env, ...extraEnv },
       ports: { ...this.ports, [name]: port },
+      metricsPorts: { ...this.metricsPorts, ...(metricsPort === undefined ? {} : { [name]: metricsPort }) },
       onOutput: (n, line) => this.logs.push(`[${n}#${port}] ${line}`),
     });
     this.running.push(svc);

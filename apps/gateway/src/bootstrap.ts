@@ -12,6 +12,8 @@ export async function bootstrap(env?: NodeJS.ProcessEnv): Promise<INestApplicati
     port: config.PORT,
     host: config.HOST,
     logLevel: config.LOG_LEVEL,
+    // The public port must not show the process's internals: Prometheus scrapes an internal port instead.
+    metricsListener: { port: config.METRICS_PORT, host: config.METRICS_HOST },
     configure: (app) => {
       // The public edge: a client trickling headers or a body a byte at a time is cut off
       // (408) instead of holding a socket forever. The idle timeout outlasts the longest an
@@ -23,7 +25,8 @@ export async function bootstrap(env?: NodeJS.ProcessEnv): Promise<INestApplicati
         socketIdleTimeoutMs: Math.max(config.MDM_REQUEST_TIMEOUT_MS, config.UPSTREAM_TIMEOUT_MS) + 30_000,
       });
       // Rates per client address before anything else, so a flood costs no body read.
-      app.use(['/mdm', '/v1', '/scep'], app.get(RateLimiter).addressMiddleware);
+      // /openapi.json too: every key it is asked with may cost a lookup in the enrollment service.
+      app.use(['/mdm', '/v1', '/scep', '/openapi.json'], app.get(RateLimiter).addressMiddleware);
       // Bodies stay raw: device signatures cover the exact bytes, and admin bodies are forwarded as sent.
       app.use(['/mdm', '/v1', '/scep'], raw({ type: () => true, limit: config.MDM_MAX_BODY_BYTES }));
     },

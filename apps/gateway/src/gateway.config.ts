@@ -9,6 +9,14 @@ export const GatewayEnv = BaseEnv.omit({ DATABASE_URL: true, DB_MIGRATE: true, D
   PORT: z.coerce.number().int().min(1).max(65535).default(8080),
   /** The gateway is the public edge, so it listens on all interfaces unless told otherwise. */
   HOST: z.string().default('0.0.0.0'),
+  /**
+   * Prometheus scrapes the gateway here, on a listener of its own (`/metrics`, `/health`): the public port
+   * has no /metrics. Never route it to the outside. 9464 is clear of the services' 8080-8085 and of
+   * Prometheus' own 9090 (it is the port of OpenTelemetry's Prometheus exporter).
+   */
+  METRICS_PORT: z.coerce.number().int().min(1).max(65535).default(9464),
+  /** Where the metrics listener binds; HOST when unset. */
+  METRICS_HOST: z.string().min(1).optional(),
   MDM_API_KEY: z
     .string({ message: 'is required: the bearer token for the admin API (at least 16 characters)' })
     .min(16, 'must be at least 16 characters'),
@@ -50,7 +58,7 @@ export const GatewayEnv = BaseEnv.omit({ DATABASE_URL: true, DB_MIGRATE: true, D
   /** An idle keep-alive connection is closed after this. */
   MDM_KEEPALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
 });
-export type GatewayConfig = z.infer<typeof GatewayEnv> & { extraDeviceCaPem: string };
+export type GatewayConfig = Omit<z.infer<typeof GatewayEnv>, 'METRICS_HOST'> & { METRICS_HOST: string; extraDeviceCaPem: string };
 
 export const GATEWAY_CONFIG = Symbol('GatewayConfig');
 
@@ -70,10 +78,13 @@ export function loadGatewayConfig(env?: NodeJS.ProcessEnv): GatewayConfig {
   if (config.MDM_HEADERS_TIMEOUT_MS > config.MDM_REQUEST_TIMEOUT_MS) {
     throw new ConfigError('invalid configuration:\n  MDM_HEADERS_TIMEOUT_MS: must not be longer than MDM_REQUEST_TIMEOUT_MS');
   }
+  if (config.METRICS_PORT === config.PORT) {
+    throw new ConfigError(`invalid configuration:\n  METRICS_PORT: must differ from PORT (${config.PORT}): metrics stay off the public port`);
+  }
   try {
     new TrustedProxies(config.MDM_TRUSTED_PROXIES);
   } catch (err) {
     throw new ConfigError(`invalid configuration:\n  MDM_TRUSTED_PROXIES: ${(err as Error).message}`);
   }
-  return { ...config, extraDeviceCaPem };
+  return { ...config, METRICS_HOST: config.METRICS_HOST ?? config.HOST, extraDeviceCaPem };
 }

@@ -1,4 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { AdminController } from './admin/admin.controller';
 import { DocsController } from './admin/docs.controller';
 import { EventStreamController } from './admin/event-stream.controller';
@@ -14,14 +15,17 @@ import { GatewayHealthController } from './health/gateway-health.controller';
 import { RateLimiter } from './rate-limit/rate-limiter';
 import { UpstreamClient } from './upstream/upstream.client';
 
-/** The only HTTP edge: device endpoints and the admin API. Holds no state of its own. */
+/**
+ * The only HTTP edge: device endpoints and the admin API. Holds no state of its own. Every route needs an
+ * API key (ApiKeyGuard, global) unless its controller or handler is marked `@Public` with the reason.
+ */
 @Module({})
 export class GatewayModule {
   static forRoot(config: GatewayConfig): DynamicModule {
     return {
       module: GatewayModule,
       controllers: [DeviceController, EnrollmentController, EventStreamController, AdminController, DocsController, ConsoleController, GatewayHealthController],
-      providers: [{ provide: GATEWAY_CONFIG, useValue: config }, UpstreamClient, DeviceTrustService, DeviceAuthService, ApiKeyGuard, ApiKeyVerifier, RateLimiter],
+      providers: [{ provide: GATEWAY_CONFIG, useValue: config }, UpstreamClient, DeviceTrustService, DeviceAuthService, { provide: APP_GUARD, useClass: ApiKeyGuard }, ApiKeyVerifier, RateLimiter],
     };
   }
 }

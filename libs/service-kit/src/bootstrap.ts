@@ -7,7 +7,8 @@ import type { Logger } from 'pino';
 import { bodyErrors } from './body-errors';
 import { DatabaseUnavailableFilter } from './database-unavailable.filter';
 import { createLogger, PinoNestLogger } from './logger';
-import { httpMetricsMiddleware, MetricsModule, routeLabel, ServiceMetrics } from './metrics';
+import { httpMetricsMiddleware, routeLabel, ServiceMetrics } from './metrics';
+import { type MetricsListenerOptions, MetricsModule, type MetricsModuleOptions } from './metrics.module';
 import { requestIdMiddleware } from './request-context';
 
 /** How long SIGTERM may take before the process gives up waiting and exits non-zero. */
@@ -22,6 +23,11 @@ export interface HttpServiceOptions {
   configure?: (app: NestExpressApplication) => void;
   /** Event-feed consumers this service owns; their lag goes to /metrics. */
   feedConsumers?: readonly string[];
+  /**
+   * Serve /metrics (and /health) on this internal listener instead of the service's own port, which then
+   * has no /metrics: for a service whose port is public. Closed with the app.
+   */
+  metricsListener?: MetricsListenerOptions;
   /** Bound on a graceful shutdown (default `DEFAULT_SHUTDOWN_TIMEOUT_MS`, under Kubernetes' 30 s grace period). */
   shutdownTimeoutMs?: number;
 }
@@ -30,8 +36,8 @@ export interface HttpServiceOptions {
 class ServiceRootModule {}
 
 /** The app's module with the process-wide metrics module beside it. */
-function withMetrics(module: unknown, name: string, http: boolean, feedConsumers?: readonly string[]): DynamicModule {
-  return { module: ServiceRootModule, imports: [module as DynamicModule, MetricsModule.forRoot(name, { http, feedConsumers })] };
+function withMetrics(module: unknown, name: string, options: MetricsModuleOptions): DynamicModule {
+  return { module: ServiceRootModule, imports: [module as DynamicModule, MetricsModule.forRoot(name, options)] };
 }
 
 /** Paths probed every few seconds: logged at debug, so the info stream is the service's real traffic. */
@@ -58,7 +64,7 @@ function accessLog(logger: Logger): (req: Request, res: Response, next: NextFunc
 /** Starts a Nest HTTP service with JSON logs, request ids, /metrics and graceful shutdown; tests call the same function. */
 export async function startHttpService(module: unknown, opts: HttpServiceOptions): Promise<INestApplication> {
   const logger = createLogger(opts.name, opts.logLevel);
-  const app = await NestFactory.create<NestExpressApplication>(withMetrics(module, opts.name, true, opts.feedConsumers), {
+  const app = await NestFactory.create<NestExpressApplication>(withMetrics(module, opts.name, { serve: opts.metricsListener ?? 'app', feedConsumers: opts.feedConsumers }), {
     logger: new PinoNestLogger(logger),
     bodyParser: false,
   });
@@ -72,7 +78,7 @@ export async function startHttpService(module: unknown, opts: HttpServiceOptions
   app.useGlobalFilters(new DatabaseUnavailableFilter(app.getHttpAdapter()));
   await app.listen(opts.port, opts.host);
   handleShutdownSignals(app, logger, opts.name, opts.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS, app.getHttpServer() as Server);
-  logger.info({ port: opts.port, host: opts.host }, `${opts.name} listening`);
+  logger.info({ port: opts.port, host: opts.host, ...(opts.metricsListener ? { metricsPort: opts.metricsListener.port, metricsHost: opts.metricsListener.host } : {}) }, `${opts.name} listening`);
   return app;
 }
 
@@ -85,7 +91,7 @@ export async function startWorkerContext(
   opts: { name: string; logLevel: string; feedConsumers?: readonly string[]; shutdownTimeoutMs?: number },
 ): Promise<INestApplicationContext> {
   const logger = createLogger(opts.name, opts.logLevel);
-  const app = await NestFactory.createApplicationContext(withMetrics(module, opts.name, false, opts.feedConsumers), { logger: new PinoNestLogger(logger) });
+  const app = await NestFactory.createApplicationContext(withMetrics(module, opts.name, { serve: 'none', feedConsumers: opts.feedConsumers }), { logger: new PinoNestLogger(logger) });
   handleShutdownSignals(app, logger, opts.name, opts.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS);
   return app;
 }

@@ -1,8 +1,9 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { Controller, Get, HttpCode, HttpException, Inject, Module, type DynamicModule, type INestApplicationContext, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { createRedis, type RedisClient } from '@mdm/messaging';
-import { type MetricsSource, ServiceMetrics, UNMATCHED_ROUTE } from './metrics';
+import { type MetricsSource, ServiceMetrics } from './metrics';
+import { closeProbes, livenessAnswer, serveProbes } from './probe-server';
 
 export const HEALTH_REDIS_URL = Symbol('HealthRedisUrl');
 
@@ -20,14 +21,6 @@ export async function checkReady(dataSource: DataSource, redis: RedisClient): Pr
       .catch((e: Error) => (checks['redis'] = e.message)),
   ]);
   return checks;
-}
-
-/**
- * Liveness. The pid lets a supervisor (or the test harness) tell this process from another one
- * that happens to answer on the same port.
- */
-export function livenessAnswer(): { status: 'ok'; pid: number } {
-  return { status: 'ok', pid: process.pid };
 }
 
 @Controller()
@@ -81,39 +74,20 @@ export async function serveHealth(
   opts: { port: number; host: string; redisUrl: string; metrics?: MetricsSource; ready?: ReadinessChecks },
 ): Promise<Server> {
   const dataSource = app.get(DataSource);
-  const serviceMetrics = app.get(ServiceMetrics);
-  const metrics = opts.metrics ?? serviceMetrics.source;
   const redis = createRedis(opts.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  const server = createServer((req, res) => {
-    const started = process.hrtime.bigint();
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
-    const route = path === '/health' || path === '/ready' || path === '/metrics' ? path : UNMATCHED_ROUTE;
-    res.once('finish', () => serviceMetrics.observeRequest(req.method ?? 'GET', route, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9));
-    const send = (status: number, body: unknown): void => {
-      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-    };
-    if (route === '/health') return send(200, livenessAnswer());
-    if (route === '/ready') {
-      void Promise.all([checkReady(dataSource, redis), (opts.ready?.() ?? Promise.resolve({})).catch((e: Error) => ({ ready: e.message }))]).then(([base, extra]) => {
-        const checks = { ...base, ...extra };
-        if (Object.values(checks).every((v) => v === 'ok')) send(200, { status: 'ok', checks });
-        else send(503, { status: 'unavailable', checks });
-      });
-      return;
-    }
-    if (route === '/metrics') {
-      metrics().then(
-        ({ contentType, body }) => res.writeHead(200, { 'content-type': contentType }).end(body),
-        (err: Error) => send(500, { message: err.message }),
-      );
-      return;
-    }
-    send(404, { message: 'not found' });
+  const extra = opts.ready ?? (() => Promise.resolve({}));
+  const server = await serveProbes({
+    port: opts.port,
+    host: opts.host,
+    metrics: app.get(ServiceMetrics),
+    source: opts.metrics,
+    ready: async () => {
+      const [base, more] = await Promise.all([checkReady(dataSource, redis), extra().catch((e: Error) => ({ ready: e.message }))]);
+      return { ...base, ...more };
+    },
   });
-  await new Promise<void>((resolve) => server.listen(opts.port, opts.host, resolve));
   const close = (): void => {
-    server.close();
-    server.closeIdleConnections();
+    closeProbes(server);
     redis.disconnect();
   };
   process.once('SIGTERM', close);

@@ -9,5 +9,7 @@ export * from './infrastructure.module';
 export * from './body-errors';
 export * from './http-timeouts';
 export * from './metrics';
+export * from './metrics.module';
+export * from './probe-server';
 export * from './request-context';
 export * from './database-unavailable.filter';

@@ -1,9 +1,6 @@
-import { Controller, Get, Global, Inject, Injectable, Module, Res, type DynamicModule, type OnModuleInit } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import type { NextFunction, Request, Response } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
-import { METRICS_REGISTRY } from '@mdm/messaging';
 
 /** What /metrics answers: Prometheus text exposition, rendered at scrape time. */
 export type MetricsSource = () => Promise<{ contentType: string; body: string }>;
@@ -144,64 +141,4 @@ export function registerEventFeedLag(registry: Registry, dataSource: DataSource,
       for (const r of await read()) this.set({ consumer: r.consumer }, Math.max(0, r.age ?? 0));
     },
   });
-}
-
-export interface MetricsModuleOptions {
-  /** Serve `GET /metrics` through Nest (HTTP services); workers serve it with `serveHealth`. */
-  http: boolean;
-  /** Event-feed consumers this service owns: their lag is reported here. */
-  feedConsumers?: readonly string[];
-}
-
-const METRICS_OPTIONS = Symbol('MetricsOptions');
-
-@Controller('metrics')
-class MetricsController {
-  constructor(private readonly metrics: ServiceMetrics) {}
-
-  /** Prometheus scrapes this; internal like every service port (the gateway does not forward it). */
-  @Get()
-  async scrape(@Res() res: Response): Promise<void> {
-    const { contentType, body } = await this.metrics.source();
-    res.type(contentType).send(body);
-  }
-}
-
-/** Registers what needs other providers (the data source) once the app's modules exist. */
-@Injectable()
-class MetricsWiring implements OnModuleInit {
-  constructor(
-    private readonly metrics: ServiceMetrics,
-    private readonly moduleRef: ModuleRef,
-    @Inject(METRICS_OPTIONS) private readonly options: MetricsModuleOptions,
-  ) {}
-
-  onModuleInit(): void {
-    const consumers = this.options.feedConsumers ?? [];
-    if (consumers.length) registerEventFeedLag(this.metrics.registry, this.moduleRef.get(DataSource, { strict: false }), consumers);
-  }
-}
-
-/**
- * One `ServiceMetrics` per process, global so every module registers its metrics on the same registry
- * (and `@mdm/messaging` its queue metrics, through `METRICS_REGISTRY`). `startHttpService` and
- * `startWorkerContext` mount it; apps do not import it themselves.
- */
-@Global()
-@Module({})
-export class MetricsModule {
-  static forRoot(service: string, options: MetricsModuleOptions): DynamicModule {
-    const metrics = new ServiceMetrics(service);
-    return {
-      module: MetricsModule,
-      controllers: options.http ? [MetricsController] : [],
-      providers: [
-        { provide: ServiceMetrics, useValue: metrics },
-        { provide: METRICS_REGISTRY, useValue: metrics.registry },
-        { provide: METRICS_OPTIONS, useValue: options },
-        MetricsWiring,
-      ],
-      exports: [ServiceMetrics, METRICS_REGISTRY],
-    };
-  }
 }

@@ -1,4 +1,5 @@
 export * from './eventually';
+export * from './free-port';
 export * from './device-simulator';
 export * from './fake-apns';
 export * from './test-pki';

@@ -7,21 +7,18 @@ import {
   NotFoundException,
   Req,
   Res,
-  UseGuards,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { parseOr400, setRouteLabel } from '@mdm/service-kit';
 import { relay, UpstreamClient } from '../upstream/upstream.client';
 import { matchAdminRoute } from './admin-route-match';
 import { ADMIN_ROUTES } from './admin-routes';
-import { ApiKeyGuard } from './api-key.guard';
 import { ApiKeyVerifier } from './api-key-verifier';
 
 const REVOKE_API_KEY = ADMIN_ROUTES.find((r) => r.method === 'DELETE' && r.path === '/v1/api-keys/{id}');
 
-/** The admin API under /v1: authenticated and validated here, served by the owning service. */
+/** The admin API under /v1: authenticated (ApiKeyGuard, global) and validated here, served by the owning service. */
 @Controller('v1')
-@UseGuards(ApiKeyGuard)
 export class AdminController {
   constructor(
     private readonly upstream: UpstreamClient,

@@ -2,6 +2,7 @@ import { Controller, Get, Inject, NotFoundException, Optional, Req, Res } from '
 import type { Request, Response } from 'express';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { Public } from '../admin/api-key.guard';
 
 /** Where `npm run build` puts the console (vite build of apps/console), next to this compiled gateway. */
 export const CONSOLE_DIR = Symbol('CONSOLE_DIR');
@@ -13,6 +14,7 @@ const DEFAULT_DIR = path.resolve(__dirname, '../../../console/public');
  * every other path under /console answers index.html so the app's own routes survive a reload.
  */
 @Controller()
+@Public('a static shell without data: a browser cannot send a bearer token when it navigates, and every call the app makes needs the key')
 export class ConsoleController {
   private readonly root: string;
 

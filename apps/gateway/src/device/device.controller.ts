@@ -1,12 +1,14 @@
 import { Controller, Headers, HttpException, Put, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { InternalHeader } from '@mdm/contracts';
+import { Public } from '../admin/api-key.guard';
 import { RateLimiter } from '../rate-limit/rate-limiter';
 import { UpstreamClient, type Upstream } from '../upstream/upstream.client';
 import { DeviceAuthService } from './device-auth.service';
 
 /** The device-facing endpoints (CheckInURL and ServerURL of the enrollment profile). */
 @Controller('mdm')
+@Public('devices authenticate every request with Mdm-Signature or their client certificate (DeviceAuthService)')
 export class DeviceController {
   constructor(
     private readonly auth: DeviceAuthService,

@@ -1,5 +1,6 @@
 import { All, Controller, Get, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { Public } from '../admin/api-key.guard';
 import { relay, UpstreamClient } from '../upstream/upstream.client';
 
 /**
@@ -8,6 +9,7 @@ import { relay, UpstreamClient } from '../upstream/upstream.client';
  * them behind the proxy's access rules if enrollment must be restricted.
  */
 @Controller()
+@Public('a device fetches these before it has an identity; SCEP checks the one-time challenge')
 export class EnrollmentController {
   constructor(private readonly upstream: UpstreamClient) {}
 

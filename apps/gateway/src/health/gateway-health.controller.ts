@@ -1,10 +1,12 @@
 import { Controller, Get, HttpException } from '@nestjs/common';
 import { livenessAnswer } from '@mdm/service-kit';
+import { Public } from '../admin/api-key.guard';
 import { type Upstream, UpstreamClient } from '../upstream/upstream.client';
 
 const UPSTREAMS: Upstream[] = ['enrollment', 'command', 'profile', 'integrations'];
 
 @Controller()
+@Public('probes of the orchestrator and load balancer; they answer only ok or which service is unreachable')
 export class GatewayHealthController {
   constructor(private readonly upstream: UpstreamClient) {}
 
