@@ -20,9 +20,10 @@ interface Run {
   stderr: string;
 }
 
-/** A running mdmctl: its output so far, and its end. */
+/** A running mdmctl: its output and errors so far, and its end. */
 interface Child {
   output(): string;
+  errors(): string;
   done: Promise<Run>;
 }
 
@@ -46,7 +47,7 @@ describe('mdmctl', () => {
       child.on('error', reject);
       child.on('close', (code) => resolve({ code, stdout, stderr }));
     });
-    return { output: () => stdout, done };
+    return { output: () => stdout, errors: () => stderr, done };
   };
   const mdmctl = (args: string[], env?: NodeJS.ProcessEnv, dir?: string): Promise<Run> => start(args, env, dir).done;
 
@@ -147,8 +148,8 @@ describe('mdmctl', () => {
 
   it('tails events, following the cursor for a bounded time', async () => {
     const tail = start(['events', 'tail', '--type', 'command.*', '--udid', 'CTL-A', '--lines', '0', '--duration', '10', '--interval', '200', '--json']);
-    // Whatever was there before is not shown (--lines 0); what happens while it follows is.
-    await new Promise((r) => setTimeout(r, 1000));
+    // Whatever was there before is not shown (--lines 0); what happens once it says it follows is.
+    await eventually(() => expect(tail.errors()).toContain('mdmctl: following the event log'), { timeoutMs: 15_000, message: 'mdmctl never said it was following' });
     const sent = await system.api('POST', '/v1/commands', { udids: ['CTL-A', 'CTL-B'], command: { RequestType: 'ProfileList' }, push: false });
     expect(sent.status).toBe(201);
     const events = await eventually(() => {
@@ -159,7 +160,7 @@ describe('mdmctl', () => {
     expect(events).toEqual([expect.objectContaining({ type: 'command.queued', udid: 'CTL-A', data: expect.objectContaining({ commandUuid: sent.json.commandUuid }) })]);
     const run = await tail.done;
     expect(run.code).toBe(0);
-    expect(run.stderr).toBe('');
+    expect(run.stderr).toBe('mdmctl: following the event log for 10 s\n');
     // Without --json: one line per event, and --once stops after what is there.
     const once = await mdmctl(['events', 'tail', '--udid', 'CTL-A', '--type', 'command.queued', '--once']);
     expect(once.code).toBe(0);

@@ -298,6 +298,8 @@ async function tailEvents(ctx: Context, c: Extract<Command, { name: 'events tail
     if (!c.follow) return Exit.Ok;
   }
   const deadline = c.durationMs === undefined ? Infinity : Date.now() + c.durationMs;
+  // On stderr, so stdout stays the events: from here on every new event is shown (a script can wait for this).
+  if (c.follow) ctx.io.stderr(`mdmctl: following the event log ${c.durationMs === undefined ? 'until Ctrl-C' : `for ${c.durationMs / 1000} s`}\n`);
   for (;;) {
     const page = await read({ limit: 1000, after: cursor ?? undefined });
     print(page.events);

@@ -6,6 +6,7 @@ import { parseCertificatePem, validityOf } from './certificates';
 import { signDetached, verifyDetachedSignature } from './cms';
 import { PkiError } from './errors';
 import { TrustStore } from './trust-store';
+import { derMutation, fuzzRun, mutate } from '../../../test/support/fuzz';
 
 /*
  * Fuzzing the device authentication path (verifyDetachedSignature, then TrustStore.verify): whatever
@@ -15,28 +16,7 @@ import { TrustStore } from './trust-store';
  */
 
 const FIXTURES = path.resolve(__dirname, '../../../../shared/fixtures/nanomdm/mdm-signature');
-const SUMMARY = path.resolve(__dirname, '../../../test-output/fuzz-summary.json');
-const SEED = Number(process.env['FUZZ_SEED'] ?? Date.now() % 2 ** 31);
-const tried: Record<string, number> = {};
-
-async function check<T>(target: string, property: fc.IAsyncPropertyWithHooks<T> | fc.IProperty<T>, numRuns: number): Promise<void> {
-  const details = await fc.check(property, { numRuns, seed: SEED });
-  tried[target] = details.numRuns;
-  if (details.failed) throw new Error(fc.defaultReportMessage(details) ?? `property ${target} failed`);
-  expect(details.numRuns).toBe(numRuns);
-}
-
-afterAll(() => {
-  fs.mkdirSync(path.dirname(SUMMARY), { recursive: true });
-  let all: Record<string, unknown> = {};
-  try {
-    all = JSON.parse(fs.readFileSync(SUMMARY, 'utf8')) as Record<string, unknown>;
-  } catch {
-    /* first writer */
-  }
-  all['libs/pki/src/cms.fuzz.spec.ts'] = { seed: SEED, runs: tried, at: new Date().toISOString() };
-  fs.writeFileSync(SUMMARY, JSON.stringify(all, null, 2) + '\n');
-});
+const { checkAsync } = fuzzRun(__filename);
 
 type Outcome = { verdict: 'refused'; error: PkiError } | { verdict: 'accepted'; signerDer: Buffer };
 
@@ -52,50 +32,8 @@ async function authenticate(signature: string, body: Buffer, store: TrustStore, 
   }
 }
 
-/** Byte-level damage to a DER/BER structure: flips, cuts, insertions, deletions, duplicated slices. */
-const byteMutation = fc.oneof(
-  fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), xor: fc.integer({ min: 1, max: 255 }) }),
-  fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }) }),
-  fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 32 }) }),
-  fc.record({ kind: fc.constant('repeat' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 32 }), times: fc.integer({ min: 2, max: 20 }) }),
-  // Length octets are where BER parsers break: make one huge, indefinite or zero.
-  fc.record({ kind: fc.constant('length' as const), at: fc.nat(), value: fc.constantFrom(0x00, 0x80, 0x84, 0xff, 0x7f) }),
-);
-type ByteMutation = typeof byteMutation extends fc.Arbitrary<infer M> ? M : never;
-
-function mutate(input: Buffer, mutations: ByteMutation[]): Buffer {
-  let out = input;
-  for (const m of mutations) {
-    const at = out.length === 0 ? 0 : m.at % out.length;
-    switch (m.kind) {
-      case 'flip':
-        out = Buffer.from(out);
-        if (out.length > 0) out[at] ^= m.xor;
-        break;
-      case 'truncate':
-        out = out.subarray(0, at);
-        break;
-      case 'insert':
-        out = Buffer.concat([out.subarray(0, at), Buffer.from(m.bytes), out.subarray(at)]);
-        break;
-      case 'delete':
-        out = Buffer.concat([out.subarray(0, at), out.subarray(at + m.length)]);
-        break;
-      case 'repeat': {
-        const slice = out.subarray(at, at + m.length);
-        out = Buffer.concat([out.subarray(0, at), ...Array.from({ length: m.times }, () => slice), out.subarray(at + m.length)]);
-        break;
-      }
-      case 'length':
-        // The byte after a tag is a length octet; the property does not care if `at` hits a tag.
-        out = Buffer.from(out);
-        if (out.length > 1) out[(at % (out.length - 1)) + 1] = m.value;
-        break;
-    }
-  }
-  return out;
-}
+/** Byte-level damage to a DER/BER structure: flips, cuts, insertions, deletions, duplicated slices, length octets. */
+const byteMutation = derMutation();
 
 jest.setTimeout(60_000);
 
@@ -123,7 +61,7 @@ describe('CMS and trust properties (fast-check)', () => {
 
   it(`refuses mutated signatures, or accepts only the genuine signer over the genuine body (${RUNS.signature} runs)`, async () => {
     const genuine = parseCertificatePem(device.certPem).raw;
-    await check('signatureBytes', fc.asyncProperty(fc.constantFrom(0, 1), fc.array(byteMutation, { minLength: 1, maxLength: 3 }), async (which, mutations) => {
+    await checkAsync('signatureBytes', fc.asyncProperty(fc.constantFrom(0, 1), fc.array(byteMutation, { minLength: 1, maxLength: 3 }), async (which, mutations) => {
       const der = mutate(Buffer.from(signatures[which], 'base64'), mutations);
       const outcome = await authenticate(der.toString('base64'), body, store);
       // A mutation in bytes the verifier ignores (an unused algorithm parameter, a second copy of a
@@ -139,7 +77,7 @@ describe('CMS and trust properties (fast-check)', () => {
       const header = fs.readFileSync(fixture('idle.header.txt'), 'utf8');
       const idle = fs.readFileSync(fixture('idle.body.plist'));
       const original = await verifyDetachedSignature(header, idle);
-      await check('fixtureSignatureBytes', fc.asyncProperty(fc.array(byteMutation, { minLength: 1, maxLength: 3 }), async (mutations) => {
+      await checkAsync('fixtureSignatureBytes', fc.asyncProperty(fc.array(byteMutation, { minLength: 1, maxLength: 3 }), async (mutations) => {
         const der = mutate(Buffer.from(header.replace(/\s+/g, ''), 'base64'), mutations);
         // The fixture's CA is not ours: trust it alone, so a pass means the signature verified.
         const outcome = await authenticate(der.toString('base64'), idle, new TrustStore(original.certificates));
@@ -149,14 +87,14 @@ describe('CMS and trust properties (fast-check)', () => {
   );
 
   it(`refuses headers that are not base64, or base64 of garbage, as malformed (${RUNS.base64} runs)`, async () => {
-    await check('headerText', fc.asyncProperty(fc.oneof(fc.string({ unit: 'binary', maxLength: 200 }), fc.base64String({ maxLength: 400 })), async (header) => {
+    await checkAsync('headerText', fc.asyncProperty(fc.oneof(fc.string({ unit: 'binary', maxLength: 200 }), fc.base64String({ maxLength: 400 })), async (header) => {
       const outcome = await authenticate(header, body, store);
       expect(outcome.verdict).toBe('refused');
     }), RUNS.base64);
   });
 
   it(`never accepts a signature over a body that was changed (${RUNS.body} runs)`, async () => {
-    await check('bodyBytes', fc.asyncProperty(fc.constantFrom(0, 1), fc.array(byteMutation, { minLength: 1, maxLength: 3 }), async (which, mutations) => {
+    await checkAsync('bodyBytes', fc.asyncProperty(fc.constantFrom(0, 1), fc.array(byteMutation, { minLength: 1, maxLength: 3 }), async (which, mutations) => {
       const changed = mutate(body, mutations);
       fc.pre(!changed.equals(body));
       const outcome = await authenticate(signatures[which], changed, store);
@@ -166,7 +104,7 @@ describe('CMS and trust properties (fast-check)', () => {
   });
 
   it(`never accepts a genuine signature presented with another body (${RUNS.otherBody} runs)`, async () => {
-    await check('otherBody', fc.asyncProperty(fc.uint8Array({ maxLength: 512 }), fc.uint8Array({ maxLength: 512 }), async (a, b) => {
+    await checkAsync('otherBody', fc.asyncProperty(fc.uint8Array({ maxLength: 512 }), fc.uint8Array({ maxLength: 512 }), async (a, b) => {
       fc.pre(!Buffer.from(a).equals(Buffer.from(b)));
       const signature = await signDetached(Buffer.from(a), device);
       const outcome = await authenticate(signature, Buffer.from(b), store);
@@ -209,7 +147,7 @@ describe('CMS and trust properties (fast-check)', () => {
       if (ms < caValidity.notBefore.getTime()) return 'not-yet-valid';
       return 'accepted';
     };
-    await check('validity', fc.asyncProperty(instant, async (ms) => {
+    await checkAsync('validity', fc.asyncProperty(instant, async (ms) => {
       let verdict = 'accepted';
       try {
         store.verify(signer, new Date(ms));

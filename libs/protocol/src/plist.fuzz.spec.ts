@@ -5,6 +5,7 @@ import { parseCheckin } from './checkin';
 import { ProtocolError } from './errors';
 import { buildPlist, parsePlist, type PlistDict, type PlistValue } from './plist';
 import { parseReport } from './report';
+import { fuzzRun, mutate, textMutation } from '../../../test/support/fuzz';
 
 /*
  * Property-based and fuzz tests of the plist parser: whatever the bytes, parsePlist answers a value
@@ -13,30 +14,7 @@ import { parseReport } from './report';
  */
 
 const FIXTURES = path.resolve(__dirname, '../../../../shared/fixtures/nanomdm');
-const SUMMARY = path.resolve(__dirname, '../../../test-output/fuzz-summary.json');
-const SEED = Number(process.env['FUZZ_SEED'] ?? Date.now() % 2 ** 31);
-const tried: Record<string, number> = {};
-
-/** Runs a property and fails with fast-check's report (seed and counterexample included). */
-function check<T>(target: string, property: fc.IProperty<T>, numRuns: number): void {
-  const details = fc.check(property, { numRuns, seed: SEED });
-  tried[target] = details.numRuns;
-  if (details.failed) throw new Error(fc.defaultReportMessage(details) ?? `property ${target} failed`);
-  expect(details.numRuns).toBe(numRuns);
-}
-
-afterAll(() => {
-  // Several spec files share the summary (one per worker): merge, don't overwrite.
-  fs.mkdirSync(path.dirname(SUMMARY), { recursive: true });
-  let all: Record<string, unknown> = {};
-  try {
-    all = JSON.parse(fs.readFileSync(SUMMARY, 'utf8')) as Record<string, unknown>;
-  } catch {
-    /* first writer */
-  }
-  all['libs/protocol/src/plist.fuzz.spec.ts'] = { seed: SEED, runs: tried, at: new Date().toISOString() };
-  fs.writeFileSync(SUMMARY, JSON.stringify(all, null, 2) + '\n');
-});
+const { check } = fuzzRun(__filename);
 
 /** Throws unless `fn` either returns or throws a ProtocolError. */
 function onlyProtocolErrors(fn: () => unknown): boolean {
@@ -86,52 +64,13 @@ const plistValue: fc.Arbitrary<PlistValue> = fc.letrec<{ value: PlistValue }>((t
   ),
 })).value;
 
-/** Plausible damage: cut, flip, insert XML fragments, drop or repeat a slice. */
-const mutation = fc.oneof(
-  fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
-  fc.record({
-    kind: fc.constant('insert' as const),
-    at: fc.nat(),
-    fragment: fc.oneof(
-      fc.constantFrom('<', '>', '</dict>', '<dict>', '<array>', '<key>k</key>', '<!DOCTYPE x [', '<!ENTITY a "b">', '&a;', '&#0;', '&#x110000;', ']]>', '<![CDATA[', '<?pi ', '\u0000', '\uFFFE', 'bplist00', '<plist>', '<integer>', 'xmlns:a="b"'),
-      fc.string({ unit: 'binary', maxLength: 8 }),
-    ),
-  }),
-  fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 64 }) }),
-  fc.record({ kind: fc.constant('repeat' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 64 }), times: fc.integer({ min: 2, max: 50 }) }),
+/** Plausible damage: cut, overwrite a byte, insert XML fragments, drop or repeat a slice. */
+const mutation = textMutation(
+  fc.oneof(
+    fc.constantFrom('<', '>', '</dict>', '<dict>', '<array>', '<key>k</key>', '<!DOCTYPE x [', '<!ENTITY a "b">', '&a;', '&#0;', '&#x110000;', ']]>', '<![CDATA[', '<?pi ', '\u0000', '\uFFFE', 'bplist00', '<plist>', '<integer>', 'xmlns:a="b"'),
+    fc.string({ unit: 'binary', maxLength: 8 }),
+  ),
 );
-type Mutation = typeof mutation extends fc.Arbitrary<infer M> ? M : never;
-
-function mutate(input: Buffer, mutations: Mutation[]): Buffer {
-  let out = input;
-  for (const m of mutations) {
-    const at = out.length === 0 ? 0 : m.at % (out.length + 1);
-    switch (m.kind) {
-      case 'truncate':
-        out = out.subarray(0, at);
-        break;
-      case 'flip':
-        if (out.length > 0) {
-          out = Buffer.from(out);
-          out[at % out.length] = m.byte;
-        }
-        break;
-      case 'insert':
-        out = Buffer.concat([out.subarray(0, at), Buffer.from(m.fragment, 'utf8'), out.subarray(at)]);
-        break;
-      case 'delete':
-        out = Buffer.concat([out.subarray(0, at), out.subarray(at + m.length)]);
-        break;
-      case 'repeat': {
-        const slice = out.subarray(at, at + m.length);
-        out = Buffer.concat([out.subarray(0, at), ...Array.from({ length: m.times }, () => slice), out.subarray(at + m.length)]);
-        break;
-      }
-    }
-  }
-  return out;
-}
 
 const RUNS = { roundTrip: 400, mutated: 1500, fixtures: 1500, entities: 300, binary: 300, depth: 300, elements: 150 };
 
@@ -144,7 +83,7 @@ describe('plist properties (fast-check)', () => {
 
   it(`answers mutated and truncated plists with a value or a ProtocolError only (${RUNS.mutated} runs)`, () => {
     check('mutatedGenerated', fc.property(plistValue, fc.array(mutation, { minLength: 1, maxLength: 4 }), (value, mutations) =>
-      onlyProtocolErrors(() => parsePlist(mutate(Buffer.from(buildPlist(value)), mutations))),
+      onlyProtocolErrors(() => parsePlist(mutate(Buffer.from(buildPlist(value)), mutations, { includeEnd: true }))),
     ), RUNS.mutated);
   });
 
@@ -159,7 +98,7 @@ describe('plist properties (fast-check)', () => {
     () => {
       const fixtures = fixtureFiles.map((file) => fs.readFileSync(file));
       check('mutatedFixtures', fc.property(fc.constantFrom(...fixtures), fc.array(mutation, { minLength: 1, maxLength: 4 }), (fixture, mutations) => {
-        const body = mutate(fixture, mutations);
+        const body = mutate(fixture, mutations, { includeEnd: true });
         onlyProtocolErrors(() => parsePlist(body));
         onlyProtocolErrors(() => parseCheckin(body));
         return onlyProtocolErrors(() => parseReport(body));

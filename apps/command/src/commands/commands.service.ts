@@ -1,6 +1,6 @@
 import { BadRequestException, ConflictException, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import { DataSource, type SelectQueryBuilder } from 'typeorm';
 import { CommandStatus, type CreateCommandsRequest } from '@mdm/contracts';
 import { CommandDeliveryEntity, CommandEntity, DeviceEntity, type JsonObject, type JsonValue } from '@mdm/persistence';
 import {
@@ -140,29 +140,14 @@ export class CommandsService {
   ): Promise<CommandView> {
     const command = await this.dataSource.getRepository(CommandEntity).findOneBy({ commandUuid });
     if (!command) throw new NotFoundException(`command ${commandUuid} not found`);
-    const sortBy: Record<import('@mdm/contracts').CommandDevicesQuery['sort'], string> = {
-      queuedAt: 'd.id',
-      udid: 'dev.udid',
-      status: 'd.status',
-      completedAt: 'd.completed_at',
-    };
-    const order = page.order === 'desc' ? 'DESC' : 'ASC';
-    const query = this.dataSource
-      .getRepository(CommandDeliveryEntity)
-      .createQueryBuilder('d')
-      .innerJoin(DeviceEntity, 'dev', 'dev.id = d.device_id')
-      .addSelect('dev.udid', 'udid')
-      .where('d.command_uuid = :commandUuid', { commandUuid });
-    if (page.status) query.andWhere('d.status IN (:...statuses)', { statuses: page.status });
+    const sortBy: Record<import('@mdm/contracts').CommandDevicesQuery['sort'], string> = { ...DELIVERY_SORT, udid: 'dev.udid' };
+    const query = this.deliveries(page.status, (d) =>
+      d.innerJoin(DeviceEntity, 'dev', 'dev.id = d.device_id').addSelect('dev.udid', 'udid').where('d.command_uuid = :commandUuid', { commandUuid }),
+    );
     const [rows, counts] = await Promise.all([
-      query
-        // NULLS LAST only where a column can be null: on the id it would keep Postgres from walking an index.
-        .orderBy(sortBy[page.sort ?? 'queuedAt'], order, page.sort === 'completedAt' ? 'NULLS LAST' : undefined)
-        .addOrderBy('d.id', order)
-        .limit(page.limit)
-        .offset(page.offset)
-        .getRawAndEntities()
-        .then(({ raw, entities }) => entities.map((e, i) => deliveryView(e, (raw[i] as { udid: string }).udid))),
+      sortedPage(query, sortBy, { ...page, sort: page.sort ?? 'queuedAt' }).then(({ raw, entities }) =>
+        entities.map((e, i) => deliveryView(e, (raw[i] as { udid: string }).udid)),
+      ),
       this.dataSource.query(`SELECT status, count(*)::int AS n FROM command_deliveries WHERE command_uuid = $1 GROUP BY status`, [commandUuid]) as Promise<
         Array<{ status: CommandStatus; n: number }>
       >,
@@ -183,7 +168,6 @@ export class CommandsService {
     };
   }
 
-  /** A device's commands, newest first by default, filtered and sorted as `DeviceCommandsQuery` allows. */
   /** The commands, newest first by default, each with how many of its devices are in each status. */
   async list(q: import('@mdm/contracts').CommandListQuery): Promise<import('@mdm/contracts').OffsetPage<'commands', CommandSummary>> {
     const where = `($1::text IS NULL OR c.request_type = $1) AND ($2::timestamptz IS NULL OR c.created_at >= $2)`;
@@ -220,37 +204,19 @@ export class CommandsService {
     };
   }
 
+  /** A device's commands, newest first by default, filtered and sorted as `DeviceCommandsQuery` allows. */
   async history(
     udid: string,
     q: import('@mdm/contracts').DeviceCommandsQuery,
   ): Promise<import('@mdm/contracts').OffsetPage<'commands', DeliveryView & { commandUuid: string; requestType: string }> & { udid: string }> {
     const device = await this.dataSource.getRepository(DeviceEntity).findOne({ where: { udid }, select: { id: true } });
     if (!device) throw new NotFoundException(`device ${udid} not found`);
-    const sortBy: Record<import('@mdm/contracts').DeviceCommandsQuery['sort'], string> = {
-      queuedAt: 'd.id',
-      completedAt: 'd.completed_at',
-      status: 'd.status',
-      requestType: 'c.request_type',
-    };
-    const order = q.order === 'desc' ? 'DESC' : 'ASC';
-    const query = this.dataSource
-      .getRepository(CommandDeliveryEntity)
-      .createQueryBuilder('d')
-      .innerJoin(CommandEntity, 'c', 'c.command_uuid = d.command_uuid')
-      .addSelect('c.request_type', 'request_type')
-      .where('d.device_id = :id', { id: device.id });
-    if (q.status) query.andWhere('d.status IN (:...statuses)', { statuses: q.status });
+    const sortBy: Record<import('@mdm/contracts').DeviceCommandsQuery['sort'], string> = { ...DELIVERY_SORT, requestType: 'c.request_type' };
+    const query = this.deliveries(q.status, (d) =>
+      d.innerJoin(CommandEntity, 'c', 'c.command_uuid = d.command_uuid').addSelect('c.request_type', 'request_type').where('d.device_id = :id', { id: device.id }),
+    );
     if (q.requestType) query.andWhere('c.request_type = :requestType', { requestType: q.requestType });
-    const [{ raw, entities }, total] = await Promise.all([
-      query
-        .clone()
-        .orderBy(sortBy[q.sort], order, q.sort === 'completedAt' ? 'NULLS LAST' : undefined)
-        .addOrderBy('d.id', order)
-        .limit(q.limit)
-        .offset(q.offset)
-        .getRawAndEntities(),
-      query.getCount(),
-    ]);
+    const [{ raw, entities }, total] = await Promise.all([sortedPage(query, sortBy, q), query.getCount()]);
     return {
       udid,
       commands: entities.map((e, i) => ({
@@ -264,6 +230,20 @@ export class CommandsService {
     };
   }
 
+  /**
+   * Deliveries (alias `d`) as `scope` joins and restricts them (`where` first: it replaces earlier
+   * conditions), then only those in `status` when given: what a command's device page and a device's
+   * command history both list.
+   */
+  private deliveries(
+    status: readonly CommandStatus[] | undefined,
+    scope: (d: SelectQueryBuilder<CommandDeliveryEntity>) => SelectQueryBuilder<CommandDeliveryEntity>,
+  ): SelectQueryBuilder<CommandDeliveryEntity> {
+    const query = scope(this.dataSource.getRepository(CommandDeliveryEntity).createQueryBuilder('d'));
+    if (status) query.andWhere('d.status IN (:...statuses)', { statuses: status });
+    return query;
+  }
+
   private render(commandUuid: string, command: CreateCommandsRequest['command']): string {
     try {
       const dict = jsonToPlistValue(command, 'command') as PlistDict;
@@ -273,6 +253,31 @@ export class CommandsService {
       throw err;
     }
   }
+}
+
+/** Sort columns every delivery list has; each list adds those of what it joins. */
+const DELIVERY_SORT = { queuedAt: 'd.id', completedAt: 'd.completed_at', status: 'd.status' } as const;
+
+/**
+ * One page of the deliveries `query` selects (alias `d`), sorted by `sort` then by id (queue order), both in
+ * `order`. `query` itself is left as it was, so it can still be counted.
+ */
+function sortedPage<S extends string>(
+  query: SelectQueryBuilder<CommandDeliveryEntity>,
+  sortBy: Record<S, string>,
+  page: { sort: S; order?: 'asc' | 'desc'; limit: number; offset: number },
+): Promise<{ entities: CommandDeliveryEntity[]; raw: unknown[] }> {
+  const order = page.order === 'desc' ? 'DESC' : 'ASC';
+  return (
+    query
+      .clone()
+      // NULLS LAST only where a column can be null: on the id it would keep Postgres from walking an index.
+      .orderBy(sortBy[page.sort], order, page.sort === 'completedAt' ? 'NULLS LAST' : undefined)
+      .addOrderBy('d.id', order)
+      .limit(page.limit)
+      .offset(page.offset)
+      .getRawAndEntities()
+  );
 }
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);

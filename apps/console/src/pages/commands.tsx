@@ -1,8 +1,9 @@
 import { useState } from 'react';
 import { api, get } from '../api';
-import { ErrorChain, Notice, StatusBadge } from '../components/badges';
+import { Notice, StatusBadge } from '../components/badges';
+import { deliveryColumns, type Delivery, timeColumn } from '../components/columns';
 import { type Column, DataTable, Pager } from '../components/table';
-import { ago, dateTime } from '../format';
+import { dateTime } from '../format';
 import { LIVE_INTERVAL_MS, useAction, useLoad } from '../hooks';
 import { Link, navigate } from '../router';
 
@@ -16,16 +17,7 @@ interface CommandStatus {
   counts: Record<string, number>;
   limit: number;
   offset: number;
-  devices: Array<{
-    udid: string;
-    status: string;
-    statusReason: string | null;
-    notNowCount: number;
-    errorChain: Array<Record<string, unknown>> | null;
-    result: unknown;
-    queuedAt: string;
-    completedAt: string | null;
-  }>;
+  devices: Delivery[];
 }
 const ORDER = ['QUEUED', 'SENT', 'PUSH', 'NOTNOW', 'ACKNOWLEDGED', 'ERROR', 'FORMAT_ERROR', 'CANCELED', 'EXPIRED', 'BLOCKED'];
 const OPEN = new Set(['QUEUED', 'SENT', 'PUSH', 'NOTNOW']);
@@ -50,7 +42,7 @@ export function CommandsPage() {
     { label: 'CommandUUID', render: (c) => <code className="small">{c.commandUuid}</code> },
     { label: 'Devices', render: (c) => c.total },
     { label: 'Open', render: (c) => open(c) },
-    { label: 'Queued', render: (c) => <span title={c.createdAt}>{ago(c.createdAt)}</span> },
+    timeColumn('Queued', (c) => c.createdAt),
   ];
   return (
     <section>
@@ -84,26 +76,10 @@ export function CommandPage({ uuid }: { uuid: string }) {
     });
   };
 
-  const columns: Array<Column<CommandStatus['devices'][number]>> = [
+  const columns: Array<Column<Delivery>> = [
     { label: 'Device', render: (d) => <Link to={`/devices/${encodeURIComponent(d.udid)}`}>{d.udid}</Link> },
-    { label: 'Status', render: (d) => <StatusBadge status={d.status} /> },
-    {
-      label: 'Detail',
-      render: (d) => (
-        <div>
-          {d.statusReason ? <div>{d.statusReason}</div> : null}
-          {d.notNowCount ? <div className="muted">NotNow ×{d.notNowCount}</div> : null}
-          <ErrorChain chain={d.errorChain} />
-          {d.result ? (
-            <details>
-              <summary>answer</summary>
-              <pre>{JSON.stringify(d.result, null, 2)}</pre>
-            </details>
-          ) : null}
-        </div>
-      ),
-    },
-    { label: 'Completed', render: (d) => <span title={d.completedAt ?? undefined}>{ago(d.completedAt)}</span> },
+    ...deliveryColumns<Delivery>(),
+    timeColumn('Completed', (d) => d.completedAt),
   ];
 
   return (

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { api, get } from '../api';
 import { Badge, ErrorChain, Notice, StatusBadge } from '../components/badges';
+import { deliveryColumns, type Delivery, timeColumn } from '../components/columns';
 import { CommandForm } from '../components/command-form';
 import { type Column, DataTable, Pager } from '../components/table';
 import { ago, dateTime, yesNo } from '../format';
@@ -8,19 +9,11 @@ import { LIVE_INTERVAL_MS, useAction, useLoad } from '../hooks';
 import { Link, navigate } from '../router';
 import { type Device, PushState } from './devices';
 
-export interface CommandRow {
+export interface CommandRow extends Delivery {
   commandUuid: string;
   requestType: string;
-  udid: string;
-  status: string;
-  statusReason: string | null;
-  notNowCount: number;
-  errorChain: Array<Record<string, unknown>> | null;
-  result: unknown;
-  queuedAt: string;
   sentAt: string | null;
   deliveredAt: string | null;
-  completedAt: string | null;
 }
 interface QueueRow {
   commandUuid: string;
@@ -93,25 +86,9 @@ export function DevicePage({ udid }: { udid: string }) {
 
   const historyColumns: Array<Column<CommandRow>> = [
     { label: 'Command', render: (c) => <Link to={`/commands/${c.commandUuid}`}>{c.requestType}</Link> },
-    { label: 'Status', render: (c) => <StatusBadge status={c.status} /> },
-    {
-      label: 'Detail',
-      render: (c) => (
-        <div>
-          {c.statusReason ? <div>{c.statusReason}</div> : null}
-          {c.notNowCount ? <div className="muted">NotNow ×{c.notNowCount}</div> : null}
-          <ErrorChain chain={c.errorChain} />
-          {c.result ? (
-            <details>
-              <summary>answer</summary>
-              <pre>{JSON.stringify(c.result, null, 2)}</pre>
-            </details>
-          ) : null}
-        </div>
-      ),
-    },
-    { label: 'Queued', render: (c) => <span title={c.queuedAt}>{ago(c.queuedAt)}</span> },
-    { label: 'Completed', render: (c) => <span title={c.completedAt ?? undefined}>{ago(c.completedAt)}</span> },
+    ...deliveryColumns<CommandRow>(),
+    timeColumn('Queued', (c) => c.queuedAt),
+    timeColumn('Completed', (c) => c.completedAt),
   ];
   const queueColumns: Array<Column<QueueRow>> = [
     { label: 'Command', render: (c) => <Link to={`/commands/${c.commandUuid}`}>{c.requestType}</Link> },

@@ -1,6 +1,7 @@
 import { type FormEvent, useState } from 'react';
 import { get } from '../api';
 import { Badge, Notice } from '../components/badges';
+import { Ago, timeColumn } from '../components/columns';
 import { CommandForm } from '../components/command-form';
 import { type Column, DataTable, Pager, type SortState } from '../components/table';
 import { ago, yesNo } from '../format';
@@ -54,6 +55,20 @@ export function PushState({ d }: { d: Device }) {
   );
 }
 
+/** Any, yes or no: the API's `true`/`false` filters. */
+function YesNoFilter({ label, value, onChange }: { label: string; value: string; onChange: (value: string) => void }) {
+  return (
+    <label>
+      {label}
+      <select value={value} onChange={(e) => onChange(e.target.value)}>
+        <option value="">any</option>
+        <option value="true">yes</option>
+        <option value="false">no</option>
+      </select>
+    </label>
+  );
+}
+
 export function DevicesPage() {
   const [sort, setSort] = useState<SortState>({ sort: 'lastSeenAt', order: 'desc' });
   const [offset, setOffset] = useState(0);
@@ -99,8 +114,8 @@ export function DevicesPage() {
     { label: 'Model', render: (d) => [d.modelName, d.productName].filter(Boolean).join(' · ') || '—' },
     { label: 'OS', render: (d) => (d.osVersion ? `iOS ${d.osVersion}` : '—'), sort: 'osVersion' },
     { label: 'Supervised', render: (d) => yesNo(d.supervised) },
-    { label: 'Enrolled', render: (d) => (d.enrolled ? <span title={d.enrolledAt ?? undefined}>{ago(d.enrolledAt)}</span> : <Badge>no</Badge>), sort: 'enrolledAt' },
-    { label: 'Last seen', render: (d) => <span title={d.lastSeenAt ?? undefined}>{ago(d.lastSeenAt)}</span>, sort: 'lastSeenAt' },
+    { label: 'Enrolled', render: (d) => (d.enrolled ? <Ago at={d.enrolledAt} /> : <Badge>no</Badge>), sort: 'enrolledAt' },
+    timeColumn('Last seen', (d) => d.lastSeenAt, 'lastSeenAt'),
     { label: 'Push', render: (d) => <PushState d={d} /> },
   ];
 
@@ -116,22 +131,8 @@ export function DevicesPage() {
         Devices <span className="muted">{list.data ? `(${list.data.total})` : ''}</span>
       </h1>
       <form className="filters" onSubmit={apply} aria-label="device filters">
-        <label>
-          Enrolled
-          <select value={draft.enrolled} onChange={(e) => setDraft({ ...draft, enrolled: e.target.value })}>
-            <option value="">any</option>
-            <option value="true">yes</option>
-            <option value="false">no</option>
-          </select>
-        </label>
-        <label>
-          Supervised
-          <select value={draft.supervised} onChange={(e) => setDraft({ ...draft, supervised: e.target.value })}>
-            <option value="">any</option>
-            <option value="true">yes</option>
-            <option value="false">no</option>
-          </select>
-        </label>
+        <YesNoFilter label="Enrolled" value={draft.enrolled} onChange={(enrolled) => setDraft({ ...draft, enrolled })} />
+        <YesNoFilter label="Supervised" value={draft.supervised} onChange={(supervised) => setDraft({ ...draft, supervised })} />
         <label>
           Model <input value={draft.model} placeholder="iPad, iPhone15,2" onChange={(e) => setDraft({ ...draft, model: e.target.value })} />
         </label>
