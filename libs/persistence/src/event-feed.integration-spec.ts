@@ -91,6 +91,35 @@ describe('event feed', () => {
     expect((await take('shared')).map((e) => e.udid)).toEqual(['C']);
   });
 
+  it('reads in transaction-id order as numbers (9 before 10), by the feed index, one page at a time', async () => {
+    // Two settled events whose transaction ids differ in their number of digits, as real ids do over time.
+    await ds.query(
+      `INSERT INTO events (event_id, type, udid, data, txid) VALUES ($1, 'device.checked_out', 'TEN', '{}', '10'), ($2, 'device.checked_out', 'NINE', '{}', '9')`,
+      [randomUUID(), randomUUID()],
+    );
+    const total = Number((await ds.query(`SELECT count(*) AS n FROM events`))[0].n);
+    const seen: FeedEvent[] = [];
+    for (;;) {
+      const step = await consumeEvents(ds, 'digits', { limit: 1 }, async (_tx, events) => {
+        seen.push(...events);
+      });
+      if (step.read === 0) break;
+    }
+    expect(seen).toHaveLength(total);
+    expect(seen.slice(0, 2).map((e) => e.udid)).toEqual(['NINE', 'TEN']);
+
+    // The order can come from events_feed (a small table may still be sorted by choice, so forbid sorting).
+    const plan = await ds.transaction(async (tx) => {
+      await tx.query(`SET LOCAL enable_sort = off`);
+      const rows: Array<{ 'QUERY PLAN': string }> = await tx.query(
+        `EXPLAIN SELECT e.id FROM events e WHERE (e.txid, e.id) > ('0'::xid8, 0) AND e.txid < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY e.txid, e.id LIMIT 100`,
+      );
+      return rows.map((r) => r['QUERY PLAN']).join('\n');
+    });
+    expect(plan).toMatch(/Index (Only )?Scan using events_feed/);
+    expect(plan).not.toMatch(/Sort/);
+  });
+
   it('filters by type and by prefix while still moving past what it skips', async () => {
     await take('filtered', ['device.*']);
     await ds.transaction((tx) =>

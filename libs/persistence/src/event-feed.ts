@@ -53,9 +53,12 @@ export async function consumeEvents(
     if (!at) return { read: 0, handled: 0, owned: false };
     const rows: Array<{ id: string; txid: string; event_id: string; type: string; udid: string | null; data: Record<string, unknown>; occurred_at: Date }> =
       await tx.query(
-        `SELECT id, txid::text, event_id, type, udid, data, occurred_at FROM events
-          WHERE (txid, id) > ($1::xid8, $2::bigint) AND txid < pg_snapshot_xmin(pg_current_snapshot())
-          ORDER BY txid, id
+        // ORDER BY names the table's columns: a bare `txid` would be the output column `txid::text`, which
+        // sorts 10 before 9 (skipping events when transaction ids gain a digit) and cannot use events_feed,
+        // so every read would sort all settled events after the cursor.
+        `SELECT e.id, e.txid::text AS txid, e.event_id, e.type, e.udid, e.data, e.occurred_at FROM events e
+          WHERE (e.txid, e.id) > ($1::xid8, $2::bigint) AND e.txid < pg_snapshot_xmin(pg_current_snapshot())
+          ORDER BY e.txid, e.id
           LIMIT $3`,
         [at.txid, at.last_id, options.limit],
       );
