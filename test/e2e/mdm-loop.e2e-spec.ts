@@ -299,6 +299,15 @@ describe('MDM loop end to end', () => {
       expect(push2.status).toBe(202);
       expect(push2.json).toEqual(push1.json);
     });
+
+    it('runs racing requests with one key once: the key commits with the command, never half-claimed', async () => {
+      const device = await system.enrolledDevice(topic);
+      const body = { udids: [device.udid], command: { RequestType: 'CertificateList' }, push: false };
+      const answers = await Promise.all(Array.from({ length: 6 }, () => system.api('POST', '/v1/commands', body, { 'idempotency-key': 'race-1' })));
+      expect(answers.map((a) => a.status)).toEqual(Array(6).fill(201));
+      expect(new Set(answers.map((a) => a.json.commandUuid)).size).toBe(1);
+      expect((await system.api('GET', `/v1/devices/${device.udid}/commands`)).json.commands).toHaveLength(1);
+    });
   });
 
   describe('queue inspection', () => {

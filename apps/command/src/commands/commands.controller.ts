@@ -14,9 +14,10 @@ export class CommandsController {
 
   @Post('commands')
   @HttpCode(201)
-  create(@Body() body: unknown, @Headers('idempotency-key') key: string | undefined): Promise<CommandView> {
+  async create(@Body() body: unknown, @Headers('idempotency-key') key: string | undefined): Promise<CommandView> {
     const req = parseOr400(CreateCommandsRequest, body);
-    return this.idempotency.run('POST /v1/commands', key, body, () => this.commands.create(req));
+    const once = await this.idempotency.run('POST /v1/commands', key, body, (tx) => this.commands.queue(tx, req));
+    return this.commands.answer(once.value, { dispatch: !once.replayed });
   }
 
   /** The commands with their counts per status: `CommandListQuery` in @mdm/contracts. */

@@ -1,6 +1,6 @@
 import { BadRequestException, ConflictException, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { DataSource, type SelectQueryBuilder } from 'typeorm';
+import { DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
 import { CommandStatus, type CreateCommandsRequest } from '@mdm/contracts';
 import { CommandDeliveryEntity, CommandEntity, DeviceEntity, type JsonObject, type JsonValue } from '@mdm/persistence';
 import {
@@ -45,6 +45,16 @@ export interface CommandView {
 }
 
 /** A command in the list: what it is and where it stands across its devices. */
+/** What `queue` wrote, as JSON: the answer is built from it, and a retried `POST /v1/commands` replays it. */
+export interface QueuedCommand {
+  commandUuid: string;
+  requestType: string;
+  devices: number;
+  planned: { ids: string[]; delayMs: number };
+  warnings: string[];
+  correlationId: string | null;
+}
+
 export type CommandSummary = Pick<CommandView, 'commandUuid' | 'requestType' | 'createdAt' | 'expiresAt' | 'total' | 'counts'>;
 
 /** Devices listed in the answer to POST /v1/commands (the rest: GET with ?offset=). */
@@ -65,6 +75,15 @@ export class CommandsService {
    * request's `X-Request-Id`) is stored with the command and its push requests, and travels on its events.
    */
   async create(req: CreateCommandsRequest, correlationId: string | undefined = currentRequestId()): Promise<CommandView> {
+    const queued = await this.dataSource.transaction((tx) => this.queue(tx, req, correlationId));
+    return this.answer(queued, { dispatch: true });
+  }
+
+  /**
+   * The writes of `create`, in the caller's transaction (`POST /v1/commands` adds its idempotency key to
+   * it). Returns what the answer is built from, as JSON: it is also what a retried request replays.
+   */
+  async queue(tx: EntityManager, req: CreateCommandsRequest, correlationId: string | undefined = currentRequestId()): Promise<QueuedCommand> {
     const warnings = req.raw ? [] : this.validate(req.command);
     const commandUuid = randomUUID();
     const plist = this.render(commandUuid, req.command);
@@ -73,52 +92,60 @@ export class CommandsService {
     const expiresAt = req.expiresAt ? new Date(req.expiresAt) : null;
     if (expiresAt && expiresAt <= now) throw new BadRequestException('expiresAt: must be in the future');
 
-    const planned = await this.dataSource.transaction(async (tx) => {
-      // One array parameter, not one per UDID: a fleet-wide command names 100,000 devices.
-      const found: Array<{ id: string; udid: string; enrolled: boolean; is_supervised: boolean | null; os_version: string | null }> = await tx.query(
-        'SELECT id, udid, enrolled, is_supervised, os_version FROM devices WHERE udid = ANY($1::text[])',
-        [udids],
-      );
-      const known = new Set(found.map((d) => d.udid));
-      const unknown = udids.filter((u) => !known.has(u));
-      if (unknown.length) throw new NotFoundException(`unknown device(s): ${unknown.slice(0, 20).join(', ')}`);
-      const unenrolled = found.filter((d) => !d.enrolled).map((d) => d.udid);
-      if (unenrolled.length) throw new ConflictException(`device(s) not enrolled: ${unenrolled.slice(0, 20).join(', ')}`);
+    // One array parameter, not one per UDID: a fleet-wide command names 100,000 devices.
+    const found: Array<{ id: string; udid: string; enrolled: boolean; is_supervised: boolean | null; os_version: string | null }> = await tx.query(
+      'SELECT id, udid, enrolled, is_supervised, os_version FROM devices WHERE udid = ANY($1::text[])',
+      [udids],
+    );
+    const known = new Set(found.map((d) => d.udid));
+    const unknown = udids.filter((u) => !known.has(u));
+    if (unknown.length) throw new NotFoundException(`unknown device(s): ${unknown.slice(0, 20).join(', ')}`);
+    const unenrolled = found.filter((d) => !d.enrolled).map((d) => d.udid);
+    if (unenrolled.length) throw new ConflictException(`device(s) not enrolled: ${unenrolled.slice(0, 20).join(', ')}`);
 
-      // set_config makes the id the default of the push requests this transaction inserts (migration
-      // CorrelationIds1764283000000), in the same statement: no extra round trip, no second write per row.
+    // set_config makes the id the default of the push requests this transaction inserts (migration
+    // CorrelationIds1764283000000), in the same statement: no extra round trip, no second write per row.
+    await tx.query(
+      `INSERT INTO commands (command_uuid, request_type, payload, command_plist, expires_at, correlation_id)
+       VALUES ($1, $2, $3, $4, $5, NULLIF(set_config('mdm.correlation_id', $6, true), ''))`,
+      [commandUuid, req.command.RequestType, JSON.stringify(req.command), plist, expiresAt, correlationId ?? ''],
+    );
+    // A device that can't run the command (supervision, iOS version) gets it BLOCKED, never sent.
+    const runnable: typeof found = [];
+    const blocked: Array<{ id: string; reason: string }> = [];
+    for (const d of found) {
+      const verdict = commandApplicability(req.command.RequestType, { supervised: d.is_supervised, osVersion: d.os_version });
+      if (verdict.ok) runnable.push(d);
+      else blocked.push({ id: d.id, reason: verdict.reason });
+    }
+    await tx.query(
+      `INSERT INTO command_deliveries (command_uuid, device_id, status, queued_at, updated_at)
+       SELECT $1, unnest($2::uuid[]), $3, $4, $4`,
+      [commandUuid, runnable.map((d) => d.id), CommandStatus.Queued, now],
+    );
+    if (blocked.length) {
       await tx.query(
-        `INSERT INTO commands (command_uuid, request_type, payload, command_plist, expires_at, correlation_id)
-         VALUES ($1, $2, $3, $4, $5, NULLIF(set_config('mdm.correlation_id', $6, true), ''))`,
-        [commandUuid, req.command.RequestType, JSON.stringify(req.command), plist, expiresAt, correlationId ?? ''],
+        `INSERT INTO command_deliveries (command_uuid, device_id, status, status_reason, queued_at, completed_at, updated_at)
+         SELECT $1, b.id, $2, b.reason, $3, $3, $3 FROM unnest($4::uuid[], $5::text[]) AS b(id, reason)`,
+        [commandUuid, CommandStatus.Blocked, now, blocked.map((b) => b.id), blocked.map((b) => b.reason)],
       );
-      // A device that can't run the command (supervision, iOS version) gets it BLOCKED, never sent.
-      const runnable: typeof found = [];
-      const blocked: Array<{ id: string; reason: string }> = [];
-      for (const d of found) {
-        const verdict = commandApplicability(req.command.RequestType, { supervised: d.is_supervised, osVersion: d.os_version });
-        if (verdict.ok) runnable.push(d);
-        else blocked.push({ id: d.id, reason: verdict.reason });
-      }
-      await tx.query(
-        `INSERT INTO command_deliveries (command_uuid, device_id, status, queued_at, updated_at)
-         SELECT $1, unnest($2::uuid[]), $3, $4, $4`,
-        [commandUuid, runnable.map((d) => d.id), CommandStatus.Queued, now],
-      );
-      if (blocked.length) {
-        await tx.query(
-          `INSERT INTO command_deliveries (command_uuid, device_id, status, status_reason, queued_at, completed_at, updated_at)
-           SELECT $1, b.id, $2, b.reason, $3, $3, $3 FROM unnest($4::uuid[], $5::text[]) AS b(id, reason)`,
-          [commandUuid, CommandStatus.Blocked, now, blocked.map((b) => b.id), blocked.map((b) => b.reason)],
-        );
-      }
-      // The push request commits with the command, so a crash between the two cannot lose it.
-      return req.push && runnable.length ? this.pushes.request(tx, runnable.map((d) => d.id), 'command') : { ids: [], delayMs: 0 };
-    });
+    }
+    // The push request commits with the command, so a crash between the two cannot lose it.
+    const planned = req.push && runnable.length ? await this.pushes.request(tx, runnable.map((d) => d.id), 'command') : { ids: [], delayMs: 0 };
+    return { commandUuid, requestType: req.command.RequestType, devices: udids.length, planned, warnings, correlationId: correlationId ?? null };
+  }
 
-    await this.pushes.dispatch(planned);
-    this.logger.log({ msg: `command ${commandUuid} queued`, commandUuid, requestType: req.command.RequestType, devices: udids.length, pushes: planned.ids.length, correlationId });
-    // The answer lists devices only for small commands; a fleet-wide one is followed with GET and paging.
+  /**
+   * After the commit: the push jobs (`dispatch: false` when replaying, the first request sent them or the
+   * push sweep will) and the answer, which lists devices only for small commands; a fleet-wide one is
+   * followed with GET and paging.
+   */
+  async answer(queued: QueuedCommand, options: { dispatch: boolean }): Promise<CommandView> {
+    const { commandUuid, planned, warnings } = queued;
+    if (options.dispatch) {
+      await this.pushes.dispatch(planned);
+      this.logger.log({ msg: `command ${commandUuid} queued`, commandUuid, requestType: queued.requestType, devices: queued.devices, pushes: planned.ids.length, correlationId: queued.correlationId });
+    }
     const view = await this.get(commandUuid, { limit: CREATE_ANSWER_DEVICES, offset: 0 });
     return warnings.length ? { ...view, warnings } : view;
   }

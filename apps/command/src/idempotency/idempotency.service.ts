@@ -1,52 +1,69 @@
 import { ConflictException, Injectable, UnprocessableEntityException } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 
 /** How long a key is remembered. */
 const KEY_TTL = '24 hours';
 
+/** What `run` returns: the work's record, and whether it came from an earlier request with the same key. */
+export interface Once<R> {
+  value: R;
+  replayed: boolean;
+}
+
+/** Thrown inside the work's transaction when another request committed the key first: roll back, replay. */
+class KeyTaken extends Error {}
+
 /**
- * Idempotency keys for POSTs that enqueue work: the first request with a key does the work and its
- * answer is kept; a retry with the same key and body gets that answer again instead of a second
- * command or push. The key is claimed before the work starts, so two racing retries can't both run.
+ * Idempotency keys for POSTs that enqueue work: the first request with a key does the work; a retry
+ * with the same key and body gets the first request's record instead of a second command or push.
+ *
+ * The key is inserted in the same transaction as the work, with the work's record (what the answer is
+ * built from): both commit or neither does. A crash, a lost database connection or a refused request
+ * leaves no key behind, so the client's retry does the work; a retry racing the first request waits on
+ * the key's row until that request commits (then replays it) or rolls back (then does the work itself).
+ * There is no "in progress" state to get stuck in.
  */
 @Injectable()
 export class IdempotencyService {
   constructor(private readonly dataSource: DataSource) {}
 
-  async run<T extends object>(scope: string, key: string | undefined, body: unknown, work: () => Promise<T>): Promise<T> {
-    if (key === undefined) return work();
+  /** `work` runs in a transaction; what it returns must be JSON (it is stored and replayed as such). */
+  async run<R>(scope: string, key: string | undefined, body: unknown, work: (tx: EntityManager) => Promise<R>): Promise<Once<R>> {
+    if (key === undefined) return { value: await this.dataSource.transaction(work), replayed: false };
     if (!/^[\x21-\x7e]{1,255}$/.test(key)) throw new UnprocessableEntityException('Idempotency-Key must be 1 to 255 visible ASCII characters');
     const hash = createHash('sha256').update(JSON.stringify(body ?? null)).digest('hex');
     await this.dataSource.query(`DELETE FROM idempotency_keys WHERE created_at < now() - interval '${KEY_TTL}'`);
-    const claimed: unknown[] = await this.dataSource.query(
-      `WITH ins AS (
-         INSERT INTO idempotency_keys (scope, key, request_hash) VALUES ($1, $2, $3)
-         ON CONFLICT (scope, key) DO NOTHING RETURNING 1)
-       SELECT 1 FROM ins`,
-      [scope, key, hash],
-    );
-    if (!claimed.length) return this.replay<T>(scope, key, hash);
     try {
-      const answer = await work();
-      await this.dataSource.query(`UPDATE idempotency_keys SET response = $3 WHERE scope = $1 AND key = $2`, [scope, key, JSON.stringify(answer)]);
-      return answer;
+      const value = await this.dataSource.transaction(async (tx) => {
+        // Waits for a concurrent transaction holding the same key; inserts nothing if that one committed.
+        const claimed: unknown[] = await tx.query(
+          `INSERT INTO idempotency_keys (scope, key, request_hash) VALUES ($1, $2, $3) ON CONFLICT (scope, key) DO NOTHING RETURNING 1`,
+          [scope, key, hash],
+        );
+        if (!claimed.length) throw new KeyTaken();
+        const record = await work(tx);
+        await tx.query(`UPDATE idempotency_keys SET response = $3 WHERE scope = $1 AND key = $2`, [scope, key, JSON.stringify(record)]);
+        return record;
+      });
+      return { value, replayed: false };
     } catch (err) {
-      // A refused or failed request leaves nothing behind: the client may fix it and retry with the key.
-      await this.dataSource.query(`DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2`, [scope, key]);
-      throw err;
+      if (!(err instanceof KeyTaken)) throw err;
     }
+    return { value: await this.replay<R>(scope, key, hash), replayed: true };
   }
 
-  private async replay<T>(scope: string, key: string, hash: string): Promise<T> {
-    const rows: Array<{ request_hash: string; response: T | null }> = await this.dataSource.query(
+  private async replay<R>(scope: string, key: string, hash: string): Promise<R> {
+    const rows: Array<{ request_hash: string; response: R | null }> = await this.dataSource.query(
       `SELECT request_hash, response FROM idempotency_keys WHERE scope = $1 AND key = $2`,
       [scope, key],
     );
     const row = rows[0];
-    if (!row) throw new ConflictException('Idempotency-Key: the first request with this key just failed; retry');
+    // Expired between the insert and this read (24 h after the first request): as good as unused.
+    if (!row) throw new ConflictException('Idempotency-Key: the first request with this key has just expired; retry');
     if (row.request_hash !== hash) throw new UnprocessableEntityException('Idempotency-Key was already used with a different body');
-    if (row.response === null) throw new ConflictException('Idempotency-Key: the first request with this key is still being served; retry shortly');
+    // Only rows written before keys committed with their work can lack a record.
+    if (row.response === null) throw new ConflictException('Idempotency-Key: the first request with this key did not record its result; use a new key');
     return row.response;
   }
 }

@@ -43,29 +43,28 @@ export class PushRequestsService {
     this.dispatch(planned).catch((err: Error) => this.logger.warn(`enqueueing ${planned.ids.length} push requests failed (the sweep will send them): ${err.message}`));
   }
 
-  /** POST /v1/push: every named device must exist (404) and be enrolled (409); dead tokens are reported, not pushed. */
-  async pushDevices(udids: readonly string[]): Promise<PushDevicesView> {
+  /**
+   * POST /v1/push, in the caller's transaction: every named device must exist (404) and be enrolled (409);
+   * dead tokens are reported, not pushed. Returns the answer and what `dispatch` needs after the commit.
+   */
+  async planPushes(tx: EntityManager, udids: readonly string[]): Promise<PushDevicesView & { planned: { ids: string[]; delayMs: number } }> {
     const unique = [...new Set(udids)];
-    const { planned, skipped, pushable } = await this.dataSource.transaction(async (tx) => {
-      const found: Array<{ id: string; udid: string; enrolled: boolean; push_token: string | null; token_invalid_reason: string | null; token_invalid_at: Date | null }> =
-        await tx.query('SELECT id, udid, enrolled, push_token, token_invalid_at, token_invalid_reason FROM devices WHERE udid = ANY($1::text[])', [unique]);
-      if (found.length < unique.length) {
-        const known = new Set(found.map((d) => d.udid));
-        const unknown = unique.filter((u) => !known.has(u));
-        throw new NotFoundException(`unknown device(s): ${unknown.slice(0, 20).join(', ')}`);
-      }
-      const unenrolled = found.filter((d) => !d.enrolled).map((d) => d.udid);
-      if (unenrolled.length) throw new ConflictException(`device(s) not enrolled: ${unenrolled.slice(0, 20).join(', ')}`);
-      const skipped: PushDevicesView['skipped'] = [];
-      const ok: string[] = [];
-      for (const d of found) {
-        if (d.token_invalid_at) skipped.push({ udid: d.udid, reason: `push token is dead (${d.token_invalid_reason ?? 'APNs refused it'}) until the device sends a new TokenUpdate` });
-        else if (!d.push_token) skipped.push({ udid: d.udid, reason: 'device has no push token' });
-        else ok.push(d.id);
-      }
-      return { planned: await this.request(tx, ok, 'manual', 0), skipped, pushable: ok.length };
-    });
-    await this.dispatch(planned);
-    return { pushed: pushable, skipped };
+    const found: Array<{ id: string; udid: string; enrolled: boolean; push_token: string | null; token_invalid_reason: string | null; token_invalid_at: Date | null }> =
+      await tx.query('SELECT id, udid, enrolled, push_token, token_invalid_at, token_invalid_reason FROM devices WHERE udid = ANY($1::text[])', [unique]);
+    if (found.length < unique.length) {
+      const known = new Set(found.map((d) => d.udid));
+      const unknown = unique.filter((u) => !known.has(u));
+      throw new NotFoundException(`unknown device(s): ${unknown.slice(0, 20).join(', ')}`);
+    }
+    const unenrolled = found.filter((d) => !d.enrolled).map((d) => d.udid);
+    if (unenrolled.length) throw new ConflictException(`device(s) not enrolled: ${unenrolled.slice(0, 20).join(', ')}`);
+    const skipped: PushDevicesView['skipped'] = [];
+    const ok: string[] = [];
+    for (const d of found) {
+      if (d.token_invalid_at) skipped.push({ udid: d.udid, reason: `push token is dead (${d.token_invalid_reason ?? 'APNs refused it'}) until the device sends a new TokenUpdate` });
+      else if (!d.push_token) skipped.push({ udid: d.udid, reason: 'device has no push token' });
+      else ok.push(d.id);
+    }
+    return { pushed: ok.length, skipped, planned: await this.request(tx, ok, 'manual', 0) };
   }
 }

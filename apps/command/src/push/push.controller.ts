@@ -14,8 +14,11 @@ export class PushController {
 
   @Post('push')
   @HttpCode(202)
-  push(@Body() body: unknown, @Headers('idempotency-key') key: string | undefined): Promise<PushDevicesView> {
+  async push(@Body() body: unknown, @Headers('idempotency-key') key: string | undefined): Promise<PushDevicesView> {
     const udids = parseOr400(PushDevicesRequest, body).udids;
-    return this.idempotency.run('POST /v1/push', key, body, () => this.pushes.pushDevices(udids));
+    const once = await this.idempotency.run('POST /v1/push', key, body, (tx) => this.pushes.planPushes(tx, udids));
+    // A replay does not enqueue again: the first request did, or the push sweep sends what it left.
+    if (!once.replayed) await this.pushes.dispatch(once.value.planned);
+    return { pushed: once.value.pushed, skipped: once.value.skipped };
   }
 }
