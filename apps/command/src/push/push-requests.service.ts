@@ -1,5 +1,5 @@
 import { ConflictException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { pushBatchJobs } from '@mdm/contracts';
 import { JobProducer } from '@mdm/messaging';
 import { insertPushRequests, type PushRequestReason } from '@mdm/persistence';
@@ -22,7 +22,6 @@ export class PushRequestsService {
   private readonly logger = new Logger(PushRequestsService.name);
 
   constructor(
-    private readonly dataSource: DataSource,
     private readonly producer: JobProducer,
     @Inject(COMMAND_CONFIG) private readonly config: CommandConfig,
   ) {}
