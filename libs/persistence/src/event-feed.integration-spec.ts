@@ -79,8 +79,11 @@ describe('event feed', () => {
     await ds.transaction((tx) => recordEvents(tx, [checkedOut('A'), checkedOut('B')]));
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
-    const first = consumeEvents(ds, 'shared', { limit: 10 }, () => held);
-    await new Promise((r) => setTimeout(r, 200));
+    let holding!: () => void;
+    const holds = new Promise<void>((resolve) => (holding = resolve));
+    // The handler runs once the first replica holds the cursor's row lock.
+    const first = consumeEvents(ds, 'shared', { limit: 10 }, () => (holding(), held));
+    await holds;
     const second = await consumeEvents(ds, 'shared', { limit: 10 }, async () => undefined);
     expect(second.owned).toBe(false);
     release();

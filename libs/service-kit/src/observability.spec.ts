@@ -50,6 +50,8 @@ describe('metrics', () => {
   it('reuses a reading within its TTL and reads again after it, or after a failure', async () => {
     let reads = 0;
     let fail = false;
+    let now = 1_000_000;
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => now);
     const read = cachedReading(50, async () => {
       reads++;
       if (fail) throw new Error('down');
@@ -57,10 +59,13 @@ describe('metrics', () => {
     });
     expect(await read()).toBe(1);
     expect(await read()).toBe(1);
-    await new Promise((r) => setTimeout(r, 60));
+    now += 49;
+    expect(await read()).toBe(1);
+    now += 1;
     fail = true;
     await expect(read()).rejects.toThrow('down');
     fail = false;
     expect(await read()).toBe(3);
+    clock.mockRestore();
   });
 });

@@ -256,8 +256,11 @@ export function deriveCatalogs(input: SchemaInput): { payloads: PayloadCatalogFi
   };
 }
 
-/** Apple's combinetype vocabulary (docs/schema.yaml); kept here because this module has no value imports. */
-const COMBINE_VOCABULARY: ReadonlySet<string> = new Set([
+/**
+ * Apple's `combinetype` values (docs/schema.yaml): how a key merges across configurations. Defined here,
+ * not in types.ts, because this module has no value imports; types.ts re-exports it with its type.
+ */
+export const COMBINE_TYPES = [
   'boolean-or',
   'boolean-and',
   'number-min',
@@ -268,7 +271,8 @@ const COMBINE_VOCABULARY: ReadonlySet<string> = new Set([
   'array-append',
   'set-union',
   'set-intersection',
-]);
+] as const;
+const COMBINE_VOCABULARY: ReadonlySet<string> = new Set(COMBINE_TYPES);
 
 function isCombineType(v: unknown): v is CombineType {
   return typeof v === 'string' && COMBINE_VOCABULARY.has(v);
