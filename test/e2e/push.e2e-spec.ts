@@ -274,6 +274,7 @@ describe('push at fleet scale', () => {
         return mine;
       }, { timeoutMs: 20_000, intervalMs: 20 });
       await system.stop('push', 'SIGKILL');
+      const killedAt = Date.now();
       slow = false;
 
       await eventually(async () => {
@@ -283,7 +284,14 @@ describe('push at fleet scale', () => {
         );
         expect(rows).toEqual([{ status: 'sent', n: 60 }]);
       }, { timeoutMs: 40_000, intervalMs: 200 });
-      for (const d of devices) expect(pushesTo(d)).toBe(1);
+      // Any device pushed other than once, with when each of its requests reached APNs and was answered.
+      const offCount = devices.filter((d) => pushesTo(d) !== 1).map((d) => ({
+        udid: d.udid,
+        requests: system.apns.requests
+          .filter((r) => r.token === d.tokenHex)
+          .map((r) => ({ connection: r.connection, receivedAfterKillMs: r.receivedAt - killedAt, answeredAfterKillMs: r.answeredAt === undefined ? null : r.answeredAt - killedAt })),
+      }));
+      expect(offCount).toEqual([]);
       // The killed worker's claims were taken over by the survivor.
       const { rows: takenOver } = await db.query(`SELECT lease_owner FROM push_requests WHERE id = ANY($1::bigint[])`, [byFirst.map((r) => r.id)]);
       for (const r of takenOver) expect(r.lease_owner).toContain(`:${second.child.pid}:`);
@@ -308,6 +316,18 @@ describe('push at fleet scale', () => {
       expect(rows.map((r) => r.status)).toEqual(['sent', 'sent', 'sent', 'sent', 'sent']);
       for (const d of devices) expect(pushesTo(d)).toBe(1);
       await system.restart('push');
+    });
+
+    it('renew the lease of a batch APNs answers slowly, so no replica sends it a second time', async () => {
+      const other = await system.startReplica('push');
+      const device = await system.enrolledDevice(topic);
+      // Longer than PUSH_LEASE_MS (5 s): without renewal the sweep would hand the request to a replica again.
+      system.apns.respondWith((req) => (req.token === device.tokenHex ? { status: 200, delayMs: 8_000 } : undefined));
+      await command([device.udid]);
+      await eventually(async () => expect((await rowsFor(device)).map((r) => r.status)).toEqual(['sent']), { timeoutMs: 30_000, intervalMs: 200 });
+      expect(requestsTo(device)).toBe(1);
+      expect(pushesTo(device)).toBe(1);
+      await system.stopReplica(other, 'SIGTERM');
     });
   });
 

@@ -26,6 +26,10 @@ export interface RecordedPush {
   path: string;
   /** HTTP/2 stream id on its connection (odd, increasing), for GOAWAY last-stream-id reasoning. */
   streamId: number;
+  /** Which connection it came on: 1 for the first the fake accepted, and so on. */
+  connection: number;
+  /** When the 200 went out (ms since the epoch); only on accepted pushes. */
+  answeredAt?: number;
 }
 
 export interface FakeAnswer {
@@ -60,6 +64,8 @@ const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a
 const SINGLE_HEADERS = new Set(['apns-topic', 'apns-push-type', 'apns-priority', 'apns-expiration', 'apns-id', 'apns-collapse-id']);
 
 interface SessionInfo {
+  /** 1 for the first connection accepted, and so on. */
+  id: number;
   topic: string | undefined;
   fingerprint: string | undefined;
   open: number;
@@ -85,6 +91,7 @@ export class FakeApns {
   private maxStreams: number;
   private observed = 0;
   private readonly sessionInfo = new Map<http2.ServerHttp2Session, SessionInfo>();
+  private sessionsAccepted = 0;
   /** Every TCP connection, HTTP/2 or not (a refused TLS handshake never becomes a session). */
   private readonly sockets = new Set<Socket>();
   private readonly waiters = new Set<() => void>();
@@ -241,7 +248,7 @@ export class FakeApns {
   }
 
   private onSession(session: http2.ServerHttp2Session): void {
-    const info: SessionInfo = { topic: undefined, fingerprint: undefined, open: 0, lastStreamId: 0, goawayLastStreamId: undefined, closeWhenIdle: false };
+    const info: SessionInfo = { id: ++this.sessionsAccepted, topic: undefined, fingerprint: undefined, open: 0, lastStreamId: 0, goawayLastStreamId: undefined, closeWhenIdle: false };
     const peer = (session.socket as TLSSocket).getPeerX509Certificate?.();
     if (peer instanceof X509Certificate) {
       info.topic = subjectUid(peer);
@@ -298,6 +305,7 @@ export class FakeApns {
     const apnsId = record.apnsId !== undefined && UUID.test(record.apnsId) ? record.apnsId : randomUUID();
     if (answer.status === 200) {
       stream.respond({ ':status': 200, 'apns-id': apnsId }, { endStream: true });
+      record.answeredAt = Date.now();
       this.pushes.push(record);
       for (const waiter of [...this.waiters]) waiter();
       return;
@@ -334,6 +342,7 @@ function recordOf(headers: http2.IncomingHttpHeaders, body: Buffer, streamId: nu
     method: headers[':method'] ?? '',
     path,
     streamId,
+    connection: info?.id ?? 0,
   };
   const apnsId = header(headers, 'apns-id');
   if (apnsId !== undefined) record.apnsId = apnsId;

@@ -46,15 +46,21 @@ const FLUSH_AFTER_MS = 20;
 
 /**
  * Sends the pushes of claimed `push_requests` rows and writes their outcomes. A row is claimed with a
- * lease (one UPDATE per batch), so two workers never send the same request while both are alive; a dead
- * worker's rows are claimed again once the lease runs out. Outcomes are written in groups as APNs answers
- * (one UPDATE per group, not per device), with their events in the same transaction.
+ * lease (one UPDATE per batch) that the worker renews while the batch is in flight, so two workers never
+ * send the same request while both are alive, however slowly APNs answers; a dead worker's rows are
+ * claimed again once its lease runs out. Outcomes are written in groups as APNs answers (one UPDATE per
+ * group, not per device), with their events in the same transaction.
  */
 @Injectable()
 export class PushSender {
   private readonly logger = new Logger(PushSender.name);
   /** Identifies this process's leases; the pid makes a killed replica's rows easy to spot. */
   readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  /**
+   * Requests this process is sending now. A job for one of them (a stalled job handed back, the sweep
+   * after a missed renewal) must not claim it a second time while the first send is still running.
+   */
+  private readonly inFlight = new Set<string>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -66,6 +72,8 @@ export class PushSender {
 
   /** Claims whichever of these requests are still unclaimed (or whose lease ran out) and sends them. */
   async sendBatch(requestIds: readonly string[]): Promise<void> {
+    const free = requestIds.filter((id) => !this.inFlight.has(id));
+    if (!free.length) return;
     const claimedAt = new Date();
     const claimed = await this.dataSource.transaction(async (tx) => {
       await preferIndexLookups(tx);
@@ -76,13 +84,55 @@ export class PushSender {
           WHERE p.id = ANY($1::bigint[]) AND d.id = p.device_id
             AND (p.status = 'pending' OR (p.status = 'sending' AND p.lease_until < now()))
           RETURNING p.id::text AS id, p.device_id, p.attempt, d.udid, d.enrolled, d.topic, d.push_token, d.push_magic, d.token_invalid_at, p.correlation_id`,
-        [requestIds, this.owner, this.config.PUSH_LEASE_MS],
+        [free, this.owner, this.config.PUSH_LEASE_MS],
       ));
     });
     if (!claimed.length) return;
     // UPDATE ... RETURNING has no order; APNs gets them in request order.
     claimed.sort((a, b) => (a.id.length - b.id.length) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const ids = claimed.map((r) => r.id);
+    for (const id of ids) this.inFlight.add(id);
+    const lease = this.renewLeases(ids);
+    try {
+      await this.send(claimed, claimedAt);
+    } finally {
+      await lease.stop();
+      for (const id of ids) this.inFlight.delete(id);
+    }
+  }
 
+  /**
+   * Extends the lease of these requests every third of PUSH_LEASE_MS until stopped. Rows whose outcome
+   * is written (lease_until cleared) or that another worker took are left alone by the same condition
+   * the outcome write uses; rows an outcome write holds right now are skipped, not waited for, so the two
+   * never deadlock. A failed renewal is logged; the next one tries again.
+   */
+  private renewLeases(ids: readonly string[]): { stop(): Promise<void> } {
+    let renewal: Promise<void> = Promise.resolve();
+    const timer = setInterval(() => {
+      renewal = renewal
+        .then(async () => {
+          await this.dataSource.query(
+            `UPDATE push_requests SET lease_until = now() + make_interval(secs => $3::double precision / 1000)
+              WHERE id IN (SELECT id FROM push_requests
+                            WHERE id = ANY($1::bigint[]) AND lease_owner = $2 AND lease_until IS NOT NULL
+                              FOR UPDATE SKIP LOCKED)`,
+            [ids, this.owner, this.config.PUSH_LEASE_MS],
+          );
+        })
+        .catch((err: unknown) => this.logger.warn(`renewing the lease of ${ids.length} push requests failed: ${(err as Error).message}`));
+    }, Math.max(50, Math.floor(this.config.PUSH_LEASE_MS / 3)));
+    timer.unref();
+    return {
+      stop: async () => {
+        clearInterval(timer);
+        await renewal;
+      },
+    };
+  }
+
+  /** Sends claimed requests to APNs and writes their outcomes as they come. */
+  private async send(claimed: Claimed[], claimedAt: Date): Promise<void> {
     const flusher = new Flusher((done) => this.record(done, claimedAt));
     const expiration = Math.floor(Date.now() / 1000) + this.config.APNS_PUSH_TTL_SECONDS;
     const topics = new Map<string, TopicLookup>();
