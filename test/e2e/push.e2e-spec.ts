@@ -259,9 +259,11 @@ describe('push at fleet scale', () => {
       const devices: DeviceSimulator[] = [];
       for (let i = 0; i < 6; i++) devices.push(...(await Promise.all(Array.from({ length: 10 }, () => system.enrolledDevice(topic)))));
       const tokens = new Set(devices.map((d) => d.tokenHex));
-      // Slow answers keep the first batches in flight long enough to kill a worker in the middle.
-      let slow = true;
-      system.apns.respondWith((req) => (slow && tokens.has(req.token) ? { status: 200, delayMs: 2500 } : undefined));
+      // Slow answers keep the first batches in flight long enough to kill a worker in the middle. They stay
+      // slow after the kill: frames the killed worker wrote just before dying still reach APNs a few ms later
+      // (as they would reach Apple, which would deliver them: a send that cannot be told from a lost one, so
+      // the survivor sends it again, at least once). Answered slowly, they find their connection gone.
+      system.apns.respondWith((req) => (tokens.has(req.token) ? { status: 200, delayMs: 2500 } : undefined));
       const c = await command(devices.map((d) => d.udid));
 
       const ids = devices.map((d) => d.udid);
@@ -275,7 +277,6 @@ describe('push at fleet scale', () => {
       }, { timeoutMs: 20_000, intervalMs: 20 });
       await system.stop('push', 'SIGKILL');
       const killedAt = Date.now();
-      slow = false;
 
       await eventually(async () => {
         const { rows } = await db.query(
