@@ -3,6 +3,7 @@ import { json, raw } from 'express';
 import { startHttpService } from '@mdm/service-kit';
 import { loadCommandConfig } from './command.config';
 import { CommandModule } from './command.module';
+import { PUSH_SENT_CONSUMER } from './commands/push-outcome.processor';
 
 export async function bootstrap(env?: NodeJS.ProcessEnv): Promise<INestApplication> {
   const config = loadCommandConfig(env);
@@ -11,7 +12,7 @@ export async function bootstrap(env?: NodeJS.ProcessEnv): Promise<INestApplicati
     port: config.PORT,
     host: config.HOST,
     logLevel: config.LOG_LEVEL,
-    feedConsumers: ['command-inventory'],
+    feedConsumers: ['command-inventory', PUSH_SENT_CONSUMER],
     configure: (app) => {
       app.use('/internal/connect', raw({ type: () => true, limit: '10mb' }));
       app.use(json({ limit: '10mb' }));

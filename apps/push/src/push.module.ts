@@ -21,7 +21,6 @@ export class PushModule {
           redisUrl: config.REDIS_URL,
           prefix: config.MDM_REDIS_PREFIX,
           consume: [Queue.Push],
-          produce: [Queue.Command],
           concurrency: { [Queue.Push]: config.PUSH_CONCURRENCY },
         }),
       ],

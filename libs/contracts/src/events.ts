@@ -88,7 +88,11 @@ export const EventSchemas = {
     payloadType: z.string(),
     profiles: z.array(z.object({ profileId: z.string().uuid(), identifier: z.string() })).min(2),
   }),
-  'push.sent': z.object({ udid: z.string(), deviceId: z.string().uuid(), apnsId: z.string().optional() }),
+  /**
+   * `queuedBefore`: when the worker took the push request; the commands queued for the device before then
+   * are the ones this push announces (the command service marks them SENT from this event).
+   */
+  'push.sent': z.object({ udid: z.string(), deviceId: z.string().uuid(), apnsId: z.string().optional(), queuedBefore: z.string().datetime().optional() }),
   'push.failed': z.object({
     udid: z.string(),
     deviceId: z.string().uuid(),

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { PushResult } from '@mdm/apns';
-import { type Job, type MdmEvent, pushBatchJobs } from '@mdm/contracts';
+import { type MdmEvent, pushBatchJobs } from '@mdm/contracts';
 import { JobProducer } from '@mdm/messaging';
 import { insertPushRequests, preferIndexLookups, recordEvents, recordEventsBulk, rowsOf } from '@mdm/persistence';
 import { ApnsClientsService, type TopicLookup } from '../apns/apns-clients.service';
@@ -187,7 +187,7 @@ export class PushSender {
   private async record(done: Done[], claimedAt: Date): Promise<void> {
     const at = new Date();
     const retries: Array<{ ids: string[]; delay: number }> = [];
-    const sent: string[] = [];
+    let sent = 0;
     await this.dataSource.transaction(async (tx) => {
       await preferIndexLookups(tx);
       // "Still ours" is lease_owner = us with a lease: only the claim sets lease_until (with status
@@ -240,8 +240,9 @@ export class PushSender {
       const events: MdmEvent[] = [];
       for (const d of attempted) {
         if (d.outcome === 'sent') {
-          sent.push(d.req.device_id);
-          events.push({ type: 'push.sent', data: d.apnsId ? { udid: d.req.udid, deviceId: d.req.device_id, apnsId: d.apnsId } : { udid: d.req.udid, deviceId: d.req.device_id } });
+          sent++;
+          const data = { udid: d.req.udid, deviceId: d.req.device_id, queuedBefore: claimedAt.toISOString() };
+          events.push({ type: 'push.sent', data: d.apnsId ? { ...data, apnsId: d.apnsId } : data });
         } else if (d.outcome !== 'skipped') {
           events.push({ type: 'push.failed', data: d.reason ? { udid: d.req.udid, deviceId: d.req.device_id, outcome: d.outcome, reason: d.reason } : { udid: d.req.udid, deviceId: d.req.device_id, outcome: d.outcome } });
         }
@@ -251,12 +252,8 @@ export class PushSender {
     });
 
     for (const d of done) this.metrics.outcome(d.outcome);
-    const jobs: Job[] = [];
-    // Commands queued before the claim were committed before the push left, so the device will fetch them.
-    if (sent.length) jobs.push({ name: 'push.accepted', data: { deviceIds: sent, at: claimedAt.toISOString() } });
-    if (jobs.length) await this.producer.enqueueBulk(jobs);
     for (const r of retries) await this.producer.enqueueBulk(pushBatchJobs(r.ids, this.config.PUSH_BATCH_SIZE), { delay: r.delay });
-    const failed = done.length - sent.length;
+    const failed = done.length - sent;
     if (failed) {
       const first = done.find((d) => d.outcome !== 'sent');
       this.logger.warn(`${failed} of ${done.length} pushes not sent (${first?.outcome}: ${first?.reason ?? ''})`);
