@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { createCertificateAuthority, issueKeyAndCertificate } from '@mdm/pki';
 import { buildPlist } from '@mdm/protocol';
@@ -279,6 +280,27 @@ describe('MDM loop end to end', () => {
   });
 
   describe('idempotency keys', () => {
+    it('queues a command under the CommandUUID its caller chose, and refuses that UUID a second time with 409', async () => {
+      const device = await system.enrolledDevice(topic);
+      const commandUuid = randomUUID().toUpperCase();
+      const body = { udids: [device.udid], command: { RequestType: 'ProfileList' }, push: false, commandUuid };
+      const first = await system.api('POST', '/v1/commands', body);
+      expect(first.status).toBe(201);
+      expect(first.json.commandUuid).toBe(commandUuid.toLowerCase());
+      const again = await system.api('POST', '/v1/commands', { ...body, command: { RequestType: 'CertificateList' } });
+      expect(again.status).toBe(409);
+      expect(again.json.message).toMatch(/commandUuid: a command .* exists already/);
+      const bad = await system.api('POST', '/v1/commands', { ...body, commandUuid: 'not-a-uuid' });
+      expect(bad.status).toBe(400);
+      expect(JSON.stringify(bad.json)).toMatch(/commandUuid/);
+      // The device gets it under that UUID; the refused request queued nothing.
+      const got = await device.idle();
+      expect(got.command?.commandUuid.toLowerCase()).toBe(commandUuid.toLowerCase());
+      expect(got.command?.requestType).toBe('ProfileList');
+      await device.acknowledge(got.command!.commandUuid);
+      expect((await device.idle()).command).toBeUndefined();
+    });
+
     it('answers a retried POST with the first answer instead of queuing twice', async () => {
       const device = await system.enrolledDevice(topic);
       const body = { udids: [device.udid], command: { RequestType: 'ProfileList' }, push: false };

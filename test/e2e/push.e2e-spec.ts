@@ -1,6 +1,8 @@
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { Client } from 'pg';
+import { Queue } from '@mdm/contracts';
+import { createRedis } from '@mdm/messaging';
 import type { DeviceSimulator } from '@mdm/testing';
 import { eventually } from '@mdm/testing';
 import { TestSystem } from './system';
@@ -250,6 +252,33 @@ describe('push at fleet scale', () => {
     expect(text).toMatch(/mdm_push_in_flight \d+/);
     expect(text).toMatch(/mdm_push_queue_depth\{status="pending"\} \d+/);
     expect(text).toContain('mdm_push_process_resident_memory_bytes');
+  });
+
+  it('marks the command SENT from the push.sent event even when the command service was down and its queue lost', async () => {
+    const device = await system.enrolledDevice(topic);
+    system.apns.respondWith((req) => (req.token === device.tokenHex ? { status: 200, delayMs: 1500 } : undefined));
+    const c = await command([device.udid]);
+    await eventually(async () => expect((await rowsFor(device)).map((r) => r.status)).toEqual(['sending']), { timeoutMs: 20_000, intervalMs: 20 });
+    await system.stop('command', 'SIGKILL');
+    await eventually(async () => expect((await rowsFor(device)).map((r) => r.status)).toEqual(['sent']), { timeoutMs: 20_000 });
+    // Whatever the command queue held is gone, as after a Redis FLUSHALL.
+    const prefix = `${system.env['MDM_REDIS_PREFIX']}:${Queue.Command}:`;
+    const redis = createRedis(system.env['REDIS_URL']!, { maxRetriesPerRequest: 1 });
+    try {
+      const nodes = 'nodes' in redis ? redis.nodes('master') : [redis];
+      for (const node of nodes) {
+        let cursor = '0';
+        do {
+          const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+          cursor = next;
+          for (const key of keys) await node.del(key);
+        } while (cursor !== '0');
+      }
+    } finally {
+      redis.disconnect();
+    }
+    await system.restart('command');
+    await eventually(async () => expect(await statusOf(c, device.udid)).toBe('SENT'), { timeoutMs: 20_000 });
   });
 
   describe('replicas', () => {

@@ -66,6 +66,12 @@ export const CreateCommandsRequest = z.object({
   raw: z.boolean().default(false),
   /** Optional expiry (ISO 8601); the command becomes EXPIRED on devices that haven't run it by then. */
   expiresAt: z.string().datetime().optional(),
+  /**
+   * The command's CommandUUID, chosen by the caller (a new random one when absent): a caller that records
+   * it before sending can match the command's events to its own work even if it never sees this answer.
+   * 409 when a command with it exists already (use an Idempotency-Key to retry a request safely).
+   */
+  commandUuid: z.string().uuid('commandUuid must be a UUID').optional(),
 });
 export type CreateCommandsRequest = z.infer<typeof CreateCommandsRequest>;
 

@@ -85,7 +85,7 @@ export class CommandsService {
    */
   async queue(tx: EntityManager, req: CreateCommandsRequest, correlationId: string | undefined = currentRequestId()): Promise<QueuedCommand> {
     const warnings = req.raw ? [] : this.validate(req.command);
-    const commandUuid = randomUUID();
+    const commandUuid = req.commandUuid?.toLowerCase() ?? randomUUID();
     const plist = this.render(commandUuid, req.command);
     const udids = [...new Set(req.udids)];
     const now = new Date();
@@ -105,11 +105,13 @@ export class CommandsService {
 
     // set_config makes the id the default of the push requests this transaction inserts (migration
     // CorrelationIds1764283000000), in the same statement: no extra round trip, no second write per row.
-    await tx.query(
+    const inserted: unknown[] = await tx.query(
       `INSERT INTO commands (command_uuid, request_type, payload, command_plist, expires_at, correlation_id)
-       VALUES ($1, $2, $3, $4, $5, NULLIF(set_config('mdm.correlation_id', $6, true), ''))`,
+       VALUES ($1, $2, $3, $4, $5, NULLIF(set_config('mdm.correlation_id', $6, true), ''))
+       ON CONFLICT (command_uuid) DO NOTHING RETURNING command_uuid`,
       [commandUuid, req.command.RequestType, JSON.stringify(req.command), plist, expiresAt, correlationId ?? ''],
     );
+    if (!inserted.length) throw new ConflictException(`commandUuid: a command ${commandUuid} exists already`);
     // A device that can't run the command (supervision, iOS version) gets it BLOCKED, never sent.
     const runnable: typeof found = [];
     const blocked: Array<{ id: string; reason: string }> = [];

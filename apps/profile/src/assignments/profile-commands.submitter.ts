@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, NotFoundException, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -82,7 +83,10 @@ export class ProfileCommandsSubmitter implements OnApplicationBootstrap, OnAppli
 
   /**
    * Builds and stores each request body in its own committed step before any POST: a signed profile
-   * carries its signing time, so building it again after a crash would not match the first attempt.
+   * carries its signing time, so building it again after a crash would not match the first attempt. The
+   * command's UUID is chosen here and stored with it: a crash after the command service queued the
+   * command but before this service recorded the answer must not leave the command's results (which the
+   * event feed may hand over before the retried POST) unmatched to this row.
    */
   private async prepareBatch(tx: EntityManager): Promise<void> {
     const rows: OutboxRow[] = await tx.query(
@@ -92,12 +96,14 @@ export class ProfileCommandsSubmitter implements OnApplicationBootstrap, OnAppli
     );
     for (const row of rows) {
       const command = await this.command(tx, row);
-      if (command) await tx.query(`UPDATE profile_commands SET request = $2 WHERE id = $1`, [row.id, JSON.stringify({ udids: row.udids, command })]);
+      if (!command) continue;
+      const commandUuid = randomUUID();
+      await tx.query(`UPDATE profile_commands SET request = $2, command_uuid = $3 WHERE id = $1`, [row.id, JSON.stringify({ udids: row.udids, command, commandUuid }), commandUuid]);
     }
   }
 
   private async submitBatch(tx: EntityManager): Promise<number> {
-    const rows: Array<{ id: string; request: { udids: string[]; command: Record<string, unknown> } }> = await tx.query(
+    const rows: Array<{ id: string; request: { udids: string[]; command: Record<string, unknown>; commandUuid?: string } }> = await tx.query(
       `SELECT id, request FROM profile_commands
         WHERE submitted_at IS NULL AND request IS NOT NULL ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
       [BATCH],
@@ -129,7 +135,7 @@ export class ProfileCommandsSubmitter implements OnApplicationBootstrap, OnAppli
     }
   }
 
-  private async submit(tx: EntityManager, id: string, request: { udids: string[]; command: Record<string, unknown> }): Promise<void> {
+  private async submit(tx: EntityManager, id: string, request: { udids: string[]; command: Record<string, unknown>; commandUuid?: string }): Promise<void> {
     // A device that checked out since the plan can't take commands; its check-out reset its rows.
     const enrolled: Array<{ n: number }> = await tx.query(`SELECT count(*)::int AS n FROM devices WHERE udid = ANY($1::text[]) AND enrolled`, [request.udids]);
     if (enrolled[0]!.n < request.udids.length) {
