@@ -2,7 +2,6 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import { Client } from 'pg';
 import { Queue } from '@mdm/contracts';
-import { createRedis } from '@mdm/messaging';
 import type { DeviceSimulator } from '@mdm/testing';
 import { eventually } from '@mdm/testing';
 import { TestSystem } from './system';
@@ -262,21 +261,7 @@ describe('push at fleet scale', () => {
     await system.stop('command', 'SIGKILL');
     await eventually(async () => expect((await rowsFor(device)).map((r) => r.status)).toEqual(['sent']), { timeoutMs: 20_000 });
     // Whatever the command queue held is gone, as after a Redis FLUSHALL.
-    const prefix = `${system.env['MDM_REDIS_PREFIX']}:${Queue.Command}:`;
-    const redis = createRedis(system.env['REDIS_URL']!, { maxRetriesPerRequest: 1 });
-    try {
-      const nodes = 'nodes' in redis ? redis.nodes('master') : [redis];
-      for (const node of nodes) {
-        let cursor = '0';
-        do {
-          const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-          cursor = next;
-          for (const key of keys) await node.del(key);
-        } while (cursor !== '0');
-      }
-    } finally {
-      redis.disconnect();
-    }
+    await system.dropQueue(Queue.Command);
     await system.restart('command');
     await eventually(async () => expect(await statusOf(c, device.udid)).toBe('SENT'), { timeoutMs: 20_000 });
   });

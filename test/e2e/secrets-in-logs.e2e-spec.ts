@@ -42,6 +42,11 @@ describe('secrets never reach logs, answers or the database in the clear', () =>
   const secrets: Array<{ name: string; value: string }> = [];
   /** Private keys handed to the server: looked for in the database as PEM and as DER. */
   const privateKeys: string[] = [];
+  /** A private key given to the server: pieces of its PEM body are secrets everywhere, its DER in the database. */
+  const addPrivateKey = (name: string, pem: string): void => {
+    privateKeys.push(pem);
+    secrets.push(...pemBodyLines(pem).map((value) => ({ name, value })));
+  };
 
   /** The admin API, keeping every answer for the final check. */
   const api = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
@@ -66,20 +71,18 @@ describe('secrets never reach logs, answers or the database in the clear', () =>
   it('runs the flow', async () => {
     // Push certificate as a PEM pair, and one for another topic as PKCS#12 with a password.
     const pem = await system.apns.issuePushCertificate();
-    privateKeys.push(pem.keyPem);
-    secrets.push(...pemBodyLines(pem.keyPem).map((value) => ({ name: 'push private key (PEM)', value })));
+    addPrivateKey('push private key (PEM)', pem.keyPem);
     const put = await api('PUT', '/v1/apns/certificate', { certificate: pem.certPem, privateKey: pem.keyPem });
     expect(put.status).toBe(200);
     // A refused upload must not echo the key it was given either.
     const mismatched = await system.apns.issuePushCertificate();
-    privateKeys.push(mismatched.keyPem);
-    secrets.push(...pemBodyLines(mismatched.keyPem).map((value) => ({ name: 'refused private key (PEM)', value })));
+    addPrivateKey('refused private key (PEM)', mismatched.keyPem);
     expect((await api('PUT', '/v1/apns/certificate', { certificate: pem.certPem, privateKey: mismatched.keyPem })).status).toBe(400);
 
     const second = await system.apns.issuePushCertificate();
-    privateKeys.push(second.keyPem);
+    addPrivateKey('PKCS#12 private key', second.keyPem);
     const password = `p12-${randomBytes(12).toString('hex')}`;
-    secrets.push({ name: 'PKCS#12 password', value: password }, ...pemBodyLines(second.keyPem).map((value) => ({ name: 'PKCS#12 private key', value })));
+    secrets.push({ name: 'PKCS#12 password', value: password });
     const bundle = p12(second.certPem, second.keyPem, password);
     expect((await api('POST', '/v1/apns/certificates', { pkcs12: bundle, password: `${password}-wrong` })).status).toBe(400);
     secrets.push({ name: 'wrong PKCS#12 password', value: `${password}-wrong` });

@@ -3,6 +3,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { Client } from 'pg';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { QueueName } from '@mdm/contracts';
+import { createRedis } from '@mdm/messaging';
 import { createCertificateAuthority } from '@mdm/pki';
 import { createDeviceIdentity, DeviceSimulator, FakeApns, freePort } from '@mdm/testing';
 // CommonJS helper shared with `npm start`, so the tests start the services exactly as it does.
@@ -159,6 +161,27 @@ export class TestSystem {
   async stopReplica(svc: services.RunningService, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     await services.stopService(svc, signal);
     this.running = this.running.filter((s) => s !== svc);
+  }
+
+  /**
+   * Deletes every Redis key of one BullMQ queue of this system (its jobs, schedulers and state), on a
+   * single Redis or on every master of a cluster: what a FLUSHALL does to that queue.
+   */
+  async dropQueue(queue: QueueName): Promise<void> {
+    const redis = createRedis(this.env['REDIS_URL']!, { maxRetriesPerRequest: 1 });
+    try {
+      for (const node of 'nodes' in redis ? redis.nodes('master') : [redis]) {
+        let cursor = '0';
+        do {
+          const [next, keys] = await node.scan(cursor, 'MATCH', `${this.env['MDM_REDIS_PREFIX']}:${queue}:*`, 'COUNT', 1000);
+          cursor = next;
+          // One slot per queue (the prefix's hash tag), so one DEL takes the whole page even on a cluster.
+          if (keys.length) await node.del(...keys);
+        } while (cursor !== '0');
+      }
+    } finally {
+      redis.disconnect();
+    }
   }
 
   /** The first running process of a service (its pid identifies a push worker's leases). */

@@ -187,7 +187,6 @@ export class PushSender {
   private async record(done: Done[], claimedAt: Date): Promise<void> {
     const at = new Date();
     const retries: Array<{ ids: string[]; delay: number }> = [];
-    let sent = 0;
     await this.dataSource.transaction(async (tx) => {
       await preferIndexLookups(tx);
       // "Still ours" is lease_owner = us with a lease: only the claim sets lease_until (with status
@@ -240,7 +239,6 @@ export class PushSender {
       const events: MdmEvent[] = [];
       for (const d of attempted) {
         if (d.outcome === 'sent') {
-          sent++;
           const data = { udid: d.req.udid, deviceId: d.req.device_id, queuedBefore: claimedAt.toISOString() };
           events.push({ type: 'push.sent', data: d.apnsId ? { ...data, apnsId: d.apnsId } : data });
         } else if (d.outcome !== 'skipped') {
@@ -253,10 +251,10 @@ export class PushSender {
 
     for (const d of done) this.metrics.outcome(d.outcome);
     for (const r of retries) await this.producer.enqueueBulk(pushBatchJobs(r.ids, this.config.PUSH_BATCH_SIZE), { delay: r.delay });
-    const failed = done.length - sent;
-    if (failed) {
-      const first = done.find((d) => d.outcome !== 'sent');
-      this.logger.warn(`${failed} of ${done.length} pushes not sent (${first?.outcome}: ${first?.reason ?? ''})`);
+    const failed = done.filter((d) => d.outcome !== 'sent');
+    if (failed.length) {
+      const first = failed[0]!;
+      this.logger.warn(`${failed.length} of ${done.length} pushes not sent (${first.outcome}: ${first.reason ?? ''})`);
     }
   }
 
