@@ -1,13 +1,15 @@
 import forge from 'node-forge';
 import { X509Certificate } from 'node:crypto';
+import { Client } from 'pg';
 import { createCertificateAuthority, issueCertificate, parseCsr } from '@mdm/pki';
 import { type DeviceSimulator, eventually } from '@mdm/testing';
 import { TestSystem } from './system';
 
 /**
  * The push certificate's life through the admin API: upload (PEM, PKCS#12, server-made key), renewal that
- * keeps the topic (and the push workers switching to it), a renewal that would orphan devices, expiry
- * warnings from the scheduled check, and the events each step leaves.
+ * keeps the topic (and the push workers switching to it), a renewal that would orphan devices and a forced
+ * one that strands them until their topic's certificate comes back, expiry warnings from the scheduled
+ * check, and the events each step leaves.
  */
 jest.setTimeout(120_000);
 
@@ -30,6 +32,7 @@ describe('push certificate lifecycle', () => {
   let system: TestSystem;
   let topic: string;
   let device: DeviceSimulator;
+  let db: Client;
 
   const events = async (type: string): Promise<EventRow[]> => {
     return (await system.events(`type=${type}`)) as unknown as EventRow[];
@@ -54,9 +57,12 @@ describe('push certificate lifecycle', () => {
   beforeAll(async () => {
     // A one-second scheduler tick stands in for "run the expiry check now".
     system = await TestSystem.start({ APNS_CERT_CHECK_SECONDS: '1', MDM_ENROLL_INVENTORY: 'false' });
+    db = new Client({ connectionString: system.env['DATABASE_URL'] });
+    await db.connect();
   });
 
   afterAll(async () => {
+    await db?.end();
     await system?.close('e2e-apns-certificate.log');
   });
 
@@ -141,20 +147,88 @@ describe('push certificate lifecycle', () => {
       const got = await system.api('GET', '/v1/apns/certificate');
       expect(got.json.certificates.map((c: { topic: string }) => c.topic)).toEqual([topic]);
     });
+  });
 
-    it('replaces the topic when forced (?force=true or "force": true)', async () => {
-      const other = await system.apns.issuePushCertificate();
-      const res = await system.api('PUT', '/v1/apns/certificate?force=true', { certificate: other.certPem, privateKey: other.keyPem });
+  describe('a forced topic change', () => {
+    let oldFingerprint: string;
+    let newTopic: string;
+    let commandUuid: string;
+    const reason = (): string => `no push certificate for topic ${topic}: the device must re-enroll, or a certificate for this topic be uploaded again`;
+    const command = async (uuid: string): Promise<{ status: string; statusReason: string | null }> =>
+      (await system.api('GET', `/v1/commands/${uuid}`)).json.devices[0];
+
+    it('replaces the topic (?force=true) and records how many devices it stranded, with the replacement', async () => {
+      await system.enrolledDevice(topic);
+      await system.enrolledDevice(topic);
+      oldFingerprint = (await system.api('GET', '/v1/apns/certificate')).json.certificates[0].fingerprint;
+      // The worker holds a client, and its connections, for the old topic when the replacement comes.
+      expect(await pushFingerprint()).toBe(oldFingerprint);
+
+      const next = await system.apns.issuePushCertificate();
+      newTopic = next.topic;
+      const res = await system.api('PUT', '/v1/apns/certificate?force=true', { certificate: next.certPem, privateKey: next.keyPem });
       expect(res.status).toBe(200);
-      expect(res.json).toMatchObject({ topic: other.topic, action: 'replaced', previousTopic: topic });
-      const renewedEvents = await events('apns.certificate.renewed');
-      expect(renewedEvents[renewedEvents.length - 1]!.data).toMatchObject({ topic: other.topic, previousTopic: topic });
+      expect(res.json).toMatchObject({ topic: newTopic, action: 'replaced', previousTopic: topic });
+      // Read right after the answer: the event committed with the replacement.
+      expect((await events('apns.certificate.replaced')).map((e) => e.data)).toEqual([
+        expect.objectContaining({ topic: newTopic, previousTopic: topic, previousFingerprint: oldFingerprint, strandedDevices: 3, restoredDevices: 0 }),
+      ]);
+      expect((await events('apns.certificate.renewed')).some((e) => e.data['topic'] === newTopic)).toBe(false);
+    });
 
-      // And back with the body flag, so the enrolled device's topic is served again for the tests below.
+    it('drops the replaced certificate: a command for a stranded device stays QUEUED with the reason, its push ends with it, unsent', async () => {
+      const pushesBefore = system.apns.pushes.length;
+      const res = await system.api('POST', '/v1/commands', { udids: [device.udid], command: { RequestType: 'DeviceInformation', Queries: ['OSVersion'] } });
+      expect(res.status).toBeLessThan(300);
+      commandUuid = res.json.commandUuid;
+
+      const request = await eventually(
+        async () => {
+          const { rows } = await db.query(
+            `SELECT p.status, p.outcome, p.outcome_reason FROM push_requests p JOIN devices d ON d.id = p.device_id
+              WHERE d.udid = $1 ORDER BY p.id DESC LIMIT 1`,
+            [device.udid],
+          );
+          expect(['pending', 'sending']).not.toContain(rows[0]?.status);
+          return rows[0];
+        },
+        { timeoutMs: 20000, intervalMs: 200, message: 'the push request for the stranded device ended' },
+      );
+      expect(request).toEqual({ status: 'failed', outcome: 'certificate-error', outcome_reason: reason() });
+      expect(system.apns.pushes.slice(pushesBefore).filter((p) => p.token === device.tokenHex || p.clientCertFingerprint === oldFingerprint)).toEqual([]);
+      // Not retried: that one request is the device's last.
+      const { rows } = await db.query(`SELECT count(*)::int AS n FROM push_requests p JOIN devices d ON d.id = p.device_id WHERE d.udid = $1 AND p.status <> 'sent'`, [device.udid]);
+      expect(rows[0].n).toBe(1);
+      await eventually(() => expect(system.logs.some((l) => l.includes(`push certificate for ${topic} is no longer stored`))).toBe(true), {
+        timeoutMs: 10000,
+        message: 'the worker closed the old topic\'s client',
+      });
+
+      expect(await command(commandUuid)).toMatchObject({ status: 'QUEUED', statusReason: reason() });
+      const history = await system.api('GET', `/v1/devices/${device.udid}/commands`);
+      expect(history.json.commands.find((c: { commandUuid: string }) => c.commandUuid === commandUuid)).toMatchObject({ status: 'QUEUED', statusReason: reason() });
+      const view = await system.api('GET', `/v1/devices/${device.udid}`);
+      expect(view.json).toMatchObject({ enrolled: true, push: { pushable: false, statusReason: reason() } });
+      const certs = await system.api('GET', '/v1/apns/certificate');
+      expect(certs.json.strandedDevices).toEqual([{ topic, devices: 3 }]);
+      expect(certs.json.warnings).toEqual([`3 devices on topic ${topic} have no push certificate: re-enroll them, or upload a certificate for ${topic} again`]);
+    });
+
+    it('un-strands them when the old topic\'s certificate comes back ("force": true), and pushes their waiting commands', async () => {
       const back = await system.apns.issuePushCertificate({ topic });
-      const res2 = await system.api('PUT', '/v1/apns/certificate', { certificate: back.certPem, privateKey: back.keyPem, force: true });
-      expect(res2.status).toBe(200);
-      expect(res2.json).toMatchObject({ topic, action: 'replaced', previousTopic: other.topic });
+      const res = await system.api('PUT', '/v1/apns/certificate', { certificate: back.certPem, privateKey: back.keyPem, force: true });
+      expect(res.status).toBe(200);
+      expect(res.json).toMatchObject({ topic, action: 'replaced', previousTopic: newTopic });
+      const replaced = await events('apns.certificate.replaced');
+      expect(replaced[replaced.length - 1]!.data).toMatchObject({ topic, previousTopic: newTopic, strandedDevices: 0, restoredDevices: 3 });
+
+      await eventually(() => expect(system.apns.pushes.some((p) => p.token === device.tokenHex && p.clientCertFingerprint === fingerprintOf(back.certPem))).toBe(true), {
+        timeoutMs: 20000,
+        message: 'the waiting command pushed with the restored certificate',
+      });
+      await eventually(async () => expect(await command(commandUuid)).toMatchObject({ status: 'SENT', statusReason: null }), { timeoutMs: 20000, intervalMs: 200 });
+      expect((await system.api('GET', `/v1/devices/${device.udid}`)).json.push).toMatchObject({ pushable: true, statusReason: null });
+      expect((await system.api('GET', '/v1/apns/certificate')).json).toMatchObject({ strandedDevices: [], warnings: [] });
     });
   });
 

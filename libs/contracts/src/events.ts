@@ -106,8 +106,19 @@ export const EventSchemas = {
     ...PushCert,
     previousFingerprint: z.string(),
     previousNotAfter: z.string().datetime(),
-    /** Set when a forced PUT replaced another topic: devices enrolled under it can no longer be pushed. */
-    previousTopic: z.string().optional(),
+  }),
+  /**
+   * A forced PUT stored a certificate for another topic in place of the only one. `strandedDevices`: devices
+   * enrolled under `previousTopic`, which can no longer be pushed; `restoredDevices`: those enrolled under
+   * `topic`, which can be again (a certificate for a topic replaced earlier came back).
+   */
+  'apns.certificate.replaced': z.object({
+    ...PushCert,
+    previousTopic: z.string(),
+    previousFingerprint: z.string(),
+    previousNotAfter: z.string().datetime(),
+    strandedDevices: z.number().int().min(0),
+    restoredDevices: z.number().int().min(0),
   }),
   /** Once per threshold (30, 14, 7, 1 days) per certificate: the tightest threshold reached. */
   'apns.certificate.expiring': z.object({ ...PushCert, daysLeft: z.number().int().min(0), threshold: z.number().int() }),

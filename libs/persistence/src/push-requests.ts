@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 
-export type PushRequestReason = 'command' | 'manual' | 'retry' | 'sweep' | 'notnow';
+/** `certificate`: a push certificate for the device's topic was stored again, and commands wait. */
+export type PushRequestReason = 'command' | 'manual' | 'retry' | 'sweep' | 'notnow' | 'certificate';
 
 /**
  * Records that these devices should be pushed, no earlier than `delayMs` from now, and returns the ids of

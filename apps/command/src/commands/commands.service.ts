@@ -1,8 +1,8 @@
 import { BadRequestException, ConflictException, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
-import { CommandStatus, type CreateCommandsRequest } from '@mdm/contracts';
-import { CommandDeliveryEntity, CommandEntity, DeviceEntity, type JsonObject, type JsonValue } from '@mdm/persistence';
+import { CommandStatus, type CreateCommandsRequest, noPushCertificateReason } from '@mdm/contracts';
+import { CommandDeliveryEntity, CommandEntity, DeviceEntity, type JsonObject, type JsonValue, strandedTopicsOf } from '@mdm/persistence';
 import {
   buildCommandPlist,
   type CommandPayload,
@@ -174,9 +174,10 @@ export class CommandsService {
       d.innerJoin(DeviceEntity, 'dev', 'dev.id = d.device_id').addSelect('dev.udid', 'udid').where('d.command_uuid = :commandUuid', { commandUuid }),
     );
     const [rows, counts] = await Promise.all([
-      sortedPage(query, sortBy, { ...page, sort: page.sort ?? 'queuedAt' }).then(({ raw, entities }) =>
-        entities.map((e, i) => deliveryView(e, (raw[i] as { udid: string }).udid)),
-      ),
+      sortedPage(query, sortBy, { ...page, sort: page.sort ?? 'queuedAt' }).then(async ({ raw, entities }) => {
+        const stranded = await this.strandedOf(entities);
+        return entities.map((e, i) => deliveryView(e, (raw[i] as { udid: string }).udid, stranded));
+      }),
       this.dataSource.query(`SELECT status, count(*)::int AS n FROM command_deliveries WHERE command_uuid = $1 GROUP BY status`, [commandUuid]) as Promise<
         Array<{ status: CommandStatus; n: number }>
       >,
@@ -246,12 +247,13 @@ export class CommandsService {
     );
     if (q.requestType) query.andWhere('c.request_type = :requestType', { requestType: q.requestType });
     const [{ raw, entities }, total] = await Promise.all([sortedPage(query, sortBy, q), query.getCount()]);
+    const stranded = await this.strandedOf(entities);
     return {
       udid,
       commands: entities.map((e, i) => ({
         commandUuid: e.commandUuid,
         requestType: (raw[i] as { request_type: string }).request_type,
-        ...deliveryView(e, udid),
+        ...deliveryView(e, udid, stranded),
       })),
       total,
       limit: q.limit,
@@ -271,6 +273,11 @@ export class CommandsService {
     const query = scope(this.dataSource.getRepository(CommandDeliveryEntity).createQueryBuilder('d'));
     if (status) query.andWhere('d.status IN (:...statuses)', { statuses: status });
     return query;
+  }
+
+  /** The topics of those devices, among these deliveries' QUEUED ones, that no stored certificate can push. */
+  private strandedOf(deliveries: readonly CommandDeliveryEntity[]): Promise<Map<string, string>> {
+    return strandedTopicsOf(this.dataSource.manager, deliveries.filter((d) => d.status === CommandStatus.Queued).map((d) => d.deviceId));
   }
 
   private render(commandUuid: string, command: CreateCommandsRequest['command']): string {
@@ -311,11 +318,13 @@ function sortedPage<S extends string>(
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
-function deliveryView(d: CommandDeliveryEntity, udid: string): DeliveryView {
+/** `strandedTopics`: device id to topic, for devices whose topic has no push certificate (they stay QUEUED). */
+function deliveryView(d: CommandDeliveryEntity, udid: string, strandedTopics: ReadonlyMap<string, string>): DeliveryView {
+  const stranded = d.status === CommandStatus.Queued ? strandedTopics.get(d.deviceId) : undefined;
   return {
     udid,
     status: d.status,
-    statusReason: d.statusReason,
+    statusReason: d.statusReason ?? (stranded !== undefined ? noPushCertificateReason(stranded) : null),
     notNowCount: d.notNowCount,
     errorChain: d.errorChain,
     result: d.result,

@@ -21,7 +21,7 @@ export interface Device {
   enrolled: boolean;
   topic: string | null;
   tokenUpdateCount: number;
-  push: { pushable: boolean; lastPushAt: string | null; lastOutcome: string | null; tokenInvalidReason: string | null };
+  push: { pushable: boolean; statusReason?: string | null; lastPushAt: string | null; lastOutcome: string | null; tokenInvalidReason: string | null };
   authenticatedAt: string | null;
   enrolledAt: string | null;
   checkedOutAt: string | null;
@@ -46,7 +46,10 @@ const LIMIT = 25;
 export function PushState({ d }: { d: Device }) {
   if (!d.enrolled) return <Badge>not enrolled</Badge>;
   if (d.push.tokenInvalidReason) return <Badge tone="bad" title={d.push.tokenInvalidReason}>token invalid</Badge>;
-  if (!d.push.pushable) return <Badge tone="warn">no token</Badge>;
+  if (!d.push.pushable) {
+    const noCertificate = d.push.statusReason?.startsWith('no push certificate') ?? false;
+    return <Badge tone="warn" title={d.push.statusReason ?? undefined}>{noCertificate ? 'no push certificate' : 'no token'}</Badge>;
+  }
   return (
     <span title={d.push.lastPushAt ?? undefined}>
       <Badge tone={d.push.lastOutcome && d.push.lastOutcome !== 'sent' ? 'warn' : 'ok'}>{d.push.lastOutcome ?? 'pushable'}</Badge>

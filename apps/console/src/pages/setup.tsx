@@ -19,6 +19,8 @@ interface PushCertificates {
   status: string;
   warnings: string[];
   certificates: PushCertificate[];
+  /** Enrolled devices whose topic has no certificate any more (a forced upload of another topic). */
+  strandedDevices?: Array<{ topic: string; devices: number }>;
 }
 interface EnrollmentInfo {
   publicUrl: string;
@@ -100,6 +102,12 @@ export function SetupPage() {
           <p>
             <strong data-testid="enrolled-count">{enrolled.data?.total ?? '…'}</strong> enrolled. <Link to="/devices">Open the device list</Link>
           </p>
+          {(certs.data?.strandedDevices ?? []).map((s) => (
+            <p key={s.topic} className="warn-text" data-testid="stranded-devices">
+              <strong>{s.devices}</strong> {s.devices === 1 ? 'device' : 'devices'} on topic <code>{s.topic}</code> {s.devices === 1 ? 'has' : 'have'} no push certificate: re-enroll{' '}
+              {s.devices === 1 ? 'it' : 'them'}, or upload a certificate for that topic again. Until then commands for them stay queued.
+            </p>
+          ))}
         </li>
       </ol>
     </section>

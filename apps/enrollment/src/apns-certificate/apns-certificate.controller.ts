@@ -1,5 +1,13 @@
 import { Body, Controller, Get, HttpCode, Post, Put, Query } from '@nestjs/common';
-import { ApnsCertificateListQuery, type OffsetPage, PostApnsCertificatesRequest, PostApnsCsrRequest, PutApnsCertificateRequest } from '@mdm/contracts';
+import {
+  ApnsCertificateListQuery,
+  type OffsetPage,
+  PostApnsCertificatesRequest,
+  PostApnsCsrRequest,
+  PutApnsCertificateRequest,
+  type StrandedTopic,
+  strandedTopicWarning,
+} from '@mdm/contracts';
 import { parseOr400 } from '@mdm/service-kit';
 import { z } from 'zod';
 import { ApnsCertificateService, type ApnsCertificateView, type UploadResult } from './apns-certificate.service';
@@ -10,6 +18,8 @@ type CertificatesAnswer = OffsetPage<'certificates', ApnsCertificateView> & {
   /** The worst status of all stored certificates ('ok' when none is stored). */
   status: ApnsCertificateView['status'];
   warnings: string[];
+  /** Enrolled devices whose topic has no stored certificate, per topic: they cannot be pushed. */
+  strandedDevices: StrandedTopic[];
 };
 
 @Controller('v1/apns')
@@ -33,13 +43,13 @@ export class ApnsCertificateController {
 
   /**
    * Paged, filtered and sorted as `ApnsCertificateListQuery` (@mdm/contracts) allows; `status` and `warnings`
-   * sum up every stored certificate whatever the page. A server holds one certificate per tenant topic, a
+   * sum up every stored certificate whatever the page, and `strandedDevices` every topic left without one. A server holds one certificate per tenant topic, a
    * handful, so they are filtered and sorted here rather than in SQL.
    */
   @Get(['certificate', 'certificates'])
   async list(@Query() query: unknown): Promise<CertificatesAnswer> {
     const q = parseOr400(ApnsCertificateListQuery, query ?? {}, 'query');
-    const all = await this.service.list();
+    const [all, stranded] = await Promise.all([this.service.list(), this.service.stranded()]);
     const order = ['ok', 'expiring', 'expired'] as const;
     const status = all.reduce<ApnsCertificateView['status']>((w, c) => (order.indexOf(c.status) > order.indexOf(w) ? c.status : w), 'ok');
     // The service lists them oldest first, so the position is the createdAt order; notAfter is ISO 8601.
@@ -53,7 +63,8 @@ export class ApnsCertificateController {
       .map(({ c }) => c);
     return {
       status,
-      warnings: all.flatMap((c) => c.warnings),
+      warnings: [...all.flatMap((c) => c.warnings), ...stranded.map(strandedTopicWarning)],
+      strandedDevices: stranded,
       certificates: matching.slice(q.offset, q.offset + q.limit),
       total: matching.length,
       limit: q.limit,

@@ -3,9 +3,17 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { createHash, createPublicKey, generateKeyPair, KeyObject, X509Certificate } from 'node:crypto';
 import { promisify } from 'node:util';
 import { DataSource, type EntityManager, type Repository } from 'typeorm';
-import { Broadcast, type MdmEvent, type PostApnsCsrRequest, type PutApnsCertificateRequest } from '@mdm/contracts';
-import { BroadcastBus } from '@mdm/messaging';
-import { ApnsCertificateEntity, ApnsPendingKeyEntity, recordEvents } from '@mdm/persistence';
+import { Broadcast, type MdmEvent, type PostApnsCsrRequest, pushBatchJobs, type PutApnsCertificateRequest, type StrandedTopic } from '@mdm/contracts';
+import { BroadcastBus, JobProducer } from '@mdm/messaging';
+import {
+  ApnsCertificateEntity,
+  ApnsPendingKeyEntity,
+  countEnrolledOnTopic,
+  devicesWithOpenCommandsOnTopic,
+  insertPushRequests,
+  recordEvents,
+  strandedTopics,
+} from '@mdm/persistence';
 import { createCsr, parsePkcs12, parsePushCertificate, PkiError, SecretBox, type PushCertificate } from '@mdm/pki';
 import { certificateStatus, type CertificateStatus } from './expiry';
 
@@ -32,6 +40,9 @@ export type UploadMode = 'put' | 'post';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
+/** Push requests per `push.batch` job when a restored topic's devices are woken. */
+const RESTORED_PUSH_BATCH = 500;
+
 /** The customer's push certificates, one per topic; keys are sealed before they touch the database. */
 @Injectable()
 export class ApnsCertificateService {
@@ -42,6 +53,7 @@ export class ApnsCertificateService {
     private readonly dataSource: DataSource,
     private readonly secrets: SecretBox,
     private readonly broadcast: BroadcastBus,
+    private readonly producer: JobProducer,
   ) {}
 
   async upload(req: PutApnsCertificateRequest, mode: UploadMode, force = false): Promise<UploadResult> {
@@ -66,7 +78,7 @@ export class ApnsCertificateService {
         outcome = await this.insert(tx, parsed);
       } else if (stored.length === 1) {
         const current = stored[0]!;
-        const enrolled = await countEnrolled(tx, current.topic);
+        const enrolled = await countEnrolledOnTopic(tx, current.topic);
         if (!force) {
           throw new ConflictException(
             `certificate topic ${parsed.topic} differs from the current topic ${current.topic}: replacing it would orphan ` +
@@ -75,7 +87,10 @@ export class ApnsCertificateService {
               'or send "force": true (or ?force=true) to replace it anyway',
           );
         }
-        this.logger.warn(`push certificate topic ${current.topic} replaced by ${parsed.topic} (forced); ${enrolled} enrolled devices orphaned`);
+        const restored = await countEnrolledOnTopic(tx, parsed.topic);
+        this.logger.warn(
+          `push certificate topic ${current.topic} replaced by ${parsed.topic} (forced): ${enrolled} enrolled devices stranded, ${restored} reachable again`,
+        );
         await tx.getRepository(ApnsCertificateEntity).delete({ id: current.id });
         await this.insert(tx, parsed);
         outcome = {
@@ -83,8 +98,15 @@ export class ApnsCertificateService {
           previousTopic: current.topic,
           events: [
             {
-              type: 'apns.certificate.renewed',
-              data: { ...certEvent(parsed), previousFingerprint: current.fingerprint, previousNotAfter: current.notAfter.toISOString(), previousTopic: current.topic },
+              type: 'apns.certificate.replaced',
+              data: {
+                ...certEvent(parsed),
+                previousTopic: current.topic,
+                previousFingerprint: current.fingerprint,
+                previousNotAfter: current.notAfter.toISOString(),
+                strandedDevices: enrolled,
+                restoredDevices: restored,
+              },
             },
           ],
         };
@@ -96,18 +118,30 @@ export class ApnsCertificateService {
       }
       if (pendingKeyId) await tx.getRepository(ApnsPendingKeyEntity).delete({ id: pendingKeyId });
       await recordEvents(tx, outcome.events);
-      return outcome;
+      // Devices of a topic that had no certificate (replaced earlier) kept their commands: wake them now.
+      const wake = outcome.action === 'uploaded' || outcome.action === 'replaced' ? await devicesWithOpenCommandsOnTopic(tx, parsed.topic) : [];
+      return { ...outcome, pushIds: await insertPushRequests(tx, wake, 'certificate', 0) };
     });
 
     if (result.action !== 'unchanged') {
       // Push workers reload on this notice (and on their own timer, in case they missed it).
       await this.broadcast.publish(Broadcast.ApnsCertificateChanged, parsed.topic);
     }
+    if (result.pushIds.length) {
+      this.logger.log(`push certificate for ${parsed.topic} stored: pushing ${result.pushIds.length} of its devices with commands waiting`);
+      // A lost job is found by the push workers' sweep: the push is late, never lost.
+      await this.producer.enqueueBulk(pushBatchJobs(result.pushIds, RESTORED_PUSH_BATCH));
+    }
     return { ...view(parsed), action: result.action, ...(result.previousTopic ? { previousTopic: result.previousTopic } : {}) };
   }
 
   async list(now = new Date()): Promise<ApnsCertificateView[]> {
     return (await this.certs.find({ order: { createdAt: 'ASC' } })).map((c) => view(c, now));
+  }
+
+  /** Enrolled devices per topic that has no stored certificate (see `strandedTopics`). */
+  async stranded(): Promise<StrandedTopic[]> {
+    return strandedTopics(this.dataSource);
   }
 
   async hasTopic(topic: string): Promise<boolean> {
@@ -198,11 +232,6 @@ export class ApnsCertificateService {
       ],
     };
   }
-}
-
-async function countEnrolled(tx: EntityManager, topic: string): Promise<number> {
-  const rows: Array<{ n: string }> = await tx.query('SELECT count(*) AS n FROM devices WHERE topic = $1 AND enrolled', [topic]);
-  return Number(rows[0]?.n ?? 0);
 }
 
 function badRequestOnPkiError<T>(fn: () => T): T {

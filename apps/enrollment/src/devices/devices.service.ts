@@ -2,7 +2,8 @@ import { Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import type { DeviceListQuery, DeviceSortField, OffsetPage } from '@mdm/contracts';
-import { DeviceEntity } from '@mdm/persistence';
+import { DeviceEntity, strandedTopicsOf } from '@mdm/persistence';
+import { devicePushStatus } from './push-status';
 
 export interface DeviceView {
   udid: string;
@@ -17,7 +18,8 @@ export interface DeviceView {
   enrolled: boolean;
   topic: string | null;
   tokenUpdateCount: number;
-  push: { pushable: boolean; lastPushAt: string | null; lastOutcome: string | null; tokenInvalidReason: string | null };
+  /** `statusReason`: why the device cannot be pushed (null when it can). */
+  push: { pushable: boolean; statusReason: string | null; lastPushAt: string | null; lastOutcome: string | null; tokenInvalidReason: string | null };
   authenticatedAt: string | null;
   enrolledAt: string | null;
   checkedOutAt: string | null;
@@ -46,7 +48,7 @@ export class DevicesService {
   async get(udid: string): Promise<DeviceView> {
     const device = await this.devices.findOneBy({ udid });
     if (!device) throw new NotFoundException(`device ${udid} not found`);
-    return toView(device);
+    return (await this.views([device]))[0]!;
   }
 
   async list(q: DeviceListQuery): Promise<DeviceList> {
@@ -69,13 +71,18 @@ export class DevicesService {
       .limit(q.limit)
       .offset(q.offset)
       .getManyAndCount();
-    return { devices: rows.map(toView), total, limit: q.limit, offset: q.offset };
+    return { devices: await this.views(rows), total, limit: q.limit, offset: q.offset };
+  }
+
+  private async views(devices: DeviceEntity[]): Promise<DeviceView[]> {
+    const stranded = await strandedTopicsOf(this.devices.manager, devices.map((d) => d.id));
+    return devices.map((d) => toView(d, !stranded.has(d.id)));
   }
 }
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
-function toView(d: DeviceEntity): DeviceView {
+function toView(d: DeviceEntity, topicHasCertificate: boolean): DeviceView {
   return {
     udid: d.udid,
     serialNumber: d.serialNumber,
@@ -90,7 +97,7 @@ function toView(d: DeviceEntity): DeviceView {
     topic: d.topic,
     tokenUpdateCount: d.tokenUpdateCount,
     push: {
-      pushable: d.enrolled && !!d.pushToken && !d.tokenInvalidAt,
+      ...devicePushStatus({ ...d, topicHasCertificate }),
       lastPushAt: iso(d.lastPushAt),
       lastOutcome: d.lastPushOutcome,
       tokenInvalidReason: d.tokenInvalidReason,

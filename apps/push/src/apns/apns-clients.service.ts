@@ -2,11 +2,12 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleIn
 import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, type Repository } from 'typeorm';
 import { ApnsClient } from '@mdm/apns';
-import { Broadcast } from '@mdm/contracts';
+import { Broadcast, noPushCertificateReason } from '@mdm/contracts';
 import { BroadcastBus } from '@mdm/messaging';
 import { ApnsCertificateEntity, rowsOf } from '@mdm/persistence';
 import { SecretBox } from '@mdm/pki';
 import { PUSH_CONFIG, type PushConfig } from '../push.config';
+import { reloadPlan } from './reload-plan';
 
 interface TopicClient {
   fingerprint: string;
@@ -22,7 +23,9 @@ export type TopicLookup =
 
 /**
  * One APNs client per topic, built from the stored push certificates. A renewed certificate
- * replaces the client without a restart: on the broadcast notice, and on a timer for notices missed.
+ * replaces the client without a restart, and a topic whose certificate is gone (a forced upload of
+ * another topic) loses its client and its connections: on the broadcast notice, on a timer for notices
+ * missed, and at once when a claimed push shows the stored certificate differs from the loaded one.
  * A topic whose certificate APNs refused stays stopped (on every replica, through push_topic_stops)
  * until a different certificate is stored.
  */
@@ -32,6 +35,7 @@ export class ApnsClientsService implements OnModuleInit, OnApplicationShutdown {
   private readonly clients = new Map<string, TopicClient>();
   private timer: NodeJS.Timeout | undefined;
   private reloading: Promise<void> | undefined;
+  private reloadAgain: Promise<void> | undefined;
 
   constructor(
     @InjectRepository(ApnsCertificateEntity) private readonly certs: Repository<ApnsCertificateEntity>,
@@ -48,11 +52,16 @@ export class ApnsClientsService implements OnModuleInit, OnApplicationShutdown {
     this.timer.unref();
   }
 
-  /** The client for a topic, reloading once if the topic is new to this worker. */
-  async forTopic(topic: string): Promise<TopicLookup> {
-    if (!this.clients.has(topic)) await this.reload();
+  /**
+   * The client for a topic, reloading first if the topic is new to this worker or `storedFingerprint` (the
+   * stored certificate's, read with the push; null: none is stored) differs from the loaded one.
+   */
+  async forTopic(topic: string, storedFingerprint?: string | null): Promise<TopicLookup> {
+    const loaded = this.clients.get(topic);
+    const stale = storedFingerprint === undefined ? !loaded : (loaded?.fingerprint ?? null) !== storedFingerprint;
+    if (stale) await this.reload();
     const entry = this.clients.get(topic);
-    if (!entry) return { kind: 'missing', reason: `no push certificate for topic ${topic}` };
+    if (!entry) return { kind: 'missing', reason: noPushCertificateReason(topic) };
     if (entry.stopped !== undefined) return { kind: 'stopped', reason: `topic stopped: APNs refused its certificate (${entry.stopped})` };
     if (entry.notAfter.getTime() <= Date.now()) {
       return { kind: 'expired', reason: `push certificate for ${topic} expired on ${entry.notAfter.toISOString()}` };
@@ -87,8 +96,16 @@ export class ApnsClientsService implements OnModuleInit, OnApplicationShutdown {
   }
 
   reload(): Promise<void> {
-    // Coalesce concurrent reloads (a burst of notices, or a timer tick during a reload).
-    this.reloading ??= this.doReload().finally(() => (this.reloading = undefined));
+    if (this.reloading) {
+      // The running reload may have read the table before the change this call was made for: one more after
+      // it, shared by every call made meanwhile (a burst of notices costs two reads, not one per notice).
+      this.reloadAgain ??= this.reloading.then(() => {
+        this.reloadAgain = undefined;
+        return this.reload();
+      });
+      return this.reloadAgain;
+    }
+    this.reloading = this.doReload().finally(() => (this.reloading = undefined));
     return this.reloading;
   }
 
@@ -99,16 +116,29 @@ export class ApnsClientsService implements OnModuleInit, OnApplicationShutdown {
         'SELECT topic, fingerprint, reason FROM push_topic_stops',
       );
       const stopOf = new Map(stops.map((s) => [s.topic, s]));
-      for (const row of rows) {
+      // A stop applies to the certificate APNs refused; a new certificate lifts it.
+      const stoppedReason = (row: { topic: string; fingerprint: string }): string | undefined => {
         const stop = stopOf.get(row.topic);
-        // A stop applies to the certificate APNs refused; a new certificate lifts it.
-        const stopped = stop?.fingerprint === row.fingerprint ? stop.reason : undefined;
+        return stop?.fingerprint === row.fingerprint ? stop.reason : undefined;
+      };
+      const plan = reloadPlan(this.clients, rows);
+      for (const topic of plan.drop) {
+        const gone = this.clients.get(topic)!;
+        this.clients.delete(topic);
+        this.logger.warn(`push certificate for ${topic} is no longer stored: its APNs connections are closed and its devices cannot be pushed`);
+        // Pushes already written to a stream are answered; nothing new goes out with this certificate.
+        void gone.client.close();
+      }
+      for (const row of plan.keep) {
+        const current = this.clients.get(row.topic)!;
+        const stopped = stoppedReason(row);
+        if (current.stopped === undefined && stopped !== undefined) this.logger.error(`push topic ${row.topic} stopped: ${stopped}`);
+        current.stopped = stopped;
+      }
+      for (const row of plan.load) {
+        const stop = stopOf.get(row.topic);
+        const stopped = stoppedReason(row);
         const current = this.clients.get(row.topic);
-        if (current?.fingerprint === row.fingerprint) {
-          if (current.stopped === undefined && stopped !== undefined) this.logger.error(`push topic ${row.topic} stopped: ${stopped}`);
-          current.stopped = stopped;
-          continue;
-        }
         if (stop && !stopped) await this.dataSource.query('DELETE FROM push_topic_stops WHERE topic = $1 AND fingerprint = $2', [row.topic, stop.fingerprint]);
         const client = new ApnsClient({
           url: this.config.APNS_URL,

@@ -22,6 +22,8 @@ interface Claimed {
   push_token: string | null;
   push_magic: string | null;
   token_invalid_at: Date | null;
+  /** The stored push certificate of the device's topic, read with the claim; null when none is stored. */
+  certificate_fingerprint: string | null;
   /** The X-Request-Id of the API call whose command created this request (see the CorrelationIds migration). */
   correlation_id: string | null;
 }
@@ -80,10 +82,11 @@ export class PushSender {
       return rowsOf<Claimed>(await tx.query(
         `UPDATE push_requests p
             SET status = 'sending', lease_owner = $2, lease_until = now() + make_interval(secs => $3::double precision / 1000)
-           FROM devices d
+           FROM devices d LEFT JOIN apns_certificates c ON c.topic = d.topic
           WHERE p.id = ANY($1::bigint[]) AND d.id = p.device_id
             AND (p.status = 'pending' OR (p.status = 'sending' AND p.lease_until < now()))
-          RETURNING p.id::text AS id, p.device_id, p.attempt, d.udid, d.enrolled, d.topic, d.push_token, d.push_magic, d.token_invalid_at, p.correlation_id`,
+          RETURNING p.id::text AS id, p.device_id, p.attempt, d.udid, d.enrolled, d.topic, d.push_token, d.push_magic, d.token_invalid_at,
+                    c.fingerprint AS certificate_fingerprint, p.correlation_id`,
         [free, this.owner, this.config.PUSH_LEASE_MS],
       ));
     });
@@ -147,7 +150,8 @@ export class PushSender {
       const topic = req.topic as string;
       let lookup = topics.get(topic);
       if (lookup === undefined) {
-        lookup = await this.clients.forTopic(topic);
+        // The claim read the stored certificate: a client loaded before a replacement is never used.
+        lookup = await this.clients.forTopic(topic, req.certificate_fingerprint);
         topics.set(topic, lookup);
       }
       if (lookup.kind !== 'ready') {
