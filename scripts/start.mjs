@@ -36,6 +36,8 @@ const local = localEnv();
 const env = { ...local.values, ...process.env };
 env.DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/mdm';
 env.REDIS_URL ??= 'redis://127.0.0.1:6379';
+// The services write to a pipe read here: on a terminal they are asked for readable lines instead of JSON.
+if (!env.LOG_FORMAT && process.stdout.isTTY) env.LOG_FORMAT = 'pretty';
 
 try {
   await checkPostgres(env.DATABASE_URL);
