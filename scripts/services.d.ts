@@ -4,6 +4,8 @@ export type ServiceName = 'enrollment' | 'command' | 'push' | 'profile' | 'integ
 export interface RunningService {
   name: ServiceName;
   port: number;
+  /** The internal metrics port of a service that has one (the gateway's METRICS_PORT). */
+  metricsPort?: number;
   child: ChildProcess;
   ready: Promise<void>;
 }
@@ -15,8 +17,13 @@ export interface StartOptions {
   onOutput?: (name: ServiceName, line: string) => void;
   timeoutMs?: number;
 }
-export declare const SERVICES: ReadonlyArray<{ name: ServiceName; port: number; metricsPort?: number }>;
+export declare const SERVICES: ReadonlyArray<{ name: ServiceName; port: number; portVariable: string; metricsPort?: number; metricsPortVariable?: string }>;
 export declare const ROOT: string;
 export declare function startService(name: ServiceName, opts?: StartOptions): RunningService;
 export declare function stopService(svc: RunningService, signal?: NodeJS.Signals, timeoutMs?: number): Promise<void>;
 export declare function startAll(opts?: StartOptions): Promise<RunningService[]>;
+export declare function choosePorts(
+  env: NodeJS.ProcessEnv,
+  opts?: Pick<StartOptions, 'ports' | 'metricsPorts'>,
+): Promise<{ ports: Record<ServiceName, number>; metricsPorts: Partial<Record<ServiceName, number>> }>;
+export declare function describeListeners(running: readonly RunningService[], env?: NodeJS.ProcessEnv): string[];

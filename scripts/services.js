@@ -2,6 +2,7 @@
 // scripts/start.mjs and the end-to-end tests (CommonJS so both can load it without a build step).
 'use strict';
 const { spawn } = require('node:child_process');
+const net = require('node:net');
 const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '..');
@@ -9,15 +10,16 @@ const ROOT = path.resolve(__dirname, '..');
 /**
  * Start order: owners first, the edge last (it fetches the device CA from enrollment). `metricsPort`: the
  * gateway's port is public, so Prometheus scrapes it on an internal one (METRICS_PORT); the others serve
- * /metrics on their own port.
+ * /metrics on their own port. `portVariable` sets the port under `npm start`: the gateway keeps `PORT`,
+ * each internal service has its own, since every process reads `PORT` for itself.
  */
 const SERVICES = [
-  { name: 'enrollment', port: 8081 },
-  { name: 'command', port: 8082 },
-  { name: 'push', port: 8083 },
-  { name: 'profile', port: 8084 },
-  { name: 'integrations', port: 8085 },
-  { name: 'gateway', port: 8080, metricsPort: 9464 },
+  { name: 'enrollment', port: 8081, portVariable: 'ENROLLMENT_PORT' },
+  { name: 'command', port: 8082, portVariable: 'COMMAND_PORT' },
+  { name: 'push', port: 8083, portVariable: 'PUSH_PORT' },
+  { name: 'profile', port: 8084, portVariable: 'PROFILE_PORT' },
+  { name: 'integrations', port: 8085, portVariable: 'INTEGRATIONS_PORT' },
+  { name: 'gateway', port: 8080, portVariable: 'PORT', metricsPort: 9464, metricsPortVariable: 'METRICS_PORT' },
 ];
 
 /**
@@ -34,6 +36,8 @@ function serviceEnv(name, baseEnv, ports, metricsPorts) {
   env.COMMAND_SERVICE_URL ??= `http://127.0.0.1:${ports.command}`;
   env.PROFILE_SERVICE_URL ??= `http://127.0.0.1:${ports.profile}`;
   env.INTEGRATIONS_SERVICE_URL ??= `http://127.0.0.1:${ports.integrations}`;
+  // The enrollment profile names the gateway: on another port, devices must be sent there.
+  env.MDM_PUBLIC_URL ??= `http://127.0.0.1:${ports.gateway}`;
   return env;
 }
 
@@ -58,8 +62,9 @@ async function waitHealthy(port, child, name, timeoutMs) {
  * @returns {{ name: string, port: number, child: import('node:child_process').ChildProcess, ready: Promise<void> }}
  */
 function startService(name, { env = process.env, ports, metricsPorts, onOutput, timeoutMs = 60000 } = {}) {
-  const allPorts = { ...Object.fromEntries(SERVICES.map((s) => [s.name, s.port])), ...ports };
-  const allMetricsPorts = { ...Object.fromEntries(SERVICES.filter((s) => s.metricsPort).map((s) => [s.name, s.metricsPort])), ...metricsPorts };
+  const configured = configuredPorts(env);
+  const allPorts = { ...configured.ports, ...ports };
+  const allMetricsPorts = { ...configured.metricsPorts, ...metricsPorts };
   const child = spawn(process.execPath, [path.join(ROOT, 'dist/apps', name, 'src/main.js')], {
     env: serviceEnv(name, env, allPorts, allMetricsPorts),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -77,7 +82,7 @@ function startService(name, { env = process.env, ports, metricsPorts, onOutput, 
     });
   }
   const ready = waitHealthy(allPorts[name], child, name, timeoutMs);
-  return { name, port: allPorts[name], child, ready };
+  return { name, port: allPorts[name], ...(allMetricsPorts[name] === undefined ? {} : { metricsPort: allMetricsPorts[name] }), child, ready };
 }
 
 /** Stops a service: SIGTERM (graceful) or SIGKILL (a crash), resolving when it is gone. */
@@ -93,12 +98,16 @@ function stopService(svc, signal = 'SIGTERM', timeoutMs = 15000) {
   });
 }
 
-/** Starts all six services in order and waits until each is healthy. */
+/**
+ * Starts all six services in order and waits until each is healthy. Ports not given in `opts` come from
+ * the environment (`portVariable`), else the defaults; a default that is taken is replaced by a free port.
+ */
 async function startAll(opts = {}) {
+  const chosen = await choosePorts(opts.env ?? process.env, opts);
   const started = [];
   try {
     for (const { name } of SERVICES) {
-      const svc = startService(name, opts);
+      const svc = startService(name, { ...opts, ...chosen });
       started.push(svc);
       await svc.ready;
     }
@@ -109,4 +118,86 @@ async function startAll(opts = {}) {
   return started;
 }
 
-module.exports = { SERVICES, ROOT, startService, stopService, startAll };
+/** A port number from the environment, or an error naming the variable. */
+function portFromEnv(env, variable) {
+  const raw = env[variable];
+  if (raw === undefined || raw === '') return undefined;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${variable}=${raw}: must be a port number (1-65535)`);
+  return port;
+}
+
+/** Each service's port and metrics port as configured (environment, else default), without probing. */
+function configuredPorts(env) {
+  const ports = {};
+  const metricsPorts = {};
+  for (const s of SERVICES) {
+    ports[s.name] = portFromEnv(env, s.portVariable) ?? s.port;
+    if (s.metricsPort !== undefined) metricsPorts[s.name] = portFromEnv(env, s.metricsPortVariable) ?? s.metricsPort;
+  }
+  return { ports, metricsPorts };
+}
+
+/** Binds `port` on every address (0: any free one) and keeps it, or resolves undefined when it is taken. */
+function holdPort(port) {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', (err) => (err.code === 'EADDRINUSE' || err.code === 'EACCES' ? resolve(undefined) : reject(err)));
+    server.listen(port, () => resolve(server));
+  });
+}
+
+/**
+ * The ports `startAll` uses: given in `opts` as they are; set in the environment, or the gateway's public
+ * default, must be free (an error names the variable); an internal default that is taken becomes a free
+ * port. Probes are held until all are chosen, so two picks never meet.
+ */
+async function choosePorts(env, opts = {}) {
+  const configured = configuredPorts(env);
+  const ports = { ...configured.ports, ...opts.ports };
+  const metricsPorts = { ...configured.metricsPorts, ...opts.metricsPorts };
+  const listeners = SERVICES.flatMap((s) => [
+    { label: s.name, table: ports, name: s.name, variable: s.portVariable, given: opts.ports?.[s.name], mustKeep: s.name === 'gateway' },
+    ...(s.metricsPort === undefined
+      ? []
+      : [{ label: `${s.name} metrics`, table: metricsPorts, name: s.name, variable: s.metricsPortVariable, given: opts.metricsPorts?.[s.name], mustKeep: false }]),
+  ]);
+  const clash = listeners.filter((l) => listeners.some((o) => o !== l && o.table[o.name] === l.table[l.name]));
+  if (clash.length) throw new Error(`one port for two listeners: ${clash.map((l) => `${l.label} ${l.table[l.name]} (${l.variable})`).join(', ')}`);
+  const held = [];
+  try {
+    for (const l of listeners) {
+      if (l.given !== undefined) continue;
+      const server = await holdPort(l.table[l.name]);
+      if (server) {
+        held.push(server);
+        continue;
+      }
+      if (l.mustKeep || portFromEnv(env, l.variable) !== undefined) {
+        throw new Error(`port ${l.table[l.name]} (${l.label}, ${l.variable}) is in use by another process: set ${l.variable} to a free port`);
+      }
+      const free = await holdPort(0);
+      held.push(free);
+      l.table[l.name] = free.address().port;
+    }
+  } finally {
+    await Promise.all(held.map((server) => new Promise((resolve) => server.close(resolve))));
+  }
+  return { ports, metricsPorts };
+}
+
+/** One line per listener, for the block `npm start` prints once everything is up. */
+function describeListeners(running, env = process.env) {
+  const host = (name) => env.HOST ?? (name === 'gateway' ? '0.0.0.0' : '127.0.0.1');
+  const lines = [];
+  for (const svc of running) {
+    const spec = SERVICES.find((s) => s.name === svc.name);
+    lines.push(`  ${svc.name.padEnd(16)} http://${host(svc.name)}:${svc.port}  (${spec.portVariable})`);
+    if (svc.metricsPort !== undefined) {
+      lines.push(`  ${`${svc.name} metrics`.padEnd(16)} http://${env.METRICS_HOST ?? host(svc.name)}:${svc.metricsPort}/metrics  (${spec.metricsPortVariable})`);
+    }
+  }
+  return lines;
+}
+
+module.exports = { SERVICES, ROOT, startService, stopService, startAll, choosePorts, describeListeners };

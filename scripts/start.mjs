@@ -8,7 +8,7 @@ import path from 'node:path';
 import { checkPostgres, checkRedis } from './local-deps.mjs';
 
 const require = createRequire(import.meta.url);
-const { ROOT, startAll, stopService } = require('./services.js');
+const { ROOT, describeListeners, startAll, stopService } = require('./services.js');
 
 function localEnv() {
   const dir = path.join(ROOT, '.mdm');
@@ -36,6 +36,8 @@ const local = localEnv();
 const env = { ...local.values, ...process.env };
 env.DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/mdm';
 env.REDIS_URL ??= 'redis://127.0.0.1:6379';
+// The services write to a pipe read here: on a terminal they are asked for readable lines instead of JSON.
+if (!env.LOG_FORMAT && process.stdout.isTTY) env.LOG_FORMAT = 'pretty';
 
 try {
   await checkPostgres(env.DATABASE_URL);
@@ -53,7 +55,16 @@ try {
   process.exit(1);
 }
 const gatewayPort = services.find((s) => s.name === 'gateway').port;
-console.log(`\nMDM server up: http://127.0.0.1:${gatewayPort}  (admin API key in ${path.relative(ROOT, local.file)} unless MDM_API_KEY is set)\n`);
+const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+console.log(
+  [
+    '',
+    `MDM server up: ${gatewayUrl}  (console ${gatewayUrl}/console; admin API key in ${path.relative(ROOT, local.file)} unless MDM_API_KEY is set)`,
+    ...describeListeners(services, env),
+    ...(gatewayPort === 8080 ? [] : [`  mdmctl: MDM_URL=${gatewayUrl} npx mdmctl ...`]),
+    '',
+  ].join('\n'),
+);
 
 let stopping = false;
 async function stop() {

@@ -3,16 +3,47 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { checkPostgres, checkRedis, deleteRedisPrefix, dropDatabase } from './local-deps.mjs';
 import { startRedisCluster } from './redis-cluster.mjs';
 
+const require = createRequire(import.meta.url);
+const { chooseTestServices } = require('./test-services.js');
+
+/** Whether a Docker engine answers (testcontainers' own discovery), bounded so a hung socket cannot stall the run. */
+async function dockerAnswers() {
+  const { getContainerRuntimeClient } = await import('testcontainers');
+  const timeout = new Promise((resolve) => setTimeout(resolve, 15_000, false).unref());
+  return Promise.race([getContainerRuntimeClient().then(() => true), timeout]);
+}
+
+/** Containers started for this run (DATABASE_URL / REDIS_URL unset and Docker there), stopped at the end. */
+const containers = [];
+async function postgresContainer() {
+  const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
+  const started = await new PostgreSqlContainer('postgres:15').withUsername('postgres').withPassword('postgres').withDatabase('postgres').start();
+  containers.push(started);
+  return started.getConnectionUri();
+}
+async function redisContainer() {
+  const { RedisContainer } = await import('@testcontainers/redis');
+  const started = await new RedisContainer('redis:7').start();
+  containers.push(started);
+  return started.getConnectionUrl();
+}
+
+const chosen = await chooseTestServices(process.env, { dockerAnswers });
+const postgresUrl = chosen.postgres.source === 'container' ? await postgresContainer() : chosen.postgres.url;
+const redisUrl = chosen.redis.source === 'container' ? await redisContainer() : chosen.redis.url;
+console.log(`postgres: ${chosen.postgres.source}, redis: ${chosen.redis.source}`);
+
 const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
-const base = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+const base = new URL(postgresUrl);
 base.pathname = `/mdm_test_${runId}`;
 const env = {
   ...process.env,
   DATABASE_URL: base.toString(),
-  REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+  REDIS_URL: redisUrl,
   MDM_REDIS_PREFIX: `mdmtest-${runId}`,
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   NODE_ENV: 'test',
@@ -93,6 +124,7 @@ try {
 } finally {
   await dropDatabase(env.DATABASE_URL).catch((e) => console.warn(`could not drop the test database: ${e.message}`));
   await deleteRedisPrefix(env.REDIS_URL, env.MDM_REDIS_PREFIX).catch((e) => console.warn(`could not clean Redis: ${e.message}`));
+  await Promise.all(containers.map((c) => c.stop().catch((e) => console.warn(`could not stop a container: ${e.message}`))));
 }
 // One plain closing line with the totals of every Jest run.
 let passed = 0;

@@ -20,7 +20,7 @@ async function adminClient(databaseUrl: string): Promise<Client> {
   return client;
 }
 
-async function createDatabase(baseUrl: string, suffix: string): Promise<string> {
+export async function createDatabase(baseUrl: string, suffix: string): Promise<string> {
   const url = new URL(baseUrl);
   const name = `${url.pathname.slice(1) || 'mdm_test'}_${suffix}`;
   const client = await adminClient(baseUrl);
@@ -33,7 +33,7 @@ async function createDatabase(baseUrl: string, suffix: string): Promise<string> 
   return url.toString();
 }
 
-async function dropDatabase(databaseUrl: string): Promise<void> {
+export async function dropDatabase(databaseUrl: string): Promise<void> {
   const name = new URL(databaseUrl).pathname.slice(1);
   const client = await adminClient(databaseUrl);
   try {

@@ -12,6 +12,7 @@ export async function bootstrap(env?: NodeJS.ProcessEnv): Promise<INestApplicati
     port: config.PORT,
     host: config.HOST,
     logLevel: config.LOG_LEVEL,
+    logFormat: config.LOG_FORMAT,
     feedConsumers: ['command-inventory', PUSH_SENT_CONSUMER],
     configure: (app) => {
       app.use('/internal/connect', raw({ type: () => true, limit: '10mb' }));

@@ -11,6 +11,7 @@ export async function bootstrap(env?: NodeJS.ProcessEnv): Promise<INestApplicati
     port: config.PORT,
     host: config.HOST,
     logLevel: config.LOG_LEVEL,
+    logFormat: config.LOG_FORMAT,
     configure: (app) => {
       app.use(['/internal/checkin', '/internal/scep'], raw({ type: () => true, limit: '10mb' }));
       app.use(json({ limit: '1mb' }));

@@ -12,6 +12,7 @@ export async function bootstrap(env?: NodeJS.ProcessEnv): Promise<INestApplicati
     port: config.PORT,
     host: config.HOST,
     logLevel: config.LOG_LEVEL,
+    logFormat: config.LOG_FORMAT,
     // The public port must not show the process's internals: Prometheus scrapes an internal port instead.
     metricsListener: { port: config.METRICS_PORT, host: config.METRICS_HOST },
     configure: (app) => {

@@ -12,6 +12,7 @@ export async function bootstrap(env?: NodeJS.ProcessEnv): Promise<INestApplicati
     port: config.PORT,
     host: config.HOST,
     logLevel: config.LOG_LEVEL,
+    logFormat: config.LOG_FORMAT,
     feedConsumers: [FAN_OUT_CONSUMER],
     configure: (app) => app.use(json({ limit: '256kb' })),
   });

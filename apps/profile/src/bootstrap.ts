@@ -11,6 +11,7 @@ export async function bootstrap(env?: NodeJS.ProcessEnv): Promise<INestApplicati
     port: config.PORT,
     host: config.HOST,
     logLevel: config.LOG_LEVEL,
+    logFormat: config.LOG_FORMAT,
     feedConsumers: ['profile-service'],
     configure: (app) => app.use(json({ limit: '5mb' })),
   });

@@ -8,7 +8,7 @@ import { PushModule } from './push.module';
 
 export async function bootstrap(env?: NodeJS.ProcessEnv): Promise<INestApplicationContext> {
   const config = loadPushConfig(env);
-  const app = await startWorkerContext(PushModule.forRoot(config), { name: 'push', logLevel: config.LOG_LEVEL });
+  const app = await startWorkerContext(PushModule.forRoot(config), { name: 'push', logLevel: config.LOG_LEVEL, logFormat: config.LOG_FORMAT });
   await serveHealth(app, {
     port: config.PORT,
     host: config.HOST,

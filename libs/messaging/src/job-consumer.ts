@@ -6,6 +6,7 @@ import { MESSAGING_OPTIONS, type MessagingOptions } from './messaging.options';
 import { ON_JOB } from './on-job.decorator';
 import { QueueMetrics } from './queue-metrics';
 import { createRedis } from './redis-connection';
+import { isRedisConnectionError } from './redis-reachability';
 
 type Handler = (data: unknown, job: BullJob) => Promise<unknown>;
 
@@ -89,7 +90,9 @@ export class JobConsumerHost implements OnApplicationBootstrap, BeforeApplicatio
     worker.on('failed', (job, err) =>
       this.logger.warn(`job ${job?.name ?? '?'} ${job?.id ?? ''} failed (attempt ${job?.attemptsMade ?? 0}): ${err.message}`),
     );
-    worker.on('error', (err) => this.logger.error(`worker ${queue}: ${err.message}`));
+    worker.on('error', (err) => {
+      if (!isRedisConnectionError(err)) this.logger.error(`worker ${queue}: ${err.message}`);
+    });
     return worker;
   }
 

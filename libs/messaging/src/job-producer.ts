@@ -1,9 +1,10 @@
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { Queue as BullQueue, type JobsOptions } from 'bullmq';
 import type { RedisClient } from './redis-connection';
 import { type Job, JobQueue, type QueueName } from '@mdm/contracts';
 import { MESSAGING_OPTIONS, type MessagingOptions } from './messaging.options';
 import { createRedis } from './redis-connection';
+import { isRedisConnectionError } from './redis-reachability';
 
 /** Retries cover consumers that crash or lose their database mid-job; jobs outlive restarts in Redis. */
 const DEFAULT_JOB_OPTIONS: JobsOptions = {
@@ -18,6 +19,7 @@ const SCHEDULER_REFRESH_MS = 30_000;
 
 @Injectable()
 export class JobProducer implements OnApplicationShutdown {
+  private readonly logger = new Logger('Jobs');
   private readonly queues = new Map<QueueName, BullQueue>();
   private connection: RedisClient | undefined;
   private readonly schedulers = new Map<string, NodeJS.Timeout>();
@@ -76,6 +78,10 @@ export class JobProducer implements OnApplicationShutdown {
     if (!q) {
       this.connection ??= createRedis(this.options.redisUrl);
       q = new BullQueue(name, { connection: this.connection, prefix: this.options.prefix });
+      // Without a listener BullMQ prints each connection failure with its stack; createRedis reports those once.
+      q.on('error', (err) => {
+        if (!isRedisConnectionError(err)) this.logger.error(`queue ${name}: ${err.message}`);
+      });
       this.queues.set(name, q);
     }
     return q;

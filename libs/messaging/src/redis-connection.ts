@@ -1,4 +1,5 @@
 import IORedis, { Cluster, type RedisOptions } from 'ioredis';
+import { redisEndpoint, redisRetryDelayMs, reportReachability } from './redis-reachability';
 
 /** A Redis connection: one server, or a Redis Cluster (`redis-cluster://host:port,host:port,...`). */
 export type RedisClient = IORedis | Cluster;
@@ -17,9 +18,15 @@ export function isClusterUrl(url: string): boolean {
  * cluster; the client discovers the rest); `rediss-cluster://` uses TLS, and a user and password in
  * the URL apply to every node. BullMQ needs every key of a queue in one slot, so with a cluster the
  * key prefix must carry a hash tag (`MDM_REDIS_PREFIX={mdm}`), which the configuration checks.
+ * While Redis is down the client reconnects with backoff, and the process says so once.
  */
 export function createRedis(url: string, extra: RedisOptions = {}): RedisClient {
-  const options: RedisOptions = { maxRetriesPerRequest: null, enableReadyCheck: true, ...extra };
+  const client = connect(url, { maxRetriesPerRequest: null, enableReadyCheck: true, retryStrategy: redisRetryDelayMs, ...extra });
+  reportReachability(client, redisEndpoint(url));
+  return client;
+}
+
+function connect(url: string, options: RedisOptions): RedisClient {
   if (!isClusterUrl(url)) return new IORedis(url, options);
   const rest = url.replace(CLUSTER_SCHEME, '');
   const at = rest.indexOf('@');
@@ -32,6 +39,7 @@ export function createRedis(url: string, extra: RedisOptions = {}): RedisClient 
       return { host: host!, port: Number(port ?? 6379) };
     });
   return new Cluster(nodes, {
+    clusterRetryStrategy: options.retryStrategy ?? undefined,
     enableReadyCheck: options.enableReadyCheck,
     lazyConnect: options.lazyConnect,
     redisOptions: {

@@ -6,6 +6,7 @@ export * from './entities/command.entity';
 export * from './entities/command-delivery.entity';
 export * from './data-source';
 export * from './persistence.module';
+export * from './connect-with-retry';
 export * from './json';
 export * from './entities/event.entity';
 export * from './events';

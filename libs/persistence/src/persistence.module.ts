@@ -1,6 +1,7 @@
 import { type DynamicModule, Global, Inject, Logger, Module, type OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { initializeWithRetry } from './connect-with-retry';
 import { dataSourceOptions, ENTITIES, runMigrations } from './data-source';
 
 export interface PersistenceOptions {
@@ -33,7 +34,11 @@ export class PersistenceModule {
     return {
       module: PersistenceModule,
       imports: [
-        TypeOrmModule.forRoot({ ...dataSourceOptions(options.url, options.poolSize), retryAttempts: 3 }),
+        // initializeWithRetry waits for Postgres itself, saying so once; Nest's own retry would log every attempt.
+        TypeOrmModule.forRootAsync({
+          useFactory: () => ({ ...dataSourceOptions(options.url, options.poolSize), toRetry: () => false }),
+          dataSourceFactory: (given) => initializeWithRetry(given ?? dataSourceOptions(options.url, options.poolSize)),
+        }),
         TypeOrmModule.forFeature(ENTITIES),
       ],
       providers: [{ provide: OPTIONS, useValue: options }, { provide: MigrateOnBoot, inject: [DataSource, OPTIONS], useFactory: (ds: DataSource, o: PersistenceOptions) => new MigrateOnBoot(ds, o) }],

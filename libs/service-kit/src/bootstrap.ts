@@ -6,7 +6,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { bodyErrors } from './body-errors';
 import { DatabaseUnavailableFilter } from './database-unavailable.filter';
-import { createLogger, PinoNestLogger } from './logger';
+import { createLogger, type LogFormat, PinoNestLogger } from './logger';
 import { httpMetricsMiddleware, routeLabel, ServiceMetrics } from './metrics';
 import { type MetricsListenerOptions, MetricsModule, type MetricsModuleOptions } from './metrics.module';
 import { requestIdMiddleware } from './request-context';
@@ -19,6 +19,8 @@ export interface HttpServiceOptions {
   port: number;
   host: string;
   logLevel: string;
+  /** LOG_FORMAT; unset: pretty on a terminal, JSON otherwise. */
+  logFormat?: LogFormat;
   /** Runs before listen: body parsers, global pipes. */
   configure?: (app: NestExpressApplication) => void;
   /** Event-feed consumers this service owns; their lag goes to /metrics. */
@@ -63,7 +65,7 @@ function accessLog(logger: Logger): (req: Request, res: Response, next: NextFunc
 
 /** Starts a Nest HTTP service with JSON logs, request ids, /metrics and graceful shutdown; tests call the same function. */
 export async function startHttpService(module: unknown, opts: HttpServiceOptions): Promise<INestApplication> {
-  const logger = createLogger(opts.name, opts.logLevel);
+  const logger = createLogger(opts.name, opts.logLevel, opts.logFormat);
   const app = await NestFactory.create<NestExpressApplication>(withMetrics(module, opts.name, { serve: opts.metricsListener ?? 'app', feedConsumers: opts.feedConsumers }), {
     logger: new PinoNestLogger(logger),
     bodyParser: false,
@@ -88,9 +90,9 @@ export async function startHttpService(module: unknown, opts: HttpServiceOptions
  */
 export async function startWorkerContext(
   module: unknown,
-  opts: { name: string; logLevel: string; feedConsumers?: readonly string[]; shutdownTimeoutMs?: number },
+  opts: { name: string; logLevel: string; logFormat?: LogFormat; feedConsumers?: readonly string[]; shutdownTimeoutMs?: number },
 ): Promise<INestApplicationContext> {
-  const logger = createLogger(opts.name, opts.logLevel);
+  const logger = createLogger(opts.name, opts.logLevel, opts.logFormat);
   const app = await NestFactory.createApplicationContext(withMetrics(module, opts.name, { serve: 'none', feedConsumers: opts.feedConsumers }), { logger: new PinoNestLogger(logger) });
   handleShutdownSignals(app, logger, opts.name, opts.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS);
   return app;
