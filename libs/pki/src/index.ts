@@ -9,3 +9,4 @@ export * from './secret-box';
 export * from './pkcs12';
 export * from './csr';
 export * from './scep';
+export * from './scep-signer';

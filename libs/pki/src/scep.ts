@@ -200,15 +200,6 @@ export async function parseScepRequest(pkiMessage: Buffer, ca: CmsSigner): Promi
 }
 
 /**
- * Proof that the requester of a PKCSReq holds the key it asks a certificate for: the (self-signed) signer
- * certificate and the CSR must carry the same public key. A RenewalReq is signed with the old key instead.
- */
-export function csrMatchesSigner(request: Pick<ScepRequest, 'csr' | 'signer'>): boolean {
-  const spki = (key: KeyObject) => key.export({ format: 'der', type: 'spki' });
-  return spki(createPublicKey(request.csr.publicKeyPem)).equals(spki(request.signer.publicKey));
-}
-
-/**
  * The CertRep: SignedData by the CA with the SCEP attributes; on success it carries an envelope, encrypted to
  * the request's signer certificate, of a certs-only SignedData with the issued certificate (and chain).
  */
