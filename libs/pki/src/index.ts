@@ -5,6 +5,7 @@ export * from './cms';
 export * from './trust-store';
 export * from './forwarded-certificate';
 export * from './push-certificate';
+export * from './apple-push-issuer';
 export * from './secret-box';
 export * from './pkcs12';
 export * from './csr';

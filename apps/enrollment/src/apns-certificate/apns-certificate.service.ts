@@ -6,11 +6,13 @@ import { DataSource, type EntityManager, type Repository } from 'typeorm';
 import { Broadcast, type MdmEvent, type PostApnsCsrRequest, type PutApnsCertificateRequest } from '@mdm/contracts';
 import { BroadcastBus } from '@mdm/messaging';
 import { ApnsCertificateEntity, ApnsPendingKeyEntity, recordEvents } from '@mdm/persistence';
-import { createCsr, parsePkcs12, parsePushCertificate, PkiError, SecretBox, type PushCertificate } from '@mdm/pki';
+import { applePushIssuer, createCsr, parsePkcs12, parsePushCertificate, PkiError, SecretBox, type PushCertificate } from '@mdm/pki';
 import { certificateStatus, type CertificateStatus } from './expiry';
 
 export interface ApnsCertificateView extends CertificateStatus {
   topic: string;
+  /** False for a test or home-made certificate, which APNs refuses; `warnings` then says so. */
+  issuedByApple: boolean;
   notBefore: string;
   notAfter: string;
   fingerprint: string;
@@ -218,13 +220,17 @@ function certEvent(c: { topic: string; fingerprint: string; notAfter: Date }): {
   return { topic: c.topic, fingerprint: c.fingerprint, notAfter: c.notAfter.toISOString() };
 }
 
-export function view(c: { topic: string; notBefore: Date; notAfter: Date; fingerprint: string }, now = new Date()): ApnsCertificateView {
+export function view(c: { topic: string; notBefore: Date; notAfter: Date; fingerprint: string; certPem: string }, now = new Date()): ApnsCertificateView {
+  const expiry = certificateStatus(c, now);
+  const issuer = applePushIssuer(new X509Certificate(c.certPem), c.topic);
   return {
     topic: c.topic,
     notBefore: c.notBefore.toISOString(),
     notAfter: c.notAfter.toISOString(),
     fingerprint: c.fingerprint,
-    ...certificateStatus(c, now),
+    ...expiry,
+    issuedByApple: issuer.issuedByApple,
+    warnings: issuer.warning ? [...expiry.warnings, issuer.warning] : expiry.warnings,
   };
 }
 
