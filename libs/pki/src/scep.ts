@@ -4,7 +4,6 @@ import {
   createDecipheriv,
   createHash,
   createPrivateKey,
-  createPublicKey,
   KeyObject,
   privateDecrypt,
   publicEncrypt,
