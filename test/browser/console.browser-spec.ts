@@ -104,6 +104,9 @@ describe('operator console', () => {
     await page.getByRole('status').filter({ hasText: `Stored: ${cert.topic}` }).waitFor();
     await page.getByTestId('enroll-qr').waitFor();
     expect(await page.getByTestId('days-left').textContent()).toMatch(/^\d+$/);
+    // The fake APNs' certificate is not Apple's: the page says so, and how to get the real one.
+    expect(await page.getByTestId('push-certificate-not-apple').textContent()).toContain(cert.topic);
+    expect(await page.getByTestId('push-certificate-how-to').textContent()).toContain('identity.apple.com');
     expect(await page.getByTestId('step-push-certificate').getAttribute('class')).toBe('done');
     expect(await page.getByTestId('step-enrollment-profile').textContent()).toContain(cert.topic);
     const stored = await system.api('GET', '/v1/apns/certificate');

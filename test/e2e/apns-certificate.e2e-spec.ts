@@ -1,5 +1,6 @@
 import forge from 'node-forge';
-import { X509Certificate } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { randomUUID, X509Certificate } from 'node:crypto';
 import { Client } from 'pg';
 import { createCertificateAuthority, issueCertificate, parseCsr } from '@mdm/pki';
 import { type DeviceSimulator, eventually } from '@mdm/testing';
@@ -91,16 +92,23 @@ describe('push certificate lifecycle', () => {
   describe('first upload and renewal', () => {
     let firstFingerprint: string;
 
-    it('stores a PEM pair, reports it ok, and records apns.certificate.uploaded', async () => {
+    it('stores a PEM pair, reports it ok but not issued by Apple, and records apns.certificate.uploaded', async () => {
       const cert = await system.apns.issuePushCertificate();
       const res = await system.api('PUT', '/v1/apns/certificate', { certificate: cert.certPem, privateKey: cert.keyPem });
       expect(res.status).toBe(200);
-      expect(res.json).toMatchObject({ topic: cert.topic, action: 'uploaded', status: 'ok', warnings: [] });
+      // The fake APNs' CA plays Apple's: accepted, but flagged, since real APNs would refuse it.
+      const notApple = `push certificate for ${cert.topic} was not issued by Apple's push CA`;
+      expect(res.json).toMatchObject({ topic: cert.topic, action: 'uploaded', status: 'ok', issuedByApple: false, warnings: [expect.stringContaining(notApple)] });
+      expect(res.json.warnings[0]).toMatch(/its issuer is "CN=Fake Apple Push CA.*APNs will refuse it/);
       topic = cert.topic;
       firstFingerprint = fingerprintOf(cert.certPem);
 
       const got = await system.api('GET', '/v1/apns/certificate');
-      expect(got.json).toMatchObject({ status: 'ok', warnings: [], certificates: [{ topic, fingerprint: firstFingerprint, status: 'ok' }] });
+      expect(got.json).toMatchObject({
+        status: 'ok',
+        warnings: [expect.stringContaining(notApple)],
+        certificates: [{ topic, fingerprint: firstFingerprint, status: 'ok', issuedByApple: false }],
+      });
       expect(got.json.certificates[0].daysLeft).toBeGreaterThan(300);
       expect((await events('apns.certificate.uploaded')).map((e) => e.data)).toEqual([
         expect.objectContaining({ topic, fingerprint: firstFingerprint }),
@@ -338,5 +346,17 @@ describe('push certificate lifecycle', () => {
       );
       expect(system.apns.pushes.some((p) => p.token === doomed.tokenHex)).toBe(false);
     });
+  });
+
+  it('accepts a self-signed certificate with an Apple-looking UID but says APNs will refuse it', async () => {
+    const uuid = randomUUID();
+    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '400', '-keyout', '-', '-subj', `/UID=com.apple.mgmt.External.${uuid}/CN=APSP:${uuid}`], { encoding: 'utf8' });
+    expect(made.status).toBe(0);
+    const res = await system.api('POST', '/v1/apns/certificates', { certificate: made.stdout, privateKey: made.stdout });
+    expect(res.status).toBe(201);
+    expect(res.json).toMatchObject({ topic: `com.apple.mgmt.External.${uuid}`, status: 'ok', issuedByApple: false });
+    expect(res.json.warnings).toEqual([expect.stringMatching(/not issued by Apple's push CA .*: it is self-signed\. APNs will refuse it/)]);
+    const listed = await system.api('GET', `/v1/apns/certificates?topic=com.apple.mgmt.External.${uuid}`);
+    expect(listed.json.certificates).toEqual([expect.objectContaining({ issuedByApple: false, warnings: res.json.warnings })]);
   });
 });

@@ -1,8 +1,8 @@
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { X509Certificate } from 'node:crypto';
+import { createPublicKey, X509Certificate } from 'node:crypto';
 import { Client } from 'pg';
-import { createCsr, generateRsaKeyPair, parseAttachedSignedData, TrustStore } from '@mdm/pki';
+import { generateRsaKeyPair, parseAttachedSignedData, TrustStore } from '@mdm/pki';
 import { buildPlist, parsePlistDict, type PlistDict } from '@mdm/protocol';
 import { buildScepPkiMessage, DeviceSimulator, eventually, readCertRep, readEnrollmentProfile, scepEnroll, ScepFailure } from '@mdm/testing';
 import { TestSystem } from './system';
@@ -193,12 +193,18 @@ describe('enrollment and device identity', () => {
       await expect(scepEnroll({ url: `${system.baseUrl}/scep`, challenge })).rejects.toMatchObject({ failInfo: 'badRequest' });
     });
 
-    it('issues nothing for a CSR whose key is not the signer key', async () => {
+    it('issues for the CSR key to a PKCSReq signed by a throwaway self-signed certificate, and encrypts to that certificate', async () => {
+      const got = await scepEnroll({ url: `${system.baseUrl}/scep`, challenge: await challengeOf(), throwawaySigner: true });
+      const cert = new X509Certificate(got.certPem);
+      expect(cert.checkIssued(deviceCa)).toBe(true);
+      expect(cert.publicKey.export({ format: 'der', type: 'spki' })).toEqual(createPublicKey(got.keyPem).export({ format: 'der', type: 'spki' }));
+      await expect(scepEnroll({ url: `${system.baseUrl}/scep`, challenge: 'not-a-challenge', throwawaySigner: true })).rejects.toMatchObject({ failInfo: 'badRequest' });
+    });
+
+    it('issues nothing to a PKCSReq signed by an issued identity on another key (that is a renewal)', async () => {
       const challenge = await challengeOf();
       const mine = await generateRsaKeyPair();
-      const foreign = await generateRsaKeyPair();
-      // A CSR for someone else's key, sent by a requester who can't prove it holds that key.
-      const csr = await createCsr({ subject: 'CN=foreign', keyPem: foreign.keyPem, publicKeyPem: foreign.publicKeyPem, challengePassword: challenge });
+      const stranger = await system.device(topic); // identity from the test's own CA
       const pending = await buildScepPkiMessage({
         recipientCertPem: deviceCa.toString(),
         keyPem: mine.keyPem,
@@ -207,7 +213,7 @@ describe('enrollment and device identity', () => {
         challenge,
         encryption: 'AES-256-CBC',
         digest: 'SHA-256',
-        csr,
+        signer: stranger.identity,
       });
       const res = await fetch(`${system.baseUrl}/scep?operation=PKIOperation`, {
         method: 'POST',
@@ -224,6 +230,8 @@ describe('enrollment and device identity', () => {
       }
       expect(refusal).toBeInstanceOf(ScepFailure);
       expect(refusal).toMatchObject({ failInfo: 'badRequest' });
+      // The challenge was not spent on the refusal.
+      await expect(scepEnroll({ url: `${system.baseUrl}/scep`, challenge })).resolves.toBeDefined();
     });
 
     it('answers 400 to a message that is not PKCS#7', async () => {

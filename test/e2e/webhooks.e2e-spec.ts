@@ -195,6 +195,23 @@ describe('webhooks end to end', () => {
     await system.api('PATCH', `/v1/webhooks/${hookId}`, { enabled: false });
   });
 
+  it('takes * as every event: device and command events alike, exactly as the log has them', async () => {
+    const secret = 'whsec-every-0123456789';
+    const hookId = await createHook({ url: receiver.hook('/every', secret), secret, events: ['*'] });
+    expect((await system.api('GET', `/v1/webhooks/${hookId}`)).json.events).toEqual(['*']);
+    const device = await system.enrolledDevice(topic);
+    await runCommands(device, [{ RequestType: 'ProfileList' }]);
+    const expected = await system.events(`udid=${device.udid}`);
+    expect(expected.map((e) => e.type)).toEqual(expect.arrayContaining(['device.enrolled', 'command.queued', 'command.acknowledged']));
+    const got = await eventually(() => {
+      const mine = receiver.accepted('/every', device.udid);
+      expect(mine.length).toBeGreaterThanOrEqual(expected.length);
+      return mine;
+    }, { timeoutMs: 20_000 });
+    expect(got.map((r) => r.json.id)).toEqual(expected.map((e) => e.id));
+    await system.api('PATCH', `/v1/webhooks/${hookId}`, { enabled: false });
+  });
+
   it('a receiver that fails for a while still gets everything, each device in order, with two replicas sending', async () => {
     // A second replica competes for the same deliveries: nothing may be sent twice or out of order.
     const replica = await system.startReplica('integrations');

@@ -221,16 +221,20 @@ export type ApiKeyVerdict = z.infer<typeof ApiKeyVerdict>;
 export const WEBHOOK_FORMATS = ['mdm', 'nanomdm'] as const;
 export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
 
+/** The webhook pattern that selects every event type, today's and those added later (as GitHub and Stripe take it). */
+export const EVERY_EVENT = '*';
+
 /**
- * An event type of the catalog (`device.enrolled`) or every type under a prefix (`command.*`, `apns.certificate.*`);
- * anything else is refused naming it, so a typo never subscribes to nothing.
+ * An event type of the catalog (`device.enrolled`), every type under a prefix (`command.*`, `apns.certificate.*`)
+ * or every type (`*`); anything else is refused naming it, so a typo never subscribes to nothing.
  */
 export const WebhookEventPattern = z.string().superRefine((pattern, ctx) => {
+  if (pattern === EVERY_EVENT) return;
   if (pattern.endsWith('.*')) {
     const prefix = pattern.slice(0, -1);
     if (!EVENT_TYPES.some((t) => t.startsWith(prefix))) ctx.addIssue({ code: 'custom', message: `no event type starts with ${prefix} (in ${pattern})` });
   } else if (!(EVENT_TYPES as readonly string[]).includes(pattern)) {
-    ctx.addIssue({ code: 'custom', message: `unknown event type ${pattern || '""'}; name a catalog type (docs/events.md) or a prefix such as command.*` });
+    ctx.addIssue({ code: 'custom', message: `unknown event type ${pattern || '""'}; name a catalog type (docs/events.md) or a prefix such as command.*, or * for every event` });
   }
 });
 

@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import type { EventType } from '@mdm/contracts';
+import { EVERY_EVENT, type EventType } from '@mdm/contracts';
 
 /** An event as a feed consumer receives it. `seq` is the table's bigserial, unique but not the feed order. */
 export interface FeedEvent {
@@ -20,9 +20,9 @@ export interface FeedStep {
   owned: boolean;
 }
 
-/** `command.*` matches every command event; anything else matches one type exactly. */
+/** `*` (or no pattern) matches every event, `command.*` every command event; anything else one type exactly. */
 export function eventMatcher(patterns: readonly string[] | undefined): (type: string) => boolean {
-  if (!patterns?.length) return () => true;
+  if (!patterns?.length || patterns.includes(EVERY_EVENT)) return () => true;
   const exact = new Set(patterns.filter((p) => !p.endsWith('.*')));
   const prefixes = patterns.filter((p) => p.endsWith('.*')).map((p) => p.slice(0, -1));
   return (type) => exact.has(type) || prefixes.some((p) => type.startsWith(p));

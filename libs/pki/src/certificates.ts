@@ -49,6 +49,11 @@ export function subjectUid(cert: X509Certificate): string | undefined {
   return name.getField(OID_UID)[0];
 }
 
+/** Issued by itself: its issuer is its subject and its own key verifies its signature. */
+export function isSelfSigned(cert: X509Certificate): boolean {
+  return cert.checkIssued(cert) && cert.verify(cert.publicKey);
+}
+
 export function validityOf(cert: X509Certificate): { notBefore: Date; notAfter: Date } {
   return { notBefore: new Date(cert.validFrom), notAfter: new Date(cert.validTo) };
 }

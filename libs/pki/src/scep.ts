@@ -4,7 +4,6 @@ import {
   createDecipheriv,
   createHash,
   createPrivateKey,
-  createPublicKey,
   KeyObject,
   privateDecrypt,
   publicEncrypt,
@@ -197,15 +196,6 @@ export async function parseScepRequest(pkiMessage: Buffer, ca: CmsSigner): Promi
   const { transactionId, senderNonce, signer, digestAlgorithm, messageType } = context;
   if (!signer) throw fail('SCEP signer certificate missing', 'malformed', 'badMessageCheck');
   return { messageType, transactionId, senderNonce, signer, csr, digestAlgorithm, contentEncryption };
-}
-
-/**
- * Proof that the requester of a PKCSReq holds the key it asks a certificate for: the (self-signed) signer
- * certificate and the CSR must carry the same public key. A RenewalReq is signed with the old key instead.
- */
-export function csrMatchesSigner(request: Pick<ScepRequest, 'csr' | 'signer'>): boolean {
-  const spki = (key: KeyObject) => key.export({ format: 'der', type: 'spki' });
-  return spki(createPublicKey(request.csr.publicKeyPem)).equals(spki(request.signer.publicKey));
 }
 
 /**

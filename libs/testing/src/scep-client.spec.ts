@@ -16,6 +16,7 @@ import {
   issueCertificate,
   parseScepRequest,
   PkiError,
+  pkcsReqSignerRefusal,
   SCEP_CA_CAPABILITIES,
   ScepRequestError,
   TrustStore,
@@ -358,7 +359,7 @@ async function startScepServer(ca: CertificateAndKey, policy: { challenge: strin
         }
         const refuse = (failInfo: ScepFailInfo) => buildCertRep({ request: parsed, ca, result: { status: 'FAILURE', failInfo } });
         let answer: Buffer;
-        if (parsed.messageType === 'PKCSReq' && (!csrMatchesSigner(parsed) || parsed.csr.challengePassword !== policy.challenge)) {
+        if (parsed.messageType === 'PKCSReq' && (pkcsReqSignerRefusal(parsed) !== undefined || parsed.csr.challengePassword !== policy.challenge)) {
           answer = await refuse('badRequest');
         } else if (parsed.messageType === 'RenewalReq' && !isTrusted(trust, parsed.signer)) {
           answer = await refuse('badRequest');

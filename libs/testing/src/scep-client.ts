@@ -37,6 +37,8 @@ export interface ScepEnrollOptions {
   renew?: { certPem: string; keyPem: string };
   /** Reuses this key (PKCS#8 PEM) instead of generating one. */
   keyPem?: string;
+  /** Signs the PKCSReq with a self-signed certificate on a fresh throwaway key, not the CSR's (some SCEP clients do). */
+  throwawaySigner?: boolean;
   /** The profile's CAFingerprint: the GetCACert answer must hold a certificate with this MD5, SHA-1 or SHA-256 hash. */
   caFingerprint?: Buffer;
 }
@@ -74,6 +76,8 @@ export interface ScepPkiMessageOptions {
   renew?: CertificateAndKey;
   /** Hostile tests: sign a PKCSReq with this identity instead of a self-signed certificate for `keyPem`. */
   signer?: CertificateAndKey;
+  /** Sign a PKCSReq with a self-signed certificate on a fresh key of its own instead of `keyPem`. */
+  throwawaySigner?: boolean;
   /** Hostile or interoperability tests: this CSR (DER) instead of one built from the options. */
   csr?: Buffer;
   /** Interoperability tests: this pkcsPKIEnvelope (e.g. built by openssl) instead of one built here. */
@@ -157,6 +161,7 @@ export async function scepEnroll(opts: ScepEnrollOptions): Promise<ScepEnrollRes
     encryption: caps.includes('AES') ? 'AES-256-CBC' : 'DES-EDE3-CBC',
     digest: caps.includes('SHA-256') ? 'SHA-256' : 'SHA-1',
     renew: opts.renew,
+    throwawaySigner: opts.throwawaySigner,
   });
 
   const method = opts.method ?? (caps.includes('POSTPKIOperation') ? 'POST' : 'GET');
@@ -177,7 +182,8 @@ export async function scepEnroll(opts: ScepEnrollOptions): Promise<ScepEnrollRes
 /** The request body of a PKIOperation, and what is needed to read the answer. No HTTP. */
 export async function buildScepPkiMessage(opts: ScepPkiMessageOptions): Promise<ScepPendingRequest> {
   const messageType = opts.renew ? 'RenewalReq' : 'PKCSReq';
-  const signer = opts.renew ?? opts.signer ?? (await selfSignedCertificate(opts.subject, opts.keyPem, opts.publicKeyPem));
+  const signerKeys = opts.throwawaySigner ? await generateRsaKeyPair(2048) : opts;
+  const signer = opts.renew ?? opts.signer ?? (await selfSignedCertificate(opts.subject, signerKeys.keyPem, signerKeys.publicKeyPem));
   const csr =
     opts.csr ??
     (await createCsr({ subject: opts.subject, keyPem: opts.keyPem, publicKeyPem: opts.publicKeyPem, challengePassword: opts.challenge }));

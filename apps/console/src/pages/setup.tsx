@@ -2,6 +2,7 @@ import { type FormEvent, useEffect, useState } from 'react';
 import QRCode from 'qrcode';
 import { api, ApiError, fetchFile, get, saveBlob } from '../api';
 import { Badge, Notice, StatusBadge } from '../components/badges';
+import { NotIssuedByAppleBadge, PushCertificateWarning } from '../components/push-certificate-warning';
 import { dateTime, expiryTone } from '../format';
 import { useAction, useLoad } from '../hooks';
 import { Link } from '../router';
@@ -166,6 +167,7 @@ function PushCertificateCard({ data, error, onChanged }: { data: PushCertificate
   return (
     <div>
       <Notice error={error} />
+      <PushCertificateWarning certificates={data?.certificates ?? []} />
       {data?.certificates.length ? (
         <table className="compact" aria-label="push certificates">
           <thead>
@@ -189,7 +191,7 @@ function PushCertificateCard({ data, error, onChanged }: { data: PushCertificate
                   </span>
                 </td>
                 <td>
-                  <StatusBadge status={c.status} />
+                  <StatusBadge status={c.status} /> <NotIssuedByAppleBadge certificate={c} />
                   {c.warnings.map((w) => (
                     <div key={w} className="warn-text">
                       {w}

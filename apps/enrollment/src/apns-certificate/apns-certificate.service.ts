@@ -14,11 +14,13 @@ import {
   recordEvents,
   strandedTopics,
 } from '@mdm/persistence';
-import { createCsr, parsePkcs12, parsePushCertificate, PkiError, SecretBox, type PushCertificate } from '@mdm/pki';
+import { applePushIssuer, createCsr, parsePkcs12, parsePushCertificate, PkiError, SecretBox, type PushCertificate } from '@mdm/pki';
 import { certificateStatus, type CertificateStatus } from './expiry';
 
 export interface ApnsCertificateView extends CertificateStatus {
   topic: string;
+  /** False for a test or home-made certificate, which APNs refuses; `warnings` then says so. */
+  issuedByApple: boolean;
   notBefore: string;
   notAfter: string;
   fingerprint: string;
@@ -247,13 +249,17 @@ function certEvent(c: { topic: string; fingerprint: string; notAfter: Date }): {
   return { topic: c.topic, fingerprint: c.fingerprint, notAfter: c.notAfter.toISOString() };
 }
 
-export function view(c: { topic: string; notBefore: Date; notAfter: Date; fingerprint: string }, now = new Date()): ApnsCertificateView {
+export function view(c: { topic: string; notBefore: Date; notAfter: Date; fingerprint: string; certPem: string }, now = new Date()): ApnsCertificateView {
+  const expiry = certificateStatus(c, now);
+  const issuer = applePushIssuer(new X509Certificate(c.certPem), c.topic);
   return {
     topic: c.topic,
     notBefore: c.notBefore.toISOString(),
     notAfter: c.notAfter.toISOString(),
     fingerprint: c.fingerprint,
-    ...certificateStatus(c, now),
+    ...expiry,
+    issuedByApple: issuer.issuedByApple,
+    warnings: issuer.warning ? [...expiry.warnings, issuer.warning] : expiry.warnings,
   };
 }
 

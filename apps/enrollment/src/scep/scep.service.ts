@@ -4,11 +4,11 @@ import { DataSource } from 'typeorm';
 import { DeviceCertificateEntity, DeviceEntity, recordEvents } from '@mdm/persistence';
 import {
   buildCertRep,
-  csrMatchesSigner,
   fingerprintSha256,
   issueCertificate,
   parseScepRequest,
   PkiError,
+  pkcsReqSignerRefusal,
   SCEP_CA_CAPABILITIES,
   type ScepFailInfo,
   type ScepRequest,
@@ -81,9 +81,8 @@ export class ScepService {
   private async check(request: ScepRequest, ca: { certPem: string }): Promise<{ failInfo: ScepFailInfo; why: string } | undefined> {
     switch (request.messageType) {
       case 'PKCSReq': {
-        // The self-signed signer must hold the CSR's key: otherwise someone is asking for a
-        // certificate on a key they can't prove they own.
-        if (!csrMatchesSigner(request)) return { failInfo: 'badRequest', why: 'CSR public key differs from the signer key' };
+        const signerRefusal = pkcsReqSignerRefusal(request);
+        if (signerRefusal) return { failInfo: 'badRequest', why: signerRefusal };
         const verdict = await this.challenges.consume(request.csr.challengePassword);
         if (verdict !== 'ok') return { failInfo: 'badRequest', why: `challenge ${verdict}` };
         return undefined;

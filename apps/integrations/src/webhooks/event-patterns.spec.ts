@@ -15,6 +15,15 @@ describe('webhook event patterns', () => {
     expect(webhookWants(hook(['apns.certificate.*']), { type: 'push.sent', occurredAt: after })).toBe(false);
   });
 
+  it('takes * as every event type, as GitHub and Stripe do', () => {
+    for (const type of ['command.acknowledged', 'device.enrolled', 'push.sent', 'apns.certificate.expiring']) {
+      expect(webhookWants(hook(['*']), { type, occurredAt: after })).toBe(true);
+      expect(webhookReplays(hook(['*']), type)).toBe(true);
+    }
+    expect(webhookWants(hook(['*'], 'nanomdm'), { type: 'command.queued', occurredAt: after })).toBe(false);
+    expect(webhookReplays(hook(['*']), 'command.sent', ['device.*'])).toBe(false);
+  });
+
   it('does not hand a webhook events from before it existed (replay is for those)', () => {
     expect(webhookWants(hook(['command.*']), { type: 'command.sent', occurredAt: new Date(created.getTime() - 1) })).toBe(false);
     expect(webhookReplays(hook(['command.*']), 'command.sent')).toBe(true);
@@ -44,6 +53,14 @@ describe('webhook event patterns', () => {
     it('accepts every catalog type and every existing prefix, with defaults', () => {
       const parsed = CreateWebhookRequest.parse({ ...base, events: [...EVENT_TYPES, 'device.*', 'apns.*', 'apns.certificate.*'] });
       expect(parsed).toMatchObject({ format: 'mdm', enabled: true });
+    });
+
+    it('accepts * alone or beside other patterns, and refuses other wildcards', () => {
+      expect(CreateWebhookRequest.parse({ ...base, events: ['*'] }).events).toEqual(['*']);
+      expect(CreateWebhookRequest.parse({ ...base, events: ['*', 'device.enrolled'] }).events).toEqual(['*', 'device.enrolled']);
+      expect(ReplayWebhookRequest.safeParse({ from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z', types: ['*'] }).success).toBe(true);
+      expect(error({ ...base, events: ['**'] })).toMatch(/events\.0: unknown event type \*\*/);
+      expect(error({ ...base, events: ['.*'] })).toMatch(/events\.0: /);
     });
 
     it('names the bad pattern', () => {
