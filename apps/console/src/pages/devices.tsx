@@ -1,6 +1,6 @@
 import { type FormEvent, useState } from 'react';
 import { get } from '../api';
-import { Badge, Explanation, Notice } from '../components/badges';
+import { Badge, Explanation, LiveState, Notice } from '../components/badges';
 import { Ago, timeColumn } from '../components/columns';
 import { CommandForm } from '../components/command-form';
 import { type Column, DataTable, Pager, type SortState } from '../components/table';
@@ -139,6 +139,7 @@ export function DevicesPage() {
       <h1>
         Devices <span className="muted">{list.data ? `(${list.data.total})` : ''}</span>
       </h1>
+      <LiveState />
       <form className="filters" onSubmit={apply} aria-label="device filters">
         <YesNoFilter label="Enrolled" value={draft.enrolled} onChange={(enrolled) => setDraft({ ...draft, enrolled })} />
         <YesNoFilter label="Supervised" value={draft.supervised} onChange={(supervised) => setDraft({ ...draft, supervised })} />
