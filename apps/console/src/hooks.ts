@@ -18,11 +18,12 @@ export interface Loaded<T> {
 }
 
 /**
- * Loads once; with `intervalMs` > 0 it is a live view: loaded again after each burst of server events, and
- * every `intervalMs` while the stream is down and the tab visible. Requests never overlap (a change during one is loaded
+ * Loads once; with `intervalMs` > 0 it is a live view: loaded again after each burst of server events (unless
+ * `reloadOnEvents` is false: a view fed by the events themselves), and every `intervalMs` while the stream is
+ * down and the tab visible. Requests never overlap (a change during one is loaded
  * right after it), and an answer that arrives after its inputs changed is dropped.
  */
-export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[], intervalMs = 0): Loaded<T> {
+export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[], intervalMs = 0, reloadOnEvents = true): Loaded<T> {
   const [data, setData] = useState<T | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
   const [loading, setLoading] = useState(true);
@@ -62,7 +63,7 @@ export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[], int
     const timer = intervalMs > 0 ? setInterval(() => (document.hidden || streamState() === 'live' ? undefined : void run()), intervalMs) : undefined;
     let debounce: ReturnType<typeof setTimeout> | undefined;
     const unsubscribe =
-      intervalMs > 0
+      intervalMs > 0 && reloadOnEvents
         ? onServerEvent(() => {
             debounce ??= setTimeout(() => {
               debounce = undefined;
@@ -76,7 +77,7 @@ export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[], int
       if (debounce) clearTimeout(debounce);
       unsubscribe?.();
     };
-  }, [...deps, tick, intervalMs]);
+  }, [...deps, tick, intervalMs, reloadOnEvents]);
 
   const reload = useCallback(() => setTick((t) => t + 1), []);
   return { data, error, loading, reload };

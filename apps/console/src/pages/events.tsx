@@ -6,7 +6,7 @@ import { EventDataView, type EventRow } from '../components/event-data-view';
 import { type Column, DataTable } from '../components/table';
 import { matchesTypes } from '../event-data';
 import { onServerEvent, type StreamedEvent } from '../event-stream';
-import { LIVE_INTERVAL_MS, useLoad, useStreamState } from '../hooks';
+import { LIVE_INTERVAL_MS, useLoad } from '../hooks';
 import { Link } from '../router';
 
 interface Filters {
@@ -43,7 +43,6 @@ export function EventsPage() {
   const [cursors, setCursors] = useState<Array<string | undefined>>([undefined]);
   const after = cursors[cursors.length - 1];
   const firstPage = cursors.length === 1;
-  const stream = useStreamState();
   const page = useLoad(
     () =>
       get<{ events: EventRow[]; next: string | null; hasMore: boolean }>('/v1/events', {
@@ -56,7 +55,8 @@ export function EventsPage() {
         until: iso(filters.until),
       }),
     [after, filters],
-    firstPage && stream !== 'live' ? LIVE_INTERVAL_MS : 0,
+    firstPage ? LIVE_INTERVAL_MS : 0,
+    false,
   );
   const live = useLiveEvents(filters, firstPage);
   const shown = new Set<string>();
