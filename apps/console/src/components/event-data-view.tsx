@@ -1,16 +1,10 @@
 import { decodedFields, summarize } from '../event-data';
+import type { StreamedEvent } from '../event-stream';
 import { explainPush } from '../push-errors';
 import { Explanation } from './badges';
 
-/** An event of the log (`GET /v1/events`, and the stream's `data:`). */
-export interface EventRow {
-  id: string;
-  type: string;
-  udid: string | null;
-  occurredAt: string;
-  data: Record<string, unknown>;
-  cursor: string;
-}
+/** An event of the log: `GET /v1/events` lists them as the stream sends them. */
+export type EventRow = StreamedEvent;
 
 /** Why a push failed, in words, for `push.failed` events. */
 function pushFailure(e: EventRow): string | null {

@@ -106,9 +106,14 @@ function CreateKey({ onCreated }: { onCreated: () => void }) {
       onCreated();
     });
   };
+  // The clipboard API exists only in secure contexts (https, localhost): elsewhere the secret is selected to copy by hand.
   const copy = (): void =>
     void action.run(async () => {
       if (!created) return;
+      if (!window.isSecureContext) {
+        window.getSelection()?.selectAllChildren(document.getElementById('new-key-secret-value')!);
+        return 'Selected: press Ctrl+C (or ⌘C) to copy; the browser allows the clipboard only over https.';
+      }
       await navigator.clipboard.writeText(created.secret);
       setCopied(true);
     });
@@ -133,14 +138,14 @@ function CreateKey({ onCreated }: { onCreated: () => void }) {
           Create key
         </button>
       </form>
-      <Notice error={action.error} />
+      <Notice error={action.error} message={action.message} />
       {created ? (
         <div className="notice warn" role="status" data-testid="new-key-secret">
           <p>
             The secret of <strong>{created.name}</strong>: copy it now, it is not shown again.
           </p>
           <div className="secret">
-            <code>{created.secret}</code>
+            <code id="new-key-secret-value">{created.secret}</code>
             <button type="button" onClick={copy}>
               {copied ? 'Copied' : 'Copy'}
             </button>
