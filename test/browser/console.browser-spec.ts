@@ -167,7 +167,7 @@ describe('operator console', () => {
     await page.getByText('New group').click();
     await page.locator('#group-name').fill('Supervised');
     await page.getByLabel(/dynamic/).check();
-    await page.getByLabel('Supervised', { exact: true }).selectOption('true');
+    await page.getByTestId('rule-supervised').selectOption('true');
     await page.getByRole('button', { name: 'Create group' }).click();
     await page.getByRole('heading', { name: /Supervised/ }).waitFor();
     await page.getByTestId('group-members-table').locator(`tr[data-key="${devices[0]!.udid}"]`).waitFor();
@@ -261,10 +261,10 @@ describe('operator console', () => {
     await newest.getByTestId('event-json').filter({ hasText: commandUuid }).waitFor();
     await shot('events-live');
     // A check-in event's rawPayload (base64 of the device's plist) is shown decoded.
-    await page.getByLabel('Type').fill('device.enrolled');
+    await page.getByLabel('Type').fill('device.token_updated');
     await page.getByRole('button', { name: 'Filter' }).click();
-    await table.locator('tbody tr', { hasText: 'device.enrolled' }).first().locator('summary').click();
-    await table.getByText('rawPayload').first().waitFor();
+    await table.locator('tbody tr', { hasText: 'device.token_updated' }).first().locator('summary').click();
+    await table.getByText('decoded from base64').first().waitFor();
     expect(await table.locator('pre', { hasText: '<key>MessageType</key>' }).count()).toBeGreaterThan(0);
     await shot('events-decoded');
   });
@@ -272,7 +272,7 @@ describe('operator console', () => {
   it('creates an API key, showing its secret once, and revokes it', async () => {
     await page.getByRole('link', { name: 'API keys', exact: true }).click();
     await page.locator('#key-name').fill('ci-deploy');
-    await page.getByLabel(/^commands/).check();
+    await page.getByRole('checkbox', { name: 'commands (queue, cancel, push)' }).check();
     await page.getByRole('button', { name: 'Create key' }).click();
     const secretBox = page.getByTestId('new-key-secret');
     const secret = (await secretBox.locator('code').textContent()) ?? '';

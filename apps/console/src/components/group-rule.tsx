@@ -53,7 +53,7 @@ export function RuleFields({ draft, onChange }: { draft: RuleDraft; onChange: (d
       <legend>Rule: devices matching every condition given</legend>
       <label>
         Supervised{' '}
-        <select value={draft.supervised} onChange={(e) => onChange({ ...draft, supervised: e.target.value as RuleDraft['supervised'] })}>
+        <select data-testid="rule-supervised" value={draft.supervised} onChange={(e) => onChange({ ...draft, supervised: e.target.value as RuleDraft['supervised'] })}>
           <option value="">any</option>
           <option value="true">yes</option>
           <option value="false">no</option>
