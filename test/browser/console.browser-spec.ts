@@ -13,8 +13,10 @@ const SHOTS = path.resolve(__dirname, '../../test-output/console-screenshots');
 /**
  * The operator console end to end, in Debian's Chromium against the whole running system: upload the
  * push certificate through the setup page, enroll two simulated iPhones with profiles downloaded from
- * it, create the passcode profile from the catalog form, assign it and watch it turn installed, then
- * send DeviceInformation to both and watch the command reach ACKNOWLEDGED. A screenshot per step.
+ * it, group them (a static group through the device search, a dynamic one by rule), create the passcode
+ * profile from the catalog form, assign it to the group and watch it turn installed, send DeviceInformation
+ * to both and watch the command reach ACKNOWLEDGED, watch an event arrive live on the events page, and make
+ * an API key whose secret is shown once. A screenshot per step.
  */
 describe('operator console', () => {
   let system: TestSystem;
@@ -26,6 +28,8 @@ describe('operator console', () => {
   const pageErrors: string[] = [];
   /** Answers to the console's `GET /v1/events/stream` (its live updates). */
   const streams: number[] = [];
+  /** Requests the console made to `GET /v1/events` (the events page's reads). */
+  let eventReads = 0;
 
   const shot = async (name: string, on: Page = page): Promise<void> => {
     await on.screenshot({ path: path.join(SHOTS, `${String(++step).padStart(2, '0')}-${name}.png`), fullPage: true });
@@ -62,6 +66,9 @@ describe('operator console', () => {
     page.on('pageerror', (err) => pageErrors.push(err.message));
     page.on('response', (res) => {
       if (new URL(res.url()).pathname === '/v1/events/stream') streams.push(res.status());
+    });
+    page.on('request', (req) => {
+      if (new URL(req.url()).pathname === '/v1/events') eventReads++;
     });
     page.setDefaultTimeout(30_000);
   });
@@ -140,7 +147,43 @@ describe('operator console', () => {
     await shot('device-page');
   });
 
-  it('creates the passcode profile from the catalog form, assigns it, and sees it installed', async () => {
+  it('groups the devices: a static group through the device search, a dynamic one by rule', async () => {
+    await page.getByRole('link', { name: 'Groups', exact: true }).click();
+    await page.getByText('New group').click();
+    await page.locator('#group-name').fill('Console phones');
+    // Both simulated devices are iPhone15,2: the search finds them by model.
+    await page.getByLabel('Add devices').fill('iphone15');
+    for (const d of devices) await page.getByRole('button', { name: `pick ${d.udid}` }).click();
+    await shot('group-static-form');
+    await page.getByRole('button', { name: 'Create group' }).click();
+    await page.getByRole('heading', { name: /Console phones/ }).waitFor();
+    const members = page.getByTestId('group-members-table');
+    for (const d of devices) await members.locator(`tr[data-key="${d.udid}"]`).waitFor();
+    // Renamed through the edit form.
+    await page.getByText('Edit', { exact: true }).click();
+    await page.locator('#edit-group-name').fill('Console iPhones');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('heading', { name: /Console iPhones/ }).waitFor();
+    await shot('group-static');
+
+    await page.getByRole('link', { name: '← Device groups' }).click();
+    await page.getByText('New group').click();
+    await page.locator('#group-name').fill('Supervised');
+    await page.getByLabel(/dynamic/).check();
+    await page.getByTestId('rule-supervised').selectOption('true');
+    await page.getByRole('button', { name: 'Create group' }).click();
+    await page.getByRole('heading', { name: /Supervised/ }).waitFor();
+    await page.getByTestId('group-members-table').locator(`tr[data-key="${devices[0]!.udid}"]`).waitFor();
+    expect(await page.getByTestId('group-members-table').locator('tr[data-key]').count()).toBe(1);
+    await shot('group-dynamic');
+    const groups = await system.api('GET', '/v1/device-groups');
+    expect(groups.json.groups.map((g: { name: string; devices: number; rule: unknown }) => [g.name, g.devices, g.rule])).toEqual([
+      ['Console iPhones', 2, null],
+      ['Supervised', 1, { supervised: true }],
+    ]);
+  });
+
+  it('creates the passcode profile from the catalog form, assigns it to a group, and sees it installed', async () => {
     await page.getByRole('link', { name: 'Profiles', exact: true }).click();
     await page.getByRole('link', { name: 'New profile' }).click();
     await page.locator('#profile-name').fill('Passcode');
@@ -156,9 +199,13 @@ describe('operator console', () => {
     await shot('profile-editor');
     await page.getByRole('button', { name: 'Create profile' }).click();
     await page.getByRole('heading', { name: /Passcode/ }).waitFor();
-    const assign = page.getByRole('form', { name: 'assign profile' });
-    for (const d of devices) await assign.locator('label', { hasText: d.udid }).getByRole('checkbox').check();
-    await page.getByRole('button', { name: 'Assign 2' }).click();
+    // By group, found by name: no checkbox per device.
+    const assign = page.getByTestId('assignments');
+    await assign.getByLabel('Find groups').fill('iphones');
+    await assign.locator('label', { hasText: 'Console iPhones' }).getByRole('checkbox').check();
+    expect(await assign.locator('label', { hasText: 'Supervised' }).count()).toBe(0);
+    await assign.getByRole('button', { name: 'Assign 1' }).click();
+    await assign.getByLabel('assigned now').filter({ hasText: 'Console iPhones' }).waitFor();
     const status = page.getByTestId('profile-devices-table');
     for (const d of devices) await status.locator(`tr[data-key="${d.udid}"]`).filter({ hasText: 'installed' }).waitFor({ timeout: 60_000 });
     await shot('profile-installed');
@@ -193,10 +240,62 @@ describe('operator console', () => {
     expect(res.json.command.Queries).toEqual(['DeviceName', 'OSVersion', 'BatteryLevel']);
   });
 
-  it('shows the events log and had no script errors', async () => {
+  it('shows the events log, adds new events from the stream without re-reading, and expands their data', async () => {
     await page.getByRole('link', { name: 'Events', exact: true }).click();
-    await page.getByTestId('events-table').filter({ hasText: 'profile.installed' }).waitFor();
-    await shot('events');
+    const table = page.getByTestId('events-table');
+    await table.filter({ hasText: 'profile.installed' }).waitFor();
+    await page.getByLabel('Type').fill('command.*');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await table.locator('tbody tr', { hasText: 'command.acknowledged' }).first().waitFor();
+    await page.getByTestId('live-state').filter({ hasText: 'live (event stream)' }).waitFor();
+    const readsBefore = eventReads;
+    const acknowledged = table.locator('tbody tr', { hasText: 'command.acknowledged' });
+    const before = await acknowledged.count();
+    // A command sent elsewhere: its events appear here as they happen.
+    const sent = await system.api('POST', '/v1/commands', { udids: [devices[0]!.udid], command: { RequestType: 'DeviceInformation', Queries: ['DeviceName'] } });
+    expect(sent.status).toBe(201);
+    const commandUuid: string = sent.json.commandUuid;
+    await acknowledged.nth(before).waitFor({ timeout: 60_000 });
+    // On top, and without the page reading the log again: it came from the stream.
+    const newest = table.locator('tbody tr').first();
+    expect(await newest.textContent()).toContain('command.acknowledged');
+    expect(eventReads).toBe(readsBefore);
+    await newest.locator('summary').click();
+    await newest.getByTestId('event-json').filter({ hasText: commandUuid }).waitFor();
+    await shot('events-live');
+    // A check-in event's rawPayload (base64 of the device's plist) is shown decoded.
+    await page.getByLabel('Type').fill('device.token_updated');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await table.locator('tbody tr', { hasText: 'device.token_updated' }).first().locator('summary').click();
+    await table.getByText('decoded from base64').first().waitFor();
+    expect(await table.locator('pre', { hasText: '<key>MessageType</key>' }).count()).toBeGreaterThan(0);
+    await shot('events-decoded');
+  });
+
+  it('creates an API key, showing its secret once, and revokes it', async () => {
+    await page.getByRole('link', { name: 'API keys', exact: true }).click();
+    await page.locator('#key-name').fill('ci-deploy');
+    await page.getByRole('checkbox', { name: 'commands (queue, cancel, push)' }).check();
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const secretBox = page.getByTestId('new-key-secret');
+    const secret = (await secretBox.locator('code').textContent()) ?? '';
+    expect(secret).toMatch(/^mdm_[0-9a-f-]{36}_[A-Za-z0-9_-]{43}$/);
+    await page.getByTestId('api-keys-table').locator('tr', { hasText: 'ci-deploy' }).filter({ hasText: 'read, commands' }).waitFor();
+    await shot('api-key-created');
+    // The secret works, and is gone from the page once dismissed: the list never shows it.
+    expect((await system.api('GET', '/v1/devices', undefined, { authorization: `Bearer ${secret}` })).status).toBe(200);
+    await secretBox.getByRole('button', { name: 'Done' }).click();
+    expect(await page.getByText(secret).count()).toBe(0);
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByTestId('api-keys-table').locator('tr', { hasText: 'ci-deploy' }).getByRole('button', { name: 'Revoke' }).click();
+    await page.getByRole('status').filter({ hasText: 'Key "ci-deploy" revoked.' }).waitFor();
+    // Revoked keys leave the list (they are shown on request).
+    await page.getByTestId('api-keys-table').locator('tr', { hasText: 'ci-deploy' }).waitFor({ state: 'detached' });
+    await shot('api-key-revoked');
+    expect((await system.api('GET', '/v1/devices', undefined, { authorization: `Bearer ${secret}` })).status).toBe(401);
+  });
+
+  it('had no script errors and followed the event stream', async () => {
     expect(pageErrors).toEqual([]);
     // The live views followed the server-sent event stream (polling is only the fallback).
     expect(streams.length).toBeGreaterThan(0);

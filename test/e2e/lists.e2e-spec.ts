@@ -100,6 +100,12 @@ describe('admin API lists', () => {
       expect(udidsOf(await system.api('GET', '/v1/devices?osMin=17.6&sort=osVersion'))).toEqual(['LIST-B', 'LIST-C']);
       expect(udidsOf(await system.api('GET', '/v1/devices?model=IPAD'))).toEqual(['LIST-B']);
       expect(udidsOf(await system.api('GET', '/v1/devices?serial=listserial01'))).toEqual(['LIST-A']);
+      // search: a part of serial, UDID or model, any case; LIKE's wildcards are taken literally.
+      expect(udidsOf(await system.api('GET', '/v1/devices?search=serial0'))).toEqual(['LIST-A']);
+      expect(udidsOf(await system.api('GET', '/v1/devices?search=pa'))).toEqual(['LIST-B']);
+      expect(udidsOf(await system.api('GET', '/v1/devices?search=list-&sort=udid&limit=2'))).toEqual(['LIST-A', 'LIST-B']);
+      expect(udidsOf(await system.api('GET', '/v1/devices?search=LIST_'))).toEqual([]);
+      expect(udidsOf(await system.api('GET', '/v1/devices?search=%25'))).toEqual([]);
       const combined = await system.api('GET', '/v1/devices?enrolled=true&osMin=17&limit=1&sort=osVersion&order=desc');
       expect(combined.json).toMatchObject({ total: 3, limit: 1, offset: 0 });
       expect(udidsOf(combined)).toEqual(['LIST-C']);
@@ -278,7 +284,7 @@ describe('admin API lists', () => {
   it('documents every list parameter in the OpenAPI document', async () => {
     const doc = (await system.api('GET', '/openapi.json')).json as { paths: Record<string, { get: { parameters: Array<{ name: string; in: string }> } }> };
     const names = (path: string): string[] => doc.paths[path]!.get.parameters.filter((p) => p.in === 'query').map((p) => p.name);
-    expect(names('/v1/devices')).toEqual(expect.arrayContaining(['enrolled', 'supervised', 'os', 'osMin', 'model', 'serial', 'limit', 'offset', 'sort', 'order']));
+    expect(names('/v1/devices')).toEqual(expect.arrayContaining(['enrolled', 'supervised', 'os', 'osMin', 'model', 'serial', 'search', 'limit', 'offset', 'sort', 'order']));
     expect(names('/v1/devices/{udid}/commands')).toEqual(expect.arrayContaining(['status', 'requestType', 'sort', 'order', 'limit', 'offset']));
     expect(names('/v1/commands/{commandUuid}')).toEqual(expect.arrayContaining(['status', 'sort', 'limit', 'offset']));
     expect(names('/v1/events')).toEqual(expect.arrayContaining(['udid', 'type', 'since', 'until', 'after', 'limit', 'order']));

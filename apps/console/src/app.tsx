@@ -10,14 +10,19 @@ import { ProfilePage } from './pages/profile';
 import { CommandPage, CommandsPage } from './pages/commands';
 import { EventsPage } from './pages/events';
 import { WebhookPage, WebhooksPage } from './pages/webhooks';
+import { GroupsPage } from './pages/groups';
+import { GroupPage } from './pages/group';
+import { ApiKeysPage } from './pages/api-keys';
 
 const NAV: Array<{ to: string; label: string }> = [
   { to: '/', label: 'Setup' },
   { to: '/devices', label: 'Devices' },
   { to: '/profiles', label: 'Profiles' },
+  { to: '/groups', label: 'Groups' },
   { to: '/commands', label: 'Commands' },
   { to: '/events', label: 'Events' },
   { to: '/webhooks', label: 'Webhooks' },
+  { to: '/api-keys', label: 'API keys' },
 ];
 
 export function App() {
@@ -115,6 +120,9 @@ function Route({ path }: { path: string }) {
   if (path === '/profiles/new') return <ProfileEditorPage />;
   if ((p = match('/profiles/:id/edit', path))) return <ProfileEditorPage id={p['id']!} />;
   if ((p = match('/profiles/:id', path))) return <ProfilePage id={p['id']!} />;
+  if (path === '/groups') return <GroupsPage />;
+  if ((p = match('/groups/:id', path))) return <GroupPage id={p['id']!} />;
+  if (path === '/api-keys') return <ApiKeysPage />;
   if (path === '/commands') return <CommandsPage />;
   if ((p = match('/commands/:uuid', path))) return <CommandPage uuid={p['uuid']!} />;
   if (path === '/events') return <EventsPage />;

@@ -1,10 +1,10 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { errorText } from './api';
-import { onServerEvent } from './event-stream';
+import { onServerEvent, onStreamState, type StreamState, streamState } from './event-stream';
 
 /**
- * Live views re-read the API when the server streams an event (`GET /v1/events/stream`), and at this
- * interval in any case, should the stream be down.
+ * Live views re-read the API when the server streams an event (`GET /v1/events/stream`); only while the
+ * stream is down do they fall back on re-reading at this interval (and say so, `LiveState`).
  */
 export const LIVE_INTERVAL_MS = 15_000;
 /** Events come in bursts (a bulk command): one re-read per burst. */
@@ -18,11 +18,12 @@ export interface Loaded<T> {
 }
 
 /**
- * Loads once; with `intervalMs` > 0 it is a live view: loaded again after each burst of server events and
- * every `intervalMs` while the tab is visible. Requests never overlap (a change during one is loaded
+ * Loads once; with `intervalMs` > 0 it is a live view: loaded again after each burst of server events (unless
+ * `reloadOnEvents` is false: a view fed by the events themselves), and every `intervalMs` while the stream is
+ * down and the tab visible. Requests never overlap (a change during one is loaded
  * right after it), and an answer that arrives after its inputs changed is dropped.
  */
-export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[], intervalMs = 0): Loaded<T> {
+export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[], intervalMs = 0, reloadOnEvents = true): Loaded<T> {
   const [data, setData] = useState<T | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
   const [loading, setLoading] = useState(true);
@@ -59,10 +60,10 @@ export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[], int
     };
     setLoading(true);
     void run();
-    const timer = intervalMs > 0 ? setInterval(() => (document.hidden ? undefined : void run()), intervalMs) : undefined;
+    const timer = intervalMs > 0 ? setInterval(() => (document.hidden || streamState() === 'live' ? undefined : void run()), intervalMs) : undefined;
     let debounce: ReturnType<typeof setTimeout> | undefined;
     const unsubscribe =
-      intervalMs > 0
+      intervalMs > 0 && reloadOnEvents
         ? onServerEvent(() => {
             debounce ??= setTimeout(() => {
               debounce = undefined;
@@ -76,10 +77,17 @@ export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[], int
       if (debounce) clearTimeout(debounce);
       unsubscribe?.();
     };
-  }, [...deps, tick, intervalMs]);
+  }, [...deps, tick, intervalMs, reloadOnEvents]);
 
   const reload = useCallback(() => setTick((t) => t + 1), []);
   return { data, error, loading, reload };
+}
+
+/** The event stream's state, for a view to say whether it is live or polling. */
+export function useStreamState(): StreamState {
+  const [state, setState] = useState(streamState);
+  useEffect(() => onStreamState(setState), []);
+  return state;
 }
 
 /** Runs an action, keeping its error or success text for the form that started it. */

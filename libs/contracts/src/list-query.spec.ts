@@ -27,17 +27,19 @@ describe('list queries', () => {
     expect(DeviceCommandsQuery.parse({ status: 'ERROR, FORMAT_ERROR,ERROR' }).status).toEqual(['ERROR', 'FORMAT_ERROR']);
     expect(EventListQuery.parse({ type: 'command.*,device.enrolled' }).type).toEqual({ exact: ['device.enrolled'], prefixes: ['command.'] });
     expect(EventListQuery.parse({ after: '123.45' }).after).toBe('123.45');
+    expect(DeviceListQuery.parse({ search: '  iPad ' }).search).toBe('iPad');
   });
 
   it('names the allowed sort fields, values and parameters in refusals', () => {
     expect(refusal(DeviceListQuery, { sort: 'color' })).toBe('sort: must be one of createdAt, enrolledAt, lastSeenAt, udid, serialNumber, osVersion');
     expect(refusal(DeviceListQuery, { order: 'up' })).toBe('order: must be one of asc, desc');
+    expect(refusal(DeviceListQuery, { search: ' ' })).toBe('search: search must not be empty');
     expect(refusal(DeviceListQuery, { limit: '1001' })).toMatch(/^limit: /);
     expect(refusal(DeviceListQuery, { limit: '0' })).toMatch(/^limit: /);
     expect(refusal(DeviceListQuery, { offset: '-1' })).toMatch(/^offset: /);
     expect(refusal(DeviceListQuery, { os: '17.x' })).toBe('os: must be a version such as 17, 17.5 or 17.5.1');
     expect(refusal(DeviceListQuery, { enroled: 'true' })).toBe(
-      'unknown parameter(s) enroled; this list takes enrolled, supervised, os, osMin, model, serial, limit, offset, sort, order',
+      'unknown parameter(s) enroled; this list takes enrolled, supervised, os, osMin, model, serial, search, limit, offset, sort, order',
     );
     expect(refusal(DeviceCommandsQuery, { status: 'DONE' })).toMatch(/^status: unknown value\(s\) DONE; one or more of QUEUED, SENT, PUSH/);
     expect(refusal(EventListQuery, { type: 'command.exploded' })).toMatch(/unknown event type command\.exploded/);

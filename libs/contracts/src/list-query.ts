@@ -121,7 +121,8 @@ const COMMAND_STATUSES = Object.values(CommandStatus) as [CommandStatus, ...Comm
 /**
  * `GET /v1/devices`. `os` is a version prefix on dot boundaries (`17` matches 17, 17.5 and 17.5.1, not 170);
  * `osMin` compares versions numerically (17.10 is above 17.9); `model` matches the model name (`iPad`), the
- * product name (`iPad14,1`) or the model number, whole and case-insensitively; `serial` is exact. Devices
+ * product name (`iPad14,1`) or the model number, whole and case-insensitively; `serial` is exact; `search` finds
+ * a part of the name, serial number, UDID, model name, product name or model number, case-insensitively. Devices
  * never heard from (no `lastSeenAt`) and other missing values sort last in either order.
  */
 export const DeviceListQuery = offsetListQuery({
@@ -135,6 +136,7 @@ export const DeviceListQuery = offsetListQuery({
     osMin: Version.optional(),
     model: z.string().min(1).max(100).optional(),
     serial: z.string().min(1).max(64).optional(),
+    search: z.string().trim().min(1, 'search must not be empty').max(100).optional(),
   },
 });
 export type DeviceListQuery = z.infer<typeof DeviceListQuery>;

@@ -1,4 +1,6 @@
 import type { ReactNode } from 'react';
+import { LIVE_INTERVAL_MS, useStreamState } from '../hooks';
+import { type ErrorChainEntry, type Explained, explainErrorChain } from '../push-errors';
 
 /** Command statuses as operators know them, and profile statuses; the class picks the colour. */
 const TONES: Record<string, string> = {
@@ -39,20 +41,45 @@ export function Badge({ tone = 'neutral', children, title }: { tone?: 'ok' | 'wa
   );
 }
 
-/** Apple's error chain: one line per error, outermost first. */
-export function ErrorChain({ chain }: { chain: Array<Record<string, unknown>> | null | undefined }) {
-  if (!chain || chain.length === 0) return null;
+/** A failure as one sentence, with the raw code beside it (and in the title) so it can still be looked up. */
+export function Explanation({ explained }: { explained: Explained | null }) {
+  if (!explained) return null;
   return (
-    <ol className="error-chain">
-      {chain.map((e, i) => (
-        <li key={i}>
-          <code>
-            {String(e['ErrorDomain'] ?? '?')} {String(e['ErrorCode'] ?? '')}
-          </code>{' '}
-          {String(e['USEnglishDescription'] ?? e['LocalizedDescription'] ?? '')}
-        </li>
-      ))}
-    </ol>
+    <span className={`explained tone-text-${explained.tone}`} title={explained.code}>
+      {explained.text} <code className="raw-code">{explained.code}</code>
+    </span>
+  );
+}
+
+/** Apple's error chain: one sentence, then each error, outermost first. */
+export function ErrorChain({ chain }: { chain: ErrorChainEntry[] | null | undefined }) {
+  const explained = explainErrorChain(chain);
+  if (!chain || !explained) return null;
+  return (
+    <div className="error-chain">
+      <div>{explained.text}</div>
+      <ol>
+        {chain.map((e, i) => (
+          <li key={i}>
+            <code>
+              {String(e['ErrorDomain'] ?? '?')} {String(e['ErrorCode'] ?? '')}
+            </code>{' '}
+            {String(e['USEnglishDescription'] ?? e['LocalizedDescription'] ?? '')}
+          </li>
+        ))}
+      </ol>
+    </div>
+  );
+}
+
+/** Whether the views follow the event stream, or poll because it is down. */
+export function LiveState() {
+  const state = useStreamState();
+  if (state === 'live') return <span className="live" data-testid="live-state">live (event stream)</span>;
+  return (
+    <span className="live-down" data-testid="live-state">
+      {state === 'down' ? 'event stream down: re-reading' : 'connecting to the event stream; re-reading'} every {LIVE_INTERVAL_MS / 1000} s
+    </span>
   );
 }
 

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { api, get } from '../api';
-import { Notice, StatusBadge } from '../components/badges';
+import { LiveState, Notice, StatusBadge } from '../components/badges';
 import { deliveryColumns, type Delivery, timeColumn } from '../components/columns';
 import { type Column, DataTable, Pager } from '../components/table';
 import { dateTime } from '../format';
@@ -47,7 +47,9 @@ export function CommandsPage() {
   return (
     <section>
       <h1>Commands</h1>
-      <p className="muted">Commands, newest first, updated live. Send one from the device list: select devices, then pick the command.</p>
+      <p className="muted">
+        Commands, newest first. Send one from the device list: select devices, then pick the command. <LiveState />
+      </p>
       <Notice error={list.error} />
       <DataTable label="recent commands" testId="commands-table" columns={columns} rows={rows} rowKey={(c) => c.commandUuid} onOpen={(c) => navigate(`/commands/${c.commandUuid}`)} empty={list.loading ? 'Loading…' : 'No commands yet.'} />
       <Pager offset={offset} limit={LIMIT} total={list.data?.total ?? 0} onOffset={setOffset} />
@@ -97,8 +99,9 @@ export function CommandPage({ uuid }: { uuid: string }) {
             Queued {dateTime(c.createdAt)} for {all} device{all === 1 ? '' : 's'}
             {c.expiresAt ? `, expires ${dateTime(c.expiresAt)}` : ''}.{' '}
             <span className={open ? 'live' : 'muted'} data-testid="command-progress">
-              {open ? `${open} still open — updating live` : 'finished'}
-            </span>
+              {open ? `${open} still open` : 'finished'}
+            </span>{' '}
+            {open ? <LiveState /> : null}
           </p>
           <div className="progress" role="img" aria-label={statuses.map((s) => `${s} ${counts[s]}`).join(', ')}>
             {statuses.map((s) => (

@@ -1,12 +1,13 @@
 import { type FormEvent, useState } from 'react';
 import { get } from '../api';
-import { Badge, Notice } from '../components/badges';
+import { Badge, Explanation, LiveState, Notice } from '../components/badges';
 import { Ago, timeColumn } from '../components/columns';
 import { CommandForm } from '../components/command-form';
 import { type Column, DataTable, Pager, type SortState } from '../components/table';
 import { ago, yesNo } from '../format';
 import { LIVE_INTERVAL_MS, useLoad } from '../hooks';
 import { navigate } from '../router';
+import { explainPush } from '../push-errors';
 
 export interface Device {
   udid: string;
@@ -43,17 +44,25 @@ interface Filters {
 const NO_FILTERS: Filters = { enrolled: '', supervised: '', model: '', serial: '', osMin: '' };
 const LIMIT = 25;
 
+/** The push state as a badge; a failed last push also as a sentence (`explainPush`) with APNs's code. */
 export function PushState({ d }: { d: Device }) {
   if (!d.enrolled) return <Badge>not enrolled</Badge>;
-  if (d.push.tokenInvalidReason) return <Badge tone="bad" title={d.push.tokenInvalidReason}>token invalid</Badge>;
+  if (d.push.tokenInvalidReason) {
+    return (
+      <span>
+        <Badge tone="bad">token invalid</Badge> <Explanation explained={explainPush(d.push.tokenInvalidReason)} />
+      </span>
+    );
+  }
   if (!d.push.pushable) {
     const noCertificate = d.push.statusReason?.startsWith('no push certificate') ?? false;
     return <Badge tone="warn" title={d.push.statusReason ?? undefined}>{noCertificate ? 'no push certificate' : 'no token'}</Badge>;
   }
+  const failed = d.push.lastOutcome && d.push.lastOutcome !== 'sent' ? explainPush(d.push.lastOutcome) : null;
   return (
     <span title={d.push.lastPushAt ?? undefined}>
-      <Badge tone={d.push.lastOutcome && d.push.lastOutcome !== 'sent' ? 'warn' : 'ok'}>{d.push.lastOutcome ?? 'pushable'}</Badge>
-      {d.push.lastPushAt ? <span className="muted"> {ago(d.push.lastPushAt)}</span> : null}
+      <Badge tone={failed?.tone ?? 'ok'}>{failed ? 'last push failed' : (d.push.lastOutcome ?? 'pushable')}</Badge>
+      {d.push.lastPushAt ? <span className="muted"> {ago(d.push.lastPushAt)}</span> : null} <Explanation explained={failed} />
     </span>
   );
 }
@@ -133,6 +142,7 @@ export function DevicesPage() {
       <h1>
         Devices <span className="muted">{list.data ? `(${list.data.total})` : ''}</span>
       </h1>
+      <LiveState />
       <form className="filters" onSubmit={apply} aria-label="device filters">
         <YesNoFilter label="Enrolled" value={draft.enrolled} onChange={(enrolled) => setDraft({ ...draft, enrolled })} />
         <YesNoFilter label="Supervised" value={draft.supervised} onChange={(supervised) => setDraft({ ...draft, supervised })} />

@@ -1,24 +1,20 @@
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
 import { api, fetchFile, get } from '../api';
-import { ErrorChain, Notice, StatusBadge } from '../components/badges';
+import { ErrorChain, LiveState, Notice, StatusBadge } from '../components/badges';
 import { type Column, DataTable, Pager } from '../components/table';
 import { ago } from '../format';
 import { LIVE_INTERVAL_MS, useAction, useLoad } from '../hooks';
 import { Link, navigate } from '../router';
 import { saveBlob } from '../api';
 import type { DeviceProfile } from './device';
-import type { Device } from './devices';
+import { type AssignmentsView, ProfileAssignments } from './profile-assignments';
 import type { Profile } from './profiles';
 
-interface Group {
-  id: string;
-  name: string;
-}
 const LIMIT = 50;
 
 export function ProfilePage({ id }: { id: string }) {
   const profile = useLoad(() => get<Profile>(`/v1/profiles/${id}`), [id]);
-  const assignments = useLoad(() => get<{ udids: string[]; groups: Array<string | Group> }>(`/v1/profiles/${id}/assignments`), [id]);
+  const assignments = useLoad(() => get<AssignmentsView>(`/v1/profiles/${id}/assignments`), [id]);
   const [offset, setOffset] = useState(0);
   const [statusFilter, setStatusFilter] = useState('');
   const devices = useLoad(() => get<{ devices: DeviceProfile[]; total: number }>(`/v1/profiles/${id}/devices`, { limit: LIMIT, offset, status: statusFilter }), [id, offset, statusFilter], LIVE_INTERVAL_MS);
@@ -98,9 +94,9 @@ export function ProfilePage({ id }: { id: string }) {
           </details>
         </>
       ) : null}
-      <Assignments id={id} current={assignments.data} onChanged={() => (assignments.reload(), devices.reload())} error={assignments.error} />
+      <ProfileAssignments id={id} current={assignments.data} onChanged={() => (assignments.reload(), devices.reload())} error={assignments.error} />
       <h2>
-        On devices <span className="muted">({devices.data?.total ?? '…'})</span>
+        On devices <span className="muted">({devices.data?.total ?? '…'})</span> <LiveState />
       </h2>
       <label>
         Status{' '}
@@ -117,81 +113,5 @@ export function ProfilePage({ id }: { id: string }) {
       <DataTable label="profile status per device" testId="profile-devices-table" columns={columns} rows={devices.data?.devices ?? []} rowKey={(r) => r.udid} onOpen={(r) => navigate(`/devices/${encodeURIComponent(r.udid)}`)} empty="Not assigned to any device yet." />
       {devices.data ? <Pager total={devices.data.total} limit={LIMIT} offset={offset} onOffset={setOffset} /> : null}
     </section>
-  );
-}
-
-function Assignments({ id, current, onChanged, error }: { id: string; current: { udids: string[]; groups: Array<string | Group> } | undefined; onChanged: () => void; error: string | undefined }) {
-  const candidates = useLoad(() => get<{ devices: Device[] }>('/v1/devices', { enrolled: true, limit: 200, sort: 'lastSeenAt', order: 'desc' }), []);
-  const groups = useLoad(() => get<{ groups: Group[] }>('/v1/device-groups'), []);
-  const [picked, setPicked] = useState<Set<string>>(new Set());
-  const [pickedGroups, setPickedGroups] = useState<Set<string>>(new Set());
-  const action = useAction();
-  const assigned = new Set(current?.udids ?? []);
-  const assignedGroups = new Set((current?.groups ?? []).map((g) => (typeof g === 'string' ? g : g.id)));
-  const toggle = (set: Set<string>, v: string, apply: (s: Set<string>) => void): void => {
-    const next = new Set(set);
-    if (next.has(v)) next.delete(v);
-    else next.add(v);
-    apply(next);
-  };
-  const change = (method: 'POST' | 'DELETE', body: { udids?: string[]; groupIds?: string[] }): void =>
-    void action.run(async () => {
-      await api(method, `/v1/profiles/${id}/assignments`, body);
-      setPicked(new Set());
-      setPickedGroups(new Set());
-      onChanged();
-      return method === 'POST' ? 'Assigned: the devices are being reconciled.' : 'Unassigned: the devices get a RemoveProfile.';
-    });
-  const submit = (e: FormEvent): void => {
-    e.preventDefault();
-    change('POST', { ...(picked.size ? { udids: [...picked] } : {}), ...(pickedGroups.size ? { groupIds: [...pickedGroups] } : {}) });
-  };
-  return (
-    <div className="card">
-      <h2>Assignments</h2>
-      <Notice error={error ?? candidates.error} />
-      <p>
-        {assigned.size} device{assigned.size === 1 ? '' : 's'} and {assignedGroups.size} group{assignedGroups.size === 1 ? '' : 's'} assigned.
-      </p>
-      <form onSubmit={submit} aria-label="assign profile">
-        <fieldset>
-          <legend>Devices</legend>
-          <div className="picklist">
-            {(candidates.data?.devices ?? []).map((d) => (
-              <label key={d.udid}>
-                <input type="checkbox" checked={assigned.has(d.udid) || picked.has(d.udid)} disabled={assigned.has(d.udid)} onChange={() => toggle(picked, d.udid, setPicked)} /> {d.deviceName ?? '(unnamed)'} <code className="muted small">{d.udid}</code>
-                {assigned.has(d.udid) ? (
-                  <button type="button" className="link" onClick={() => change('DELETE', { udids: [d.udid] })}>
-                    unassign
-                  </button>
-                ) : null}
-              </label>
-            ))}
-            {candidates.data?.devices.length === 0 ? <span className="muted">No enrolled devices.</span> : null}
-          </div>
-        </fieldset>
-        {groups.data?.groups.length ? (
-          <fieldset>
-            <legend>Groups</legend>
-            <div className="picklist">
-              {groups.data.groups.map((g) => (
-                <label key={g.id}>
-                  <input type="checkbox" checked={assignedGroups.has(g.id) || pickedGroups.has(g.id)} disabled={assignedGroups.has(g.id)} onChange={() => toggle(pickedGroups, g.id, setPickedGroups)} /> {g.name}
-                  {assignedGroups.has(g.id) ? (
-                    <button type="button" className="link" onClick={() => change('DELETE', { groupIds: [g.id] })}>
-                      unassign
-                    </button>
-                  ) : null}
-                </label>
-              ))}
-            </div>
-          </fieldset>
-        ) : null}
-        <button type="submit" className="primary" disabled={action.busy || picked.size + pickedGroups.size === 0}>
-          Assign {picked.size + pickedGroups.size || ''}
-        </button>
-      </form>
-      <Notice error={action.error} message={action.message} />
-    </div>
   );
 }

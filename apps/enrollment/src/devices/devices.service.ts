@@ -63,6 +63,10 @@ export class DevicesService {
     }
     // Serial numbers are upper case as devices report them; this keeps the devices_serial_number index usable.
     if (q.serial !== undefined) qb.andWhere('d.serial_number = :serial', { serial: q.serial.toUpperCase() });
+    if (q.search !== undefined) {
+      const columns = ['d.device_name', 'd.serial_number', 'd.udid', 'd.model_name', 'd.product_name', 'd.model'];
+      qb.andWhere(`(${columns.map((c) => `${c} ILIKE :search`).join(' OR ')})`, { search: `%${q.search.replace(/[\\%_]/g, '\\$&')}%` });
+    }
     const order = q.order === 'asc' ? 'ASC' : 'DESC';
     const [rows, total] = await qb
       // NULLS LAST only on nullable columns: elsewhere it would stop a backward walk of the udid index.
