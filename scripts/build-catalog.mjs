@@ -1,9 +1,9 @@
-// Regenerates libs/protocol/src/catalog/{payloads,commands,combine}.json from Apple's device-management
+// Regenerates libs/protocol/src/catalog/{payloads,commands,combine,inventory}.json from Apple's device-management
 // schema (a checkout of github.com/apple/device-management; by default ../shared/apple-device-management).
 //   node scripts/build-catalog.mjs [--schema <dir>] [--check]
 // --check writes nothing and exits 1 when the committed JSON is stale.
-// The derivation lives in derive.ts so the drift test runs the same code; it is transpiled here in
-// memory (it has no value imports), which spares a monorepo build before regenerating.
+// The derivation lives in derive.ts and derive-inventory.ts so the drift test runs the same code; they are
+// transpiled here in memory (they have no value imports), which spares a monorepo build before regenerating.
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire, Module } from 'node:module';
@@ -20,8 +20,8 @@ const schemaArg = args.indexOf('--schema');
 const schemaDir = schemaArg >= 0 ? path.resolve(args[schemaArg + 1]) : path.resolve(root, '../shared/apple-device-management');
 const check = args.includes('--check');
 
-function loadDerive() {
-  const file = path.join(catalogDir, 'derive.ts');
+function loadDerive(name) {
+  const file = path.join(catalogDir, name);
   const { outputText } = ts.transpileModule(fs.readFileSync(file, 'utf8'), {
     compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
     fileName: file,
@@ -46,7 +46,8 @@ if (!fs.existsSync(path.join(schemaDir, 'mdm/profiles'))) {
   process.exit(2);
 }
 
-const { deriveCatalogs, deriveCombineRules, formatCatalogJson } = loadDerive();
+const { deriveCatalogs, deriveCombineRules, formatCatalogJson } = loadDerive('derive.ts');
+const { deriveInventoryCatalog } = loadDerive('derive-inventory.ts');
 const catalogs = deriveCatalogs({
   readme: fs.readFileSync(path.join(schemaDir, 'README.md'), 'utf8'),
   profiles: readDir(path.join(schemaDir, 'mdm/profiles')),
@@ -58,11 +59,15 @@ const combine = deriveCombineRules({
   declarations: readDir(path.join(schemaDir, 'declarative/declarations/configurations')),
 });
 
+// The iOS DeviceInformation queries with their answer types: what a full inventory asks for.
+const inventory = deriveInventoryCatalog({ schemaRelease: catalogs.commands.schemaRelease, commands: readDir(path.join(schemaDir, 'mdm/commands')) });
+
 let stale = false;
 for (const [name, value, count] of [
   ['payloads.json', catalogs.payloads, catalogs.payloads.payloads.length],
   ['commands.json', catalogs.commands, catalogs.commands.commands.length],
   ['combine.json', combine, combine.declarations.length],
+  ['inventory.json', inventory, inventory.deviceInformation.length],
 ]) {
   const target = path.join(catalogDir, name);
   const text = formatCatalogJson(value);

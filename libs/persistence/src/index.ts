@@ -18,3 +18,4 @@ export * from './event-feed';
 export * from './entities/api-key.entity';
 export * from './entities/webhook.entity';
 export * from './entities/webhook-delivery.entity';
+export * from './inventory.store';
