@@ -5,3 +5,4 @@ export * from './internal';
 export * from './events';
 export * from './list-query';
 export * from './assignments';
+export * from './inventory';

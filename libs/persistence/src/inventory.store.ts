@@ -140,8 +140,8 @@ export const InventoryStore = {
     return rowsOf<{ id: string; udid: string }>(
       await db.query(
         `SELECT d.id, d.udid FROM devices d LEFT JOIN device_inventories i ON i.device_id = d.id
-          WHERE d.enrolled AND COALESCE(i.refresh_requested_at, '-infinity') < now() - make_interval(secs => $1::double precision / 1000)
-          ORDER BY i.refresh_requested_at NULLS FIRST LIMIT $2`,
+          WHERE d.enrolled AND COALESCE(i.refresh_requested_at, d.enrolled_at, '-infinity') < now() - make_interval(secs => $1::double precision / 1000)
+          ORDER BY COALESCE(i.refresh_requested_at, d.enrolled_at) NULLS FIRST LIMIT $2`,
         [intervalMs, limit],
       ),
     );
