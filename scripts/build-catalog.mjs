@@ -2,8 +2,8 @@
 // schema (a checkout of github.com/apple/device-management; by default ../shared/apple-device-management).
 //   node scripts/build-catalog.mjs [--schema <dir>] [--check]
 // --check writes nothing and exits 1 when the committed JSON is stale.
-// The derivation lives in derive.ts and derive-inventory.ts so the drift test runs the same code; they are
-// transpiled here in memory (they have no value imports), which spares a monorepo build before regenerating.
+// The derivation lives in derive.ts so the drift test runs the same code; it is transpiled here in
+// memory (it has no value imports), which spares a monorepo build before regenerating.
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire, Module } from 'node:module';
@@ -20,8 +20,8 @@ const schemaArg = args.indexOf('--schema');
 const schemaDir = schemaArg >= 0 ? path.resolve(args[schemaArg + 1]) : path.resolve(root, '../shared/apple-device-management');
 const check = args.includes('--check');
 
-function loadDerive(name) {
-  const file = path.join(catalogDir, name);
+function loadDerive() {
+  const file = path.join(catalogDir, 'derive.ts');
   const { outputText } = ts.transpileModule(fs.readFileSync(file, 'utf8'), {
     compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
     fileName: file,
@@ -46,8 +46,7 @@ if (!fs.existsSync(path.join(schemaDir, 'mdm/profiles'))) {
   process.exit(2);
 }
 
-const { deriveCatalogs, deriveCombineRules, formatCatalogJson } = loadDerive('derive.ts');
-const { deriveInventoryCatalog } = loadDerive('derive-inventory.ts');
+const { deriveCatalogs, deriveCombineRules, deriveInventoryCatalog, formatCatalogJson } = loadDerive();
 const catalogs = deriveCatalogs({
   readme: fs.readFileSync(path.join(schemaDir, 'README.md'), 'utf8'),
   profiles: readDir(path.join(schemaDir, 'mdm/profiles')),
@@ -60,7 +59,10 @@ const combine = deriveCombineRules({
 });
 
 // The iOS DeviceInformation queries with their answer types: what a full inventory asks for.
-const inventory = deriveInventoryCatalog({ schemaRelease: catalogs.commands.schemaRelease, commands: readDir(path.join(schemaDir, 'mdm/commands')) });
+const inventory = deriveInventoryCatalog({
+  readme: fs.readFileSync(path.join(schemaDir, 'README.md'), 'utf8'),
+  commands: readDir(path.join(schemaDir, 'mdm/commands')),
+});
 
 let stale = false;
 for (const [name, value, count] of [

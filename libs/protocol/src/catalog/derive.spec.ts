@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { deriveCatalogs, deriveCombineRules, formatCatalogJson, parseSchemaRelease, type SchemaFile } from './derive';
-import { deriveInventoryCatalog } from './derive-inventory';
+import { deriveCatalogs, deriveCombineRules, deriveInventoryCatalog, formatCatalogJson, parseSchemaRelease, type SchemaFile } from './derive';
 import type { KeySpec } from './types';
 
 const SCHEMA = path.resolve(__dirname, '../../../../../shared/apple-device-management');
@@ -78,7 +77,7 @@ describe('committed catalogs against Apple schema (drift)', () => {
 describe('committed inventory catalog against Apple schema (drift)', () => {
   (fs.existsSync(path.join(SCHEMA, 'mdm/commands')) ? it : it.skip)('inventory.json holds the iOS DeviceInformation queries Apple lists today', () => {
     const derived = deriveInventoryCatalog({
-      schemaRelease: parseSchemaRelease(fs.readFileSync(path.join(SCHEMA, 'README.md'), 'utf8')),
+      readme: fs.readFileSync(path.join(SCHEMA, 'README.md'), 'utf8'),
       commands: readDir(path.join(SCHEMA, 'mdm/commands')),
     });
     const text = catalogText('inventory.json');
@@ -103,15 +102,15 @@ describe('deriveInventoryCatalog', () => {
       { key: 'Capacity', type: '<string>', supportedOS: { iOS: { introduced: 7.0, deprecated: '16.0', supervised: true } } },
     ] }] }];
     const responses = [{ key: 'QueryResponses', subkeys: [{ key: 'OSVersion', type: '<string>' }, { key: 'Capacity', type: '<real>' }] }];
-    expect(deriveInventoryCatalog({ schemaRelease: { iOS: '18.1' }, commands: [command(queries, responses)] }).deviceInformation).toEqual([
+    expect(deriveInventoryCatalog({ readme: README, commands: [command(queries, responses)] }).deviceInformation).toEqual([
       { query: 'OSVersion', type: 'string' },
       { query: 'Capacity', type: 'real', iosIntroduced: '7', iosDeprecated: '16.0', supervised: true },
     ]);
   });
 
   it('refuses a schema without the command or without queries rather than writing an empty catalog', () => {
-    expect(() => deriveInventoryCatalog({ schemaRelease: {}, commands: [] })).toThrow(/no DeviceInformation/);
-    expect(() => deriveInventoryCatalog({ schemaRelease: {}, commands: [command([], [])] })).toThrow(/lists no iOS query/);
+    expect(() => deriveInventoryCatalog({ readme: README, commands: [] })).toThrow(/no DeviceInformation/);
+    expect(() => deriveInventoryCatalog({ readme: README, commands: [command([], [])] })).toThrow(/lists no iOS query/);
   });
 });
 
