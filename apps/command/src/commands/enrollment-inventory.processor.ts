@@ -9,9 +9,9 @@ import { CommandsService } from './commands.service';
 
 /**
  * A device's first TokenUpdate: ask it for its full inventory (every DeviceInformation query, SecurityInfo,
- * CertificateList) and which profiles it holds, so the server can decide what may be sent to it. Follows `device.enrolled` in the
- * event feed, which enrollment writes in the TokenUpdate's own transaction: an enrollment that
- * committed always gets its inventory, whatever restarts or Redis does in between.
+ * CertificateList) and which profiles it holds, so the server can decide what may be sent to it. Follows
+ * `device.enrolled` in the event feed, which enrollment writes in the TokenUpdate's own transaction: an
+ * enrollment that committed always gets its inventory, whatever restarts or Redis does in between.
  */
 @Injectable()
 export class EnrollmentInventoryProcessor implements OnApplicationBootstrap, OnApplicationShutdown {
