@@ -1,4 +1,4 @@
-// Regenerates libs/protocol/src/catalog/{payloads,commands,combine}.json from Apple's device-management
+// Regenerates libs/protocol/src/catalog/{payloads,commands,combine,inventory}.json from Apple's device-management
 // schema (a checkout of github.com/apple/device-management; by default ../shared/apple-device-management).
 //   node scripts/build-catalog.mjs [--schema <dir>] [--check]
 // --check writes nothing and exits 1 when the committed JSON is stale.
@@ -46,7 +46,7 @@ if (!fs.existsSync(path.join(schemaDir, 'mdm/profiles'))) {
   process.exit(2);
 }
 
-const { deriveCatalogs, deriveCombineRules, formatCatalogJson } = loadDerive();
+const { deriveCatalogs, deriveCombineRules, deriveInventoryCatalog, formatCatalogJson } = loadDerive();
 const catalogs = deriveCatalogs({
   readme: fs.readFileSync(path.join(schemaDir, 'README.md'), 'utf8'),
   profiles: readDir(path.join(schemaDir, 'mdm/profiles')),
@@ -58,11 +58,18 @@ const combine = deriveCombineRules({
   declarations: readDir(path.join(schemaDir, 'declarative/declarations/configurations')),
 });
 
+// The iOS DeviceInformation queries with their answer types: what a full inventory asks for.
+const inventory = deriveInventoryCatalog({
+  readme: fs.readFileSync(path.join(schemaDir, 'README.md'), 'utf8'),
+  commands: readDir(path.join(schemaDir, 'mdm/commands')),
+});
+
 let stale = false;
 for (const [name, value, count] of [
   ['payloads.json', catalogs.payloads, catalogs.payloads.payloads.length],
   ['commands.json', catalogs.commands, catalogs.commands.commands.length],
   ['combine.json', combine, combine.declarations.length],
+  ['inventory.json', inventory, inventory.deviceInformation.length],
 ]) {
   const target = path.join(catalogDir, name);
   const text = formatCatalogJson(value);

@@ -137,7 +137,7 @@ describe('enrollment and device identity', () => {
       answered.push(res.command.requestType);
       res = await device.answer(res.command);
     }
-    expect(answered).toEqual(['DeviceInformation', 'ProfileList']);
+    expect(answered).toEqual(['DeviceInformation', 'SecurityInfo', 'CertificateList', 'ProfileList']);
     const after = await system.api('GET', `/v1/devices/${device.udid}`);
     expect(after.json).toMatchObject({ supervised: true, osVersion: '18.1', productName: 'iPad14,1' });
 

@@ -18,9 +18,36 @@ export const CommandEnv = BaseEnv.extend({
   SILENT_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(600_000),
   /** Queue DeviceInformation and ProfileList after a device's first TokenUpdate (read from the event feed). */
   MDM_ENROLL_INVENTORY: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  /**
+   * How old a device's inventory (every DeviceInformation query, SecurityInfo, CertificateList) may get
+   * before it is asked again: a number with a unit (`90s`, `30m`, `24h`, `7d`); `off` turns the schedule off.
+   */
+  INVENTORY_REFRESH_INTERVAL: z
+    .string()
+    .default('24h')
+    .transform((v, ctx) => {
+      const ms = parseInterval(v);
+      if (ms === undefined) ctx.addIssue({ code: 'custom', message: 'must be a duration such as 90s, 30m, 24h or 7d (at least 1s), or off' });
+      return ms ?? 0;
+    }),
+  /** How often one replica looks for devices due a refresh (at most INVENTORY_SWEEP_BATCH each time). */
+  INVENTORY_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(60_000),
+  INVENTORY_SWEEP_BATCH: z.coerce.number().int().min(1).max(100_000).default(1000),
   /** How often the event feed is read when idle. */
   COMMAND_FEED_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
 });
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `24h` → milliseconds; `off` → 0 (no schedule); anything else, or under a second, → undefined. */
+export function parseInterval(text: string): number | undefined {
+  const v = text.trim().toLowerCase();
+  if (v === 'off') return 0;
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(v);
+  if (!m) return undefined;
+  const ms = Math.round(Number(m[1]) * UNIT_MS[m[2]]);
+  return ms >= 1000 ? ms : undefined;
+}
+
 export type CommandConfig = z.infer<typeof CommandEnv>;
 
 export const COMMAND_CONFIG = Symbol('CommandConfig');

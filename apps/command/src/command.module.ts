@@ -14,8 +14,12 @@ import { ConnectService } from './connect/connect.service';
 import { PushController } from './push/push.controller';
 import { PushRequestsService } from './push/push-requests.service';
 import { CommandSweepsProcessor } from './sweeps/command-sweeps.processor';
+import { InventoryController } from './inventory/inventory.controller';
+import { InventoryRefreshService } from './inventory/inventory-refresh.service';
+import { InventorySweepProcessor } from './inventory/inventory-sweep.processor';
+import { InventoryViewService } from './inventory/inventory-view.service';
 
-/** The per-device command queues, the connect channel, command results, push requests and the NotNow/expiry/silent policies. */
+/** The per-device command queues, the connect channel, command results, push requests, device inventories and the NotNow/expiry/silent/inventory policies. */
 @Module({})
 export class CommandModule {
   static forRoot(config: CommandConfig): DynamicModule {
@@ -24,7 +28,7 @@ export class CommandModule {
       imports: [
         InfrastructureModule.forRoot(config, { consume: [Queue.Command], produce: [Queue.Push] }),
       ],
-      controllers: [CommandsController, ConnectController, PushController, DeviceQueueController],
+      controllers: [CommandsController, ConnectController, PushController, DeviceQueueController, InventoryController],
       providers: [
         { provide: COMMAND_CONFIG, useValue: config },
         DeviceQueueService,
@@ -35,6 +39,9 @@ export class CommandModule {
         EnrollmentInventoryProcessor,
         PushRequestsService,
         CommandSweepsProcessor,
+        InventoryRefreshService,
+        InventoryViewService,
+        InventorySweepProcessor,
       ],
     };
   }

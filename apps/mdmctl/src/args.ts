@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { INVENTORY_COMMAND_SPECS, type InventoryCommand } from './inventory-commands';
 
 /** A mistake in how mdmctl was called: printed with the usage of the command, exit code 2. */
 export class UsageError extends Error {}
@@ -28,7 +29,8 @@ export type Command =
       watch: WatchOptions | undefined;
     }
   | { name: 'command status'; commandUuid: string; watch: WatchOptions | undefined }
-  | { name: 'events tail'; query: Record<string, string>; lines: number; follow: boolean; durationMs?: number; intervalMs: number };
+  | { name: 'events tail'; query: Record<string, string>; lines: number; follow: boolean; durationMs?: number; intervalMs: number }
+  | InventoryCommand;
 
 export interface WatchOptions {
   timeoutMs: number;
@@ -41,9 +43,9 @@ export interface Invocation {
 }
 
 type Options = NonNullable<ParseArgsConfig['options']>;
-type Values = Record<string, string | boolean | string[] | boolean[] | undefined>;
+export type Values = Record<string, string | boolean | string[] | boolean[] | undefined>;
 
-interface CommandSpec {
+export interface CommandSpec {
   name: Exclude<Command['name'], 'help'>;
   usage: string;
   summary: string;
@@ -188,6 +190,7 @@ const COMMANDS: readonly CommandSpec[] = [
     positionals: ['udid'],
     build: (_v, [udid]) => ({ name: 'devices get', udid: udid! }),
   },
+  ...INVENTORY_COMMAND_SPECS,
   {
     name: 'command send',
     usage: "mdmctl command send --udid X [--udid Y ...] --type DeviceInformation [--json '{\"Queries\": [\"OSVersion\"]}'] [--no-push] [--raw] [--expires ISO] [--watch [--timeout S] [--interval MS]]",

@@ -2,6 +2,7 @@ import { CommandStatus, FINAL_COMMAND_STATUSES } from '@mdm/contracts';
 import { type Command, type GlobalOptions, parseCommandLine, UsageError, usage, type WatchOptions } from './args';
 import { ApiClient, ApiError, queryString, UnreachableError } from './api-client';
 import { ConfigError, resolveConfig } from './config';
+import { runInventoryCommand } from './inventory-commands';
 import {
   countsLine,
   DELIVERY_COLUMNS,
@@ -93,6 +94,9 @@ async function execute(ctx: Context, command: Exclude<Command, { name: 'help' }>
       return commandStatus(ctx, command.commandUuid, command.watch);
     case 'events tail':
       return tailEvents(ctx, command);
+    case 'devices inventory':
+    case 'devices refresh':
+      return runInventoryCommand(ctx.api, (text) => ctx.io.stdout(text), ctx.global.json, command);
   }
 }
 

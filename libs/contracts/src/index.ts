@@ -6,3 +6,4 @@ export * from './events';
 export * from './list-query';
 export * from './assignments';
 export * from './push-topics';
+export * from './inventory';

@@ -61,6 +61,8 @@ export const JobSchemas = {
   'push.accepted': PushAccepted,
   'command.expiry-sweep': Tick,
   'command.silent-sweep': Tick,
+  /** Queues an inventory refresh for enrolled devices whose last one is older than INVENTORY_REFRESH_INTERVAL. */
+  'command.inventory-sweep': Tick,
   /** Push certificate expiry warnings; a job scheduler ticks it once per interval across replicas. */
   'apns.certificate.check': Tick,
   'device.enrolled': DeviceEnrolled,
@@ -78,6 +80,7 @@ export const JobQueue: { readonly [N in JobName]: QueueName } = {
   'push.accepted': Queue.Command,
   'command.expiry-sweep': Queue.Command,
   'command.silent-sweep': Queue.Command,
+  'command.inventory-sweep': Queue.Command,
   'apns.certificate.check': Queue.Enrollment,
   /** The command service queues the first inventory (DeviceInformation, ProfileList). */
   'device.enrolled': Queue.Command,

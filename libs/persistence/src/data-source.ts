@@ -28,6 +28,7 @@ import { WebhookDeliveryAttemptEntity, WebhookDeliveryEntity } from './entities/
 import { Webhooks1764280000000 } from './migrations/1764280000000-webhooks';
 import { CorrelationIds1764283000000 } from './migrations/1764283000000-correlation-ids';
 import { HotPaths1764284000000 } from './migrations/1764284000000-hot-paths';
+import { DeviceInventory1764286000000 } from './migrations/1764286000000-device-inventory';
 
 export const ENTITIES = [
   DeviceEntity,
@@ -63,6 +64,7 @@ export const MIGRATIONS = [
   Webhooks1764280000000,
   CorrelationIds1764283000000,
   HotPaths1764284000000,
+  DeviceInventory1764286000000,
 ];
 
 /** Arbitrary but fixed: every service takes this Postgres advisory lock before migrating. */

@@ -20,3 +20,4 @@ export * from './entities/api-key.entity';
 export * from './entities/webhook.entity';
 export * from './entities/webhook-delivery.entity';
 export * from './stranded-devices';
+export * from './inventory.store';

@@ -6,3 +6,4 @@ export * from './command';
 export * from './device-information';
 export * from './catalog/catalog';
 export * from './catalog/effective';
+export * from './inventory';

@@ -3,15 +3,15 @@ import { DataSource } from 'typeorm';
 import type { EventData, JobData } from '@mdm/contracts';
 import { OnJob } from '@mdm/messaging';
 import { EventFeedRunner } from '@mdm/persistence';
-import { DEFAULT_DEVICE_INFORMATION_QUERIES } from '@mdm/protocol';
 import { COMMAND_CONFIG, type CommandConfig } from '../command.config';
+import { InventoryRefreshService } from '../inventory/inventory-refresh.service';
 import { CommandsService } from './commands.service';
 
 /**
- * A device's first TokenUpdate: ask it what it is (OS, model, serial, supervision) and which
- * profiles it holds, so the server can decide what may be sent to it. Follows `device.enrolled` in the
- * event feed, which enrollment writes in the TokenUpdate's own transaction: an enrollment that
- * committed always gets its inventory, whatever restarts or Redis does in between.
+ * A device's first TokenUpdate: ask it for its full inventory (every DeviceInformation query, SecurityInfo,
+ * CertificateList) and which profiles it holds, so the server can decide what may be sent to it. Follows
+ * `device.enrolled` in the event feed, which enrollment writes in the TokenUpdate's own transaction: an
+ * enrollment that committed always gets its inventory, whatever restarts or Redis does in between.
  */
 @Injectable()
 export class EnrollmentInventoryProcessor implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -21,6 +21,7 @@ export class EnrollmentInventoryProcessor implements OnApplicationBootstrap, OnA
   constructor(
     private readonly dataSource: DataSource,
     private readonly commands: CommandsService,
+    private readonly refresh: InventoryRefreshService,
     @Inject(COMMAND_CONFIG) config: CommandConfig,
   ) {
     if (!config.MDM_ENROLL_INVENTORY) return;
@@ -68,14 +69,7 @@ export class EnrollmentInventoryProcessor implements OnApplicationBootstrap, OnA
       [device.id],
     );
     const has = new Set(queued.map((r) => r.request_type));
-    if (!has.has('DeviceInformation')) {
-      await this.commands.create({
-        udids: [data.udid],
-        command: { RequestType: 'DeviceInformation', Queries: DEFAULT_DEVICE_INFORMATION_QUERIES },
-        push: has.has('ProfileList'),
-        raw: false,
-      });
-    }
+    if (!has.has('DeviceInformation')) await this.refresh.refreshDevices([{ id: device.id, udid: data.udid }], 'enrollment');
     if (!has.has('ProfileList')) await this.commands.create({ udids: [data.udid], command: { RequestType: 'ProfileList' }, push: true, raw: false });
     this.logger.log(`queued the first inventory of ${data.udid}`);
   }

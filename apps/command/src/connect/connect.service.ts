@@ -12,6 +12,8 @@ import { CommandStatus } from '@mdm/contracts';
 import { CommandDeliveryEntity, CommandEntity, type JsonObject, preferIndexLookups, rowsOf } from '@mdm/persistence';
 import {
   type CommandReport,
+  isInventoryRequestType,
+  isPlistDict,
   type PlistDict,
   parseDeviceInformation,
   parseReport,
@@ -21,11 +23,15 @@ import {
 import { retryDelayMs, type VerifiedDeviceCert } from '@mdm/service-kit';
 import { COMMAND_CONFIG, type CommandConfig } from '../command.config';
 import { logDeviceAnswer } from '../commands/command-log';
+import { recordInventoryAnswer } from '../inventory/inventory-recorder';
 import { PushRequestsService } from '../push/push-requests.service';
 import { LastSeenBuffer } from './last-seen';
 
 /** A push to send once the connect transaction commits. */
 type PlannedPush = { ids: string[]; delayMs: number };
+
+/** The answer keys of DeviceInformation, SecurityInfo and CertificateList. */
+const INVENTORY_ANSWER_KEYS = ['QueryResponses', 'SecurityInfo', 'CertificateList'];
 
 /** A result may arrive for a command in any of these; a final status is never overwritten. */
 const OPEN: CommandStatus[] = [CommandStatus.Queued, CommandStatus.Sent, CommandStatus.Push, CommandStatus.NotNow];
@@ -169,12 +175,18 @@ export class ConnectService implements OnApplicationBootstrap, BeforeApplication
     }
   }
 
-  /** Query answers that describe the device update its record in the same transaction. */
+  /**
+   * Inventory answers (DeviceInformation, SecurityInfo, CertificateList) update the device's inventory and
+   * history in the same transaction; DeviceInformation also updates the device's own columns.
+   */
   private async applyAnswer(tx: EntityManager, deviceId: string, commandUuid: string, body: PlistDict): Promise<void> {
-    const queryResponses = body['QueryResponses'];
-    if (!queryResponses || typeof queryResponses !== 'object' || Buffer.isBuffer(queryResponses) || Array.isArray(queryResponses) || queryResponses instanceof Date) return;
+    // Most answers carry none of these: no lookup of the command for them on the hot path.
+    if (!INVENTORY_ANSWER_KEYS.some((key) => key in body)) return;
     const command = await tx.getRepository(CommandEntity).findOne({ where: { commandUuid }, select: { requestType: true } });
-    if (command?.requestType !== 'DeviceInformation') return;
+    if (!command || !isInventoryRequestType(command.requestType)) return;
+    await recordInventoryAnswer(tx, deviceId, { requestType: command.requestType, commandUuid }, body);
+    const queryResponses = body['QueryResponses'];
+    if (command.requestType !== 'DeviceInformation' || !isPlistDict(queryResponses)) return;
     const info = parseDeviceInformation(queryResponses);
     // A key the device didn't report keeps its previous value.
     await tx.query(

@@ -3,6 +3,7 @@ import { api, get } from '../api';
 import { Badge, ErrorChain, Notice, StatusBadge } from '../components/badges';
 import { deliveryColumns, type Delivery, timeColumn } from '../components/columns';
 import { CommandForm } from '../components/command-form';
+import { DeviceInventory } from '../components/device-inventory';
 import { type Column, DataTable, Pager } from '../components/table';
 import { ago, dateTime, yesNo } from '../format';
 import { LIVE_INTERVAL_MS, useAction, useLoad } from '../hooks';
@@ -175,6 +176,7 @@ export function DevicePage({ udid }: { udid: string }) {
           </div>
         </div>
       ) : null}
+      <DeviceInventory udid={udid} />
       <h2>
         Pending queue <span className="muted">({queue.data?.pending.length ?? '…'})</span>
       </h2>

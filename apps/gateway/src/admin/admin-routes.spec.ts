@@ -29,6 +29,8 @@ describe('admin route scopes', () => {
     expect(scopeOf('POST', '/v1/commands/{commandUuid}/cancel')).toBe('commands');
     expect(scopeOf('POST', '/v1/push')).toBe('commands');
     expect(scopeOf('DELETE', '/v1/devices/{udid}/queue')).toBe('commands');
+    expect(scopeOf('POST', '/v1/devices/{udid}/inventory/refresh')).toBe('commands');
+    expect(scopeOf('POST', '/v1/inventory/refresh')).toBe('commands');
     expect(scopeOf('POST', '/v1/profiles')).toBe('profiles');
     expect(scopeOf('PUT', '/v1/profiles/{id}')).toBe('profiles');
     expect(scopeOf('DELETE', '/v1/profiles/{id}')).toBe('profiles');

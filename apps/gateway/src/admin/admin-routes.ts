@@ -18,10 +18,11 @@ import {
   CreateWebhookRequest,
   UpdateWebhookRequest,
   ReplayWebhookRequest,
+  RefreshInventoryRequest,
 } from '@mdm/contracts';
 import type { Upstream } from '../upstream/upstream.client';
 // List parameters come from the schemas the owners parse with, so the document can't drift from them.
-import { ApiKeyListQuery, ApnsCertificateListQuery, CommandDevicesQuery, CommandListQuery, DeviceGroupListQuery, ProfileListQuery, WebhookListQuery, DeviceCommandsQuery, DeviceListQuery, EnrollmentConfigurationListQuery, EventListQuery, listQueryParams } from '@mdm/contracts';
+import { InventoryHistoryQuery, ApiKeyListQuery, ApnsCertificateListQuery, CommandDevicesQuery, CommandListQuery, DeviceGroupListQuery, ProfileListQuery, WebhookListQuery, DeviceCommandsQuery, DeviceListQuery, EnrollmentConfigurationListQuery, EventListQuery, listQueryParams } from '@mdm/contracts';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -72,6 +73,10 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
   route('DELETE', '/v1/devices/{udid}/queue', 'command', 'devices', 'commands', 'Cancel every command waiting for a device'),
   route('POST', '/v1/push', 'command', 'commands', 'commands', 'Push devices now', { ok: 202, body: PushDevicesRequest }),
   route('GET', '/v1/devices/{udid}/commands', 'command', 'devices', 'read', 'A device\'s command history', { query: listQueryParams(DeviceCommandsQuery) }),
+  route('GET', '/v1/devices/{udid}/inventory', 'command', 'devices', 'read', 'A device\'s full inventory: every DeviceInformation answer by group, SecurityInfo, certificates'),
+  route('GET', '/v1/devices/{udid}/inventory/history', 'command', 'devices', 'read', 'What changed in a device\'s inventory, newest first, paged with before=next', { query: Object.keys(InventoryHistoryQuery.shape) }),
+  route('POST', '/v1/devices/{udid}/inventory/refresh', 'command', 'devices', 'commands', 'Ask a device for its full inventory now (not twice while one is open)', { ok: 202 }),
+  route('POST', '/v1/inventory/refresh', 'command', 'devices', 'commands', 'Ask devices for their full inventory now; devices with a refresh still open are skipped', { ok: 202, body: RefreshInventoryRequest }),
   route('GET', '/v1/devices/{udid}', 'enrollment', 'devices', 'read', 'One device: inventory, enrollment, push state'),
   route('GET', '/v1/devices', 'enrollment', 'devices', 'read', 'Devices, filtered, sorted and paged', { query: listQueryParams(DeviceListQuery) }),
   // Served by the gateway itself (EventStreamController) from the owner's event log; listed here for its scope and the document.

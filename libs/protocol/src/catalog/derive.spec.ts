@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { deriveCatalogs, deriveCombineRules, formatCatalogJson, parseSchemaRelease, type SchemaFile } from './derive';
+import { deriveCatalogs, deriveCombineRules, deriveInventoryCatalog, formatCatalogJson, parseSchemaRelease, type SchemaFile } from './derive';
 import type { KeySpec } from './types';
 
 const SCHEMA = path.resolve(__dirname, '../../../../../shared/apple-device-management');
@@ -71,6 +71,46 @@ describe('committed catalogs against Apple schema (drift)', () => {
     throw new Error(
       `combine.json differs${diff.length ? ` for ${diff.join(', ')}` : ' (header or layout)'}. Regenerate with: node scripts/build-catalog.mjs`,
     );
+  });
+});
+
+describe('committed inventory catalog against Apple schema (drift)', () => {
+  (fs.existsSync(path.join(SCHEMA, 'mdm/commands')) ? it : it.skip)('inventory.json holds the iOS DeviceInformation queries Apple lists today', () => {
+    const derived = deriveInventoryCatalog({
+      readme: fs.readFileSync(path.join(SCHEMA, 'README.md'), 'utf8'),
+      commands: readDir(path.join(SCHEMA, 'mdm/commands')),
+    });
+    const text = catalogText('inventory.json');
+    if (text === formatCatalogJson(derived)) return;
+    const committed = JSON.parse(text) as typeof derived;
+    const diff = differing(committed.deviceInformation ?? [], derived.deviceInformation, (q) => q.query);
+    throw new Error(`inventory.json differs${diff.length ? ` for ${diff.join(', ')}` : ' (header or layout)'}. Regenerate with: node scripts/build-catalog.mjs`);
+  });
+});
+
+describe('deriveInventoryCatalog', () => {
+  const command = (payloadkeys: unknown, responsekeys: unknown): SchemaFile => ({
+    name: 'information.device.yaml',
+    doc: { payload: { requesttype: 'DeviceInformation' }, payloadkeys, responsekeys },
+  });
+
+  it('keeps the queries iOS answers, typed by their response key, and drops other platforms and removed ones', () => {
+    const queries = [{ key: 'Queries', subkeys: [{ key: 'QueriesItem', subkeys: [
+      { key: 'OSVersion', type: '<string>' },
+      { key: 'MacOnly', type: '<string>', supportedOS: { iOS: { introduced: 'n/a' } } },
+      { key: 'Gone', type: '<string>', supportedOS: { iOS: { removed: '5.0' } } },
+      { key: 'Capacity', type: '<string>', supportedOS: { iOS: { introduced: 7.0, deprecated: '16.0', supervised: true } } },
+    ] }] }];
+    const responses = [{ key: 'QueryResponses', subkeys: [{ key: 'OSVersion', type: '<string>' }, { key: 'Capacity', type: '<real>' }] }];
+    expect(deriveInventoryCatalog({ readme: README, commands: [command(queries, responses)] }).deviceInformation).toEqual([
+      { query: 'OSVersion', type: 'string' },
+      { query: 'Capacity', type: 'real', iosIntroduced: '7', iosDeprecated: '16.0', supervised: true },
+    ]);
+  });
+
+  it('refuses a schema without the command or without queries rather than writing an empty catalog', () => {
+    expect(() => deriveInventoryCatalog({ readme: README, commands: [] })).toThrow(/no DeviceInformation/);
+    expect(() => deriveInventoryCatalog({ readme: README, commands: [command([], [])] })).toThrow(/lists no iOS query/);
   });
 });
 

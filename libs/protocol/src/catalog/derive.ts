@@ -1,4 +1,6 @@
 import type {
+  InventoryCatalogFile,
+  InventoryQuerySpec,
   CombineCatalogFile,
   CombineType,
   CommandCatalogFile,
@@ -254,6 +256,34 @@ export function deriveCatalogs(input: SchemaInput): { payloads: PayloadCatalogFi
     payloads: { format: CATALOG_FORMAT, schemaRelease, payloads },
     commands: { format: CATALOG_FORMAT, schemaRelease, commands },
   };
+}
+
+/**
+ * The DeviceInformation queries an iOS device answers today: every name of the command's `Queries` that iOS
+ * knows and has not removed, typed by its `QueryResponses` key, in Apple's order (inventory.json).
+ */
+export function deriveInventoryCatalog(input: { readme: string; commands: SchemaFile[] }): InventoryCatalogFile {
+  const doc = input.commands.map((f) => asDict(f.doc)).find((d) => asDict(d?.payload)?.requesttype === 'DeviceInformation');
+  if (!doc) throw new Error('schema has no DeviceInformation command');
+  const queries = asList(asDict(asList(asDict(asList(doc.payloadkeys)[0])?.subkeys)[0])?.subkeys);
+  const responses = asList(asDict(asList(doc.responsekeys).map(asDict).find((k) => k?.key === 'QueryResponses'))?.subkeys);
+  const answerType = new Map(responses.map(asDict).filter((k): k is Dict => typeof k?.key === 'string').map((k) => [k.key as string, k.type]));
+  const out: InventoryQuerySpec[] = [];
+  for (const raw of queries) {
+    const item = asDict(raw);
+    if (!item || typeof item.key !== 'string') continue;
+    const ios = iosOf(item.supportedOS) ?? {};
+    if (ios.introduced === 'n/a' || version(ios.removed)) continue;
+    const spec: InventoryQuerySpec = { query: item.key, type: KEY_TYPES[String(answerType.get(item.key) ?? item.type)] ?? 'any' };
+    const introduced = version(ios.introduced);
+    if (introduced) spec.iosIntroduced = introduced;
+    const deprecated = version(ios.deprecated);
+    if (deprecated) spec.iosDeprecated = deprecated;
+    if (ios.supervised === true) spec.supervised = true;
+    out.push(spec);
+  }
+  if (out.length === 0) throw new Error('DeviceInformation lists no iOS query: has the schema layout changed?');
+  return { format: CATALOG_FORMAT, schemaRelease: parseSchemaRelease(input.readme), deviceInformation: out };
 }
 
 /**

@@ -104,3 +104,19 @@ export interface CombineCatalogFile {
   schemaRelease: SchemaRelease;
   declarations: DeclarationCombineRules[];
 }
+
+/** One DeviceInformation query iOS answers, with the type of its answer (Apple's QueryResponses). */
+export interface InventoryQuerySpec {
+  query: string;
+  type: KeyType;
+  iosIntroduced?: string;
+  iosDeprecated?: string;
+  /** Answered only by supervised devices. */
+  supervised?: true;
+}
+
+export interface InventoryCatalogFile {
+  format: number;
+  schemaRelease: SchemaRelease;
+  deviceInformation: InventoryQuerySpec[];
+}

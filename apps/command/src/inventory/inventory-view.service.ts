@@ -1,0 +1,58 @@
+import { Injectable, NotFoundException } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { DeviceInventoryView, InventoryHistoryQuery, InventoryHistoryView, InventoryItemView } from '@mdm/contracts';
+import { InventoryStore, rowsOf } from '@mdm/persistence';
+import { INVENTORY_GROUPS, inventoryGroup, inventoryQuerySpec, type JsonDict } from '@mdm/protocol';
+
+/** Read side of the inventory: what the admin API, console and mdmctl show. */
+@Injectable()
+export class InventoryViewService {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async inventory(udid: string): Promise<DeviceInventoryView> {
+    const deviceId = await this.deviceId(udid);
+    const [stored, open] = await Promise.all([
+      InventoryStore.read(this.dataSource.manager, deviceId),
+      InventoryStore.withOpenRefresh(this.dataSource.manager, [deviceId]),
+    ]);
+    return {
+      udid,
+      deviceInformation: items(stored?.deviceInformation ?? null),
+      deviceInformationAt: iso(stored?.deviceInformationAt),
+      securityInfo: stored?.securityInfo ?? null,
+      securityInfoAt: iso(stored?.securityInfoAt),
+      certificates: stored?.certificates ?? null,
+      certificatesAt: iso(stored?.certificatesAt),
+      refreshRequestedAt: iso(stored?.refreshRequestedAt),
+      refreshSource: stored?.refreshSource ?? null,
+      refreshOpen: open.has(deviceId),
+    };
+  }
+
+  async history(udid: string, page: InventoryHistoryQuery): Promise<InventoryHistoryView> {
+    const deviceId = await this.deviceId(udid);
+    // One more than asked tells whether an older page exists.
+    const rows = await InventoryStore.changes(this.dataSource.manager, deviceId, { limit: page.limit + 1, before: page.before });
+    const changes = rows.slice(0, page.limit).map((c) => ({ ...c, changedAt: c.changedAt.toISOString() }));
+    return { udid, changes, next: rows.length > page.limit ? (changes[changes.length - 1]?.id ?? null) : null };
+  }
+
+  private async deviceId(udid: string): Promise<string> {
+    const [row] = rowsOf<{ id: string }>(await this.dataSource.query('SELECT id FROM devices WHERE udid = $1', [udid]));
+    if (!row) throw new NotFoundException(`device ${udid} not found`);
+    return row.id;
+  }
+}
+
+function iso(d: Date | null | undefined): string | null {
+  return d ? d.toISOString() : null;
+}
+
+/** Answers with their group and Apple's type, by group then in Apple's order (unknown queries last). */
+function items(info: JsonDict | null): InventoryItemView[] {
+  if (!info) return [];
+  const rank = (query: string): number => INVENTORY_GROUPS.indexOf(inventoryGroup(query));
+  return Object.entries(info)
+    .map(([query, value]) => ({ query, group: inventoryGroup(query), type: inventoryQuerySpec(query)?.type ?? 'any', value }))
+    .sort((a, b) => rank(a.query) - rank(b.query));
+}
