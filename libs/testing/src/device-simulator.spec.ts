@@ -128,6 +128,42 @@ describe('DeviceSimulator', () => {
     expect(Array.isArray(bodies[2].ErrorChain) && bodies[2].ErrorChain.length).toBe(1);
   });
 
+  it('answer() reports what iOS would: Error with its chain, NotNow while busy, CommandFormatError', async () => {
+    await sim.answer(command('MakeCoffee'));
+    sim.setBusy(true);
+    await sim.answer(command('InstallProfile', { Payload: Buffer.from('<plist/>') }));
+    await sim.answer(command('DeviceInformation', { Queries: ['DeviceName'] }));
+    sim.setBusy(false);
+    await sim.answer(command('InstallProfile', { Payload: 'text' }));
+    const bodies = recorder.requests.map((r) => parsePlistDict(r.body));
+    expect(bodies).toEqual([
+      {
+        UDID: sim.udid,
+        Status: 'Error',
+        CommandUUID: 'cmd-MakeCoffee',
+        ErrorChain: [{ ErrorCode: 12021, ErrorDomain: 'MCMDMErrorDomain', LocalizedDescription: '\u201cMakeCoffee\u201d is not a valid request type.', USEnglishDescription: '\u201cMakeCoffee\u201d is not a valid request type.' }],
+      },
+      { UDID: sim.udid, Status: 'NotNow', CommandUUID: 'cmd-InstallProfile' },
+      { UDID: sim.udid, Status: 'Acknowledged', CommandUUID: 'cmd-DeviceInformation', QueryResponses: { DeviceName: 'Simulated iPhone' } },
+      { UDID: sim.udid, Status: 'CommandFormatError', CommandUUID: 'cmd-InstallProfile' },
+    ]);
+  });
+
+  it('checks in with the facts DeviceInformation later reports', async () => {
+    await sim.authenticate();
+    const auth = parsePlistDict(recorder.requests[0].body);
+    const info = await sim.outcomeFor(command('DeviceInformation', { Queries: ['SerialNumber', 'ProductName', 'OSVersion', 'BuildVersion', 'DeviceName', 'ModelName', 'ModelNumber'] }));
+    expect(info.status === 'Acknowledged' && info.response?.QueryResponses).toEqual({
+      SerialNumber: auth.SerialNumber,
+      ProductName: auth.ProductName,
+      OSVersion: auth.OSVersion,
+      BuildVersion: auth.BuildVersion,
+      DeviceName: auth.DeviceName,
+      ModelName: auth.ModelName,
+      ModelNumber: auth.Model,
+    });
+  });
+
   it('forwards its certificate URL-escaped in forwarded-cert mode, with no signature', async () => {
     const proxied = new DeviceSimulator({ baseUrl: recorder.baseUrl, identity, auth: 'forwarded-cert' });
     await proxied.idle();
