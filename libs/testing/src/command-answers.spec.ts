@@ -11,12 +11,15 @@ import {
 } from './device-simulator';
 import { createTestDeviceCa } from './test-pki';
 
+/** RSA key generation in the hooks is slow on a loaded machine. */
+const KEYGEN_TIMEOUT_MS = 60_000;
+
 let identity: DeviceIdentity;
 let ca: DeviceIdentity;
 beforeAll(async () => {
   ca = await createTestDeviceCa();
   identity = await createDeviceIdentity(ca, { commonName: 'device-identity-cn' });
-});
+}, KEYGEN_TIMEOUT_MS);
 
 function device(opts: Partial<DeviceSimulatorOptions> = {}): DeviceSimulator {
   return new DeviceSimulator({ baseUrl: 'http://127.0.0.1:9', identity, ...opts });

@@ -5,6 +5,9 @@ import { parse as parseYaml } from 'yaml';
 import { createDeviceIdentity, DeviceSimulator, SIMULATED_DEVICE_INFORMATION_QUERIES, type DeviceIdentity, type DeviceSimulatorOptions } from './device-simulator';
 import { createTestDeviceCa } from './test-pki';
 
+/** RSA key generation in the hooks is slow on a loaded machine. */
+const KEYGEN_TIMEOUT_MS = 60_000;
+
 const SCHEMA = path.resolve(__dirname, '../../../../shared/apple-device-management/mdm/commands/information.device.yaml');
 const withSchema = fs.existsSync(SCHEMA) ? describe : describe.skip;
 if (!fs.existsSync(SCHEMA)) console.warn(`Apple's schema not found at ${SCHEMA}; skipping the DeviceInformation schema checks`);
@@ -15,7 +18,7 @@ const NEVER_ANSWERED = ['PushToken', 'DevicePropertiesAttestation', 'iTunesStore
 let identity: DeviceIdentity;
 beforeAll(async () => {
   identity = await createDeviceIdentity(await createTestDeviceCa());
-});
+}, KEYGEN_TIMEOUT_MS);
 
 function device(opts: Partial<DeviceSimulatorOptions> = {}): DeviceSimulator {
   return new DeviceSimulator({ baseUrl: 'http://127.0.0.1:9', identity, ...opts });
