@@ -1,4 +1,4 @@
-import { commandSpec, compareOsVersions, isPlistDict, parsePlistDict, type KeySpec, type PlistDict } from '@mdm/protocol';
+import { commandSpec, compareOsVersions, isPlistDict, parsePlistDict, type ErrorChainItem, type KeySpec, type PlistDict } from '@mdm/protocol';
 import { parseAttachedSignedData } from '@mdm/pki';
 import { acknowledged, failed, formatError, type CommandHandler } from './command-outcome';
 import type { DeviceState } from './device-state';
@@ -101,7 +101,7 @@ function applySetting(item: PlistDict, state: DeviceState): PlistDict {
   return result;
 }
 
-function settingError(name: string, item: PlistDict, state: DeviceState): ReturnType<typeof notSupervisedChain> | undefined {
+function settingError(name: string, item: PlistDict, state: DeviceState): ErrorChainItem[] | undefined {
   const spec = settingSpec(name);
   // Shared iPad items are unknown to an iPhone or a single-user iPad.
   if (!spec || spec.ios === false || spec.sharedIpad === 'required') return unknownSettingsItemChain(name);
@@ -152,7 +152,7 @@ function settingError(name: string, item: PlistDict, state: DeviceState): Return
   }
 }
 
-function applyAppSetting(name: 'ApplicationConfiguration' | 'ApplicationAttributes', item: PlistDict, state: DeviceState): ReturnType<typeof notSupervisedChain> | undefined {
+function applyAppSetting(name: 'ApplicationConfiguration' | 'ApplicationAttributes', item: PlistDict, state: DeviceState): ErrorChainItem[] | undefined {
   const identifier = String(item.Identifier);
   const app = state.apps.get(identifier);
   if (!app?.managed) return appNotManagedChain(identifier);
