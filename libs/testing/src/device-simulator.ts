@@ -1,51 +1,26 @@
-import { randomBytes, randomUUID, X509Certificate } from 'node:crypto';
-import {
-  buildPlist,
-  compareOsVersions,
-  isPlistDict,
-  parsePlistDict,
-  payloadSpec,
-  PAYLOAD_ENVELOPE_KEYS,
-  type ErrorChainItem,
-  type PlistDict,
-  type PlistValue,
-} from '@mdm/protocol';
-import {
-  generateRsaKeyPair,
-  issueCertificate,
-  parseAttachedSignedData,
-  signDetached,
-  type CertificateAndKey,
-  type TrustStore,
-} from '@mdm/pki';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { buildPlist, isPlistDict, parsePlistDict, type ErrorChainItem, type PlistDict, type PlistValue } from '@mdm/protocol';
+import { signDetached, type TrustStore } from '@mdm/pki';
 import * as x509 from '@peculiar/x509';
+import { answerCommand } from './command-answers';
+import type { AnsweringDevice, CommandOutcome } from './command-outcome';
+import type { DeviceIdentity } from './device-identity';
+import { createDeviceState, type DeviceState } from './device-state';
+import { onOrigin, pathOf, readEnrollmentProfile, type EnrollmentProfileInfo } from './enrollment-profile';
+import { errorChainDict } from './mdm-errors';
+import { ProfileStore, type InstalledProfile } from './profile-store';
 import { scepEnroll } from './scep-client';
+
+export { createDeviceIdentity, type DeviceIdentity } from './device-identity';
+export { readEnrollmentProfile, type EnrollmentProfileInfo } from './enrollment-profile';
+export type { InstalledPayload, InstalledProfile } from './profile-store';
+export type { CommandOutcome } from './command-outcome';
+export type { DeviceState, SimulatedApp, SimulatedHardware, SimulatedOsUpdate, SimulatedProvisioningProfile } from './device-state';
+export { COMMANDS_NEVER_NOT_NOW } from './command-answers';
+export { SIMULATED_DEVICE_INFORMATION_QUERIES } from './device-information-answers';
 
 export const CHECKIN_CONTENT_TYPE = 'application/x-apple-aspen-mdm-checkin';
 export const CONNECT_CONTENT_TYPE = 'application/x-apple-aspen-mdm';
-
-export interface DeviceIdentity {
-  certPem: string;
-  keyPem: string;
-}
-
-/** A device identity certificate as the server's SCEP CA would issue it (RSA 2048, clientAuth). */
-export async function createDeviceIdentity(
-  ca: DeviceIdentity,
-  opts: { commonName?: string; validityDays?: number; notBefore?: Date; notAfter?: Date } = {},
-): Promise<CertificateAndKey> {
-  const { publicKeyPem, keyPem } = await generateRsaKeyPair(2048);
-  const { certPem } = await issueCertificate({
-    issuer: ca,
-    subject: `CN=${opts.commonName ?? `mdm-device-${randomUUID()}`}, O=mdm testing`,
-    publicKeyPem,
-    validityDays: opts.validityDays ?? 30,
-    notBefore: opts.notBefore,
-    notAfter: opts.notAfter,
-    extendedKeyUsage: ['clientAuth'],
-  });
-  return { certPem, keyPem };
-}
 
 export interface DeviceSimulatorOptions {
   /** The gateway, e.g. http://127.0.0.1:8080 */
@@ -58,7 +33,12 @@ export interface DeviceSimulatorOptions {
   /** e.g. '17.5' */
   osVersion?: string;
   buildVersion?: string;
+  /** Supervised devices run supervised-only commands and payloads; others refuse them (see `setSupervised`). */
   isSupervised?: boolean;
+  /** Start locked: commands iOS defers answer NotNow until `setBusy(false)`. */
+  busy?: boolean;
+  /** DeviceName until a Settings command changes it. Default 'Simulated iPhone' (or iPad). */
+  deviceName?: string;
   topic?: string;
   /** How the device proves its identity: Mdm-Signature (SignMessage) or a TLS proxy's forwarded certificate. */
   auth?: 'signature' | 'forwarded-cert';
@@ -83,57 +63,6 @@ export interface DeviceSimulatorOptions {
    * the ErrorChain to report, or undefined to go on installing.
    */
   refuseProfiles?: (identifier: string, profile: PlistDict) => ErrorChainItem[] | undefined;
-}
-
-/** One payload of an installed profile, its settings without the Payload* envelope keys. */
-export interface InstalledPayload {
-  type: string;
-  identifier: string;
-  uuid?: string;
-  version: number;
-  displayName?: string;
-  description?: string;
-  organization?: string;
-  settings: PlistDict;
-}
-
-/** A profile as the simulated device holds it, keyed by PayloadIdentifier in `installedProfiles`. */
-export interface InstalledProfile {
-  identifier: string;
-  uuid: string;
-  version: number;
-  displayName?: string;
-  description?: string;
-  organization?: string;
-  removalDisallowed: boolean;
-  payloads: InstalledPayload[];
-  /** DER certificates of a signed profile: the signer first, then the other certificates the CMS carried. */
-  signerCertificates?: Buffer[];
-  /** The MDM enrollment profile itself. */
-  enrollment: boolean;
-  /** The whole Configuration dict as installed. */
-  profile: PlistDict;
-}
-
-/** What a device reads from an enrollment profile before it enrolls. */
-export interface EnrollmentProfileInfo {
-  scep: { url: string; challenge?: string; subject?: string; keySize: number; keyUsage?: number; caFingerprint?: Buffer };
-  mdm: {
-    serverUrl: string;
-    checkInUrl?: string;
-    topic: string;
-    signMessage: boolean;
-    identityCertificateUuid: string;
-    accessRights: number;
-    checkOutWhenRemoved?: boolean;
-    serverCapabilities?: string[];
-  };
-  /** Set when the profile was signed (the signature verified; trusted only if `trust` was given). */
-  signer?: X509Certificate;
-  /** Every certificate the signed profile's CMS carried (signer included). */
-  certificates?: X509Certificate[];
-  /** The whole Configuration profile. */
-  payload: PlistDict;
 }
 
 export type DeviceEnrollOptions = Omit<
@@ -171,10 +100,10 @@ export interface SendOptions {
    */
   sign?: boolean | { identity: DeviceIdentity };
 }
-
 /**
  * Plays an enrolled iPhone/iPad against the gateway: real plists, signed over the exact bytes sent, so
- * tests exercise the same parsing and authentication paths as a device in the field.
+ * tests exercise the same parsing and authentication paths as a device in the field. `answer` replies to a
+ * command as iOS would, from `state` (see command-answers.ts).
  */
 export class DeviceSimulator {
   readonly udid: string;
@@ -183,8 +112,10 @@ export class DeviceSimulator {
   readonly token: Buffer;
   readonly pushMagic: string;
   readonly topic: string;
+  /** What the device answers from; tests may change it (battery, apps, lost mode...). */
+  readonly state: DeviceState;
   private opts: DeviceSimulatorOptions;
-  private readonly profiles = new Map<string, InstalledProfile>();
+  private readonly profiles = new ProfileStore();
 
   constructor(opts: DeviceSimulatorOptions) {
     this.opts = opts;
@@ -193,7 +124,17 @@ export class DeviceSimulator {
     this.topic = opts.topic ?? `com.apple.mgmt.External.${randomUUID()}`;
     this.token = randomBytes(32);
     this.pushMagic = randomUUID().toUpperCase();
-    if (opts.enrollmentProfile) this.holdEnrollmentProfile(opts.enrollmentProfile);
+    this.state = createDeviceState({
+      udid: this.udid,
+      serialNumber: this.serialNumber,
+      productName: opts.productName ?? 'iPhone15,2',
+      osVersion: opts.osVersion ?? '17.5',
+      buildVersion: opts.buildVersion ?? '21F79',
+      supervised: opts.isSupervised ?? false,
+      busy: opts.busy,
+      deviceName: opts.deviceName,
+    });
+    if (opts.enrollmentProfile) this.profiles.holdEnrollmentProfile(opts.enrollmentProfile);
   }
 
   /**
@@ -256,20 +197,38 @@ export class DeviceSimulator {
   }
 
   get productName(): string {
-    return this.opts.productName ?? 'iPhone15,2';
+    return this.state.hardware.productName;
   }
 
   get osVersion(): string {
-    return this.opts.osVersion ?? '17.5';
+    return this.state.osVersion;
   }
 
   get buildVersion(): string {
-    return this.opts.buildVersion ?? '21F79';
+    return this.state.buildVersion;
+  }
+
+  get isSupervised(): boolean {
+    return this.state.supervised;
+  }
+
+  /** Supervision decides which commands and payloads the device accepts from now on. */
+  setSupervised(supervised: boolean): void {
+    this.state.supervised = supervised;
+  }
+
+  get isBusy(): boolean {
+    return this.state.busy;
+  }
+
+  /** A busy (locked) device answers NotNow to every command iOS defers while locked. */
+  setBusy(busy: boolean): void {
+    this.state.busy = busy;
   }
 
   /** Same identity and settings, another UDID (a device claiming an enrollment that is not its own). */
   withUdid(udid: string): DeviceSimulator {
-    return new DeviceSimulator({ ...this.opts, udid, serialNumber: undefined });
+    return new DeviceSimulator({ ...this.opts, udid, serialNumber: undefined, isSupervised: this.state.supervised, busy: this.state.busy });
   }
 
   authenticate(extra: PlistDict = {}): Promise<DeviceResponse> {
@@ -279,9 +238,9 @@ export class DeviceSimulator {
       ProductName: this.productName,
       OSVersion: this.osVersion,
       BuildVersion: this.buildVersion,
-      DeviceName: 'Simulated iPhone',
-      Model: 'MQ9T3LL/A',
-      ModelName: 'iPhone',
+      DeviceName: this.state.deviceName,
+      Model: this.state.hardware.modelNumber,
+      ModelName: this.state.hardware.modelName,
       ...extra,
     });
   }
@@ -292,7 +251,7 @@ export class DeviceSimulator {
       Token: this.token,
       PushMagic: this.pushMagic,
       UnlockToken: randomBytes(64),
-      AwaitingConfiguration: false,
+      AwaitingConfiguration: this.state.awaitingConfiguration,
       ...extra,
     });
   }
@@ -308,11 +267,7 @@ export class DeviceSimulator {
 
   /** What the device holds, by PayloadIdentifier, the enrollment profile included, in installation order. */
   get installedProfiles(): ReadonlyMap<string, InstalledProfile> {
-    return this.profiles;
-  }
-
-  get isSupervised(): boolean {
-    return this.opts.isSupervised ?? false;
+    return this.profiles.installed;
   }
 
   /** Any check-in message; Topic and UDID are filled in unless the message sets them. */
@@ -358,140 +313,43 @@ export class DeviceSimulator {
     return this.send(this.opts.connectPath ?? '/mdm/connect', body, { contentType: CONNECT_CONTENT_TYPE });
   }
 
-  /**
-   * Answers a command the way iOS does: DeviceInformation → Acknowledged with QueryResponses for the
-   * requested Queries it knows (all of them when none are requested); InstallProfile, RemoveProfile and
-   * ProfileList act on `installedProfiles` (see `installProfile`, `removeProfile`, `profileList`);
-   * anything else → Acknowledged.
-   */
+  /** Answers a command the way iOS does (see `outcomeFor`) and reports it to the server. */
   async answer(command: ReceivedCommand): Promise<DeviceResponse> {
-    switch (command.requestType) {
-      case 'DeviceInformation': {
-        const known = this.deviceInformation();
-        const queries = command.command.Queries;
-        const wanted = Array.isArray(queries) ? queries.filter((q): q is string => typeof q === 'string') : Object.keys(known);
-        const responses: PlistDict = {};
-        for (const query of wanted) {
-          if (query in known) responses[query] = known[query];
-        }
-        return this.acknowledge(command.commandUuid, { QueryResponses: responses });
-      }
-      case 'InstallProfile': {
-        const payload = command.command.Payload;
-        // A Payload that is not <data> never reaches the profile installer: the command itself is malformed.
-        if (!Buffer.isBuffer(payload)) return this.formatError(command.commandUuid);
-        const refused = await this.installProfile(payload);
-        return refused ? this.error(command.commandUuid, refused.map(errorChainDict)) : this.acknowledge(command.commandUuid);
-      }
-      case 'RemoveProfile': {
-        const identifier = command.command.Identifier;
-        if (typeof identifier !== 'string' || identifier.length === 0) return this.formatError(command.commandUuid);
-        const refused = this.removeProfile(identifier);
-        return refused ? this.error(command.commandUuid, refused.map(errorChainDict)) : this.acknowledge(command.commandUuid);
-      }
-      case 'ProfileList':
-        return this.acknowledge(command.commandUuid, { ProfileList: this.profileList() });
-      default:
-        return this.acknowledge(command.commandUuid);
+    const outcome = await this.outcomeFor(command);
+    switch (outcome.status) {
+      case 'Acknowledged':
+        return this.acknowledge(command.commandUuid, outcome.response);
+      case 'Error':
+        return this.error(command.commandUuid, outcome.errorChain.map(errorChainDict));
+      case 'NotNow':
+        return this.notNow(command.commandUuid);
+      case 'CommandFormatError':
+        return this.formatError(command.commandUuid);
     }
   }
 
   /**
-   * Installs a profile as InstallProfile does (signed CMS or plain XML): one with the PayloadIdentifier of an
-   * installed profile replaces it. Returns the ErrorChain the device would report instead, without touching
-   * the store: unreadable or invalid profile, a bad signature, a payload type that needs supervision on an
-   * unsupervised device, or whatever `refuseProfiles` says.
+   * What the device would report for a command, without sending it: real answers for the queries it knows,
+   * state changes for the commands that make them, `Error` with iOS's ErrorChain for what it cannot do,
+   * `NotNow` while busy, `CommandFormatError` for a command that breaks Apple's schema.
    */
-  async installProfile(data: Buffer): Promise<ErrorChainItem[] | undefined> {
-    let xml = data;
-    let signerCertificates: Buffer[] | undefined;
-    if (looksLikeDer(data)) {
-      try {
-        const { content, signer, certificates } = await parseAttachedSignedData(data);
-        xml = content;
-        signerCertificates = [signer.raw, ...certificates.filter((c) => !c.raw.equals(signer.raw)).map((c) => c.raw)];
-      } catch {
-        return invalidProfileChain();
-      }
-    }
-    let profile: PlistDict;
-    try {
-      profile = parsePlistDict(xml);
-    } catch {
-      return invalidProfileChain();
-    }
-    const parsed = readConfigurationProfile(profile);
-    if ('error' in parsed) return parsed.error;
-    const installed: InstalledProfile = { ...parsed.profile, ...(signerCertificates ? { signerCertificates } : {}) };
-
-    if (installed.payloads.some((p) => p.type === 'com.apple.mdm')) {
-      // Only one MDM enrollment can exist; a second MDM payload through MDM is refused.
-      return installFailedChain(installed, 'com.apple.mdm', 'A device can be enrolled in only one MDM service.');
-    }
-    if (this.profiles.get(installed.identifier)?.enrollment) {
-      return installFailedChain(installed, installed.identifier, 'A profile with this identifier is already installed as the MDM profile.');
-    }
-    if (!this.isSupervised) {
-      const needsSupervision = installed.payloads.find((p) => payloadSpec(p.type)?.supervised === true);
-      if (needsSupervision) {
-        return installFailedChain(installed, needsSupervision.displayName ?? needsSupervision.type, 'This payload requires a supervised device.');
-      }
-    }
-    const refused = this.opts.refuseProfiles?.(installed.identifier, profile);
-    if (refused) return refused;
-
-    // Replacing keeps iOS's behaviour of one profile per identifier; the new one goes to the end of the list.
-    this.profiles.delete(installed.identifier);
-    this.profiles.set(installed.identifier, installed);
-    return undefined;
+  outcomeFor(command: Pick<ReceivedCommand, 'requestType' | 'command'>): Promise<CommandOutcome> {
+    return answerCommand(command.requestType, command.command, this.answeringDevice());
   }
 
-  /**
-   * Removes a profile as RemoveProfile does. PayloadRemovalDisallowed binds the user, not the MDM that
-   * installed the profile, so it does not stop this. Removing the enrollment profile unenrolls the device:
-   * every managed profile goes with it. Returns the ErrorChain the device would report when nothing with
-   * that identifier is installed.
-   */
+  /** InstallProfile without HTTP: the ErrorChain iOS would report, or undefined once installed. */
+  installProfile(data: Buffer): Promise<ErrorChainItem[] | undefined> {
+    return this.profiles.install(data, { supervised: this.isSupervised, refuse: this.opts.refuseProfiles });
+  }
+
+  /** RemoveProfile without HTTP (removing the enrollment profile removes everything). */
   removeProfile(identifier: string): ErrorChainItem[] | undefined {
-    const profile = this.profiles.get(identifier);
-    if (!profile) {
-      // What iOS 17+ answers (MDMErrorDomain 12075), as reported from the field.
-      const text = `The profile \u201c${identifier}\u201d is not installed.`;
-      return [{ ErrorCode: 12075, ErrorDomain: 'MDMErrorDomain', LocalizedDescription: text, USEnglishDescription: text }];
-    }
-    if (profile.enrollment) this.profiles.clear();
-    else this.profiles.delete(identifier);
-    return undefined;
+    return this.profiles.remove(identifier);
   }
 
   /** The ProfileList answer (apple-device-management/mdm/commands/profile.list.yaml, response keys). */
   profileList(): PlistDict[] {
-    // Payload UUIDs are listed from iOS 17; IsManaged is not returned for supervised devices.
-    const withPayloadUuid = compareOsVersions(this.osVersion, '17.0') >= 0;
-    return [...this.profiles.values()].map((p) => {
-      const item: PlistDict = {
-        PayloadIdentifier: p.identifier,
-        PayloadUUID: p.uuid,
-        PayloadVersion: p.version,
-        PayloadRemovalDisallowed: p.removalDisallowed,
-        HasRemovalPasscode: p.payloads.some((payload) => payload.type === 'com.apple.profileRemovalPassword'),
-        IsEncrypted: false,
-        PayloadContent: p.payloads.map((payload) => {
-          const entry: PlistDict = { PayloadType: payload.type, PayloadIdentifier: payload.identifier, PayloadVersion: payload.version };
-          if (withPayloadUuid && payload.uuid !== undefined) entry.PayloadUUID = payload.uuid;
-          if (payload.displayName !== undefined) entry.PayloadDisplayName = payload.displayName;
-          if (payload.description !== undefined) entry.PayloadDescription = payload.description;
-          if (payload.organization !== undefined) entry.PayloadOrganization = payload.organization;
-          return entry;
-        }),
-      };
-      if (p.displayName !== undefined) item.PayloadDisplayName = p.displayName;
-      if (p.description !== undefined) item.PayloadDescription = p.description;
-      if (p.organization !== undefined) item.PayloadOrganization = p.organization;
-      if (!this.isSupervised) item.IsManaged = true;
-      if (p.signerCertificates) item.SignerCertificates = p.signerCertificates;
-      return item;
-    });
+    return this.profiles.list({ osVersion: this.osVersion, supervised: this.isSupervised });
   }
 
   /**
@@ -517,247 +375,15 @@ export class DeviceSimulator {
     return { status: res.status, body: resBody, text: resBody.toString('utf8'), command: parseCommand(resBody) };
   }
 
-  private holdEnrollmentProfile(info: EnrollmentProfileInfo): void {
-    const parsed = readConfigurationProfile(info.payload);
-    // readEnrollmentProfile has already checked what a device needs; a profile without identifiers is
-    // still enrollable in tests, it is just not listed.
-    if ('error' in parsed) return;
-    const signerCertificates = info.signer
-      ? [info.signer.raw, ...(info.certificates ?? []).filter((c) => !c.raw.equals(info.signer?.raw ?? Buffer.alloc(0))).map((c) => c.raw)]
-      : undefined;
-    this.profiles.set(parsed.profile.identifier, { ...parsed.profile, enrollment: true, ...(signerCertificates ? { signerCertificates } : {}) });
-  }
-
-  private deviceInformation(): PlistDict {
+  private answeringDevice(): AnsweringDevice {
     return {
-      UDID: this.udid,
-      SerialNumber: this.serialNumber,
-      ProductName: this.productName,
-      OSVersion: this.osVersion,
-      BuildVersion: this.buildVersion,
-      DeviceName: 'Simulated iPhone',
-      Model: 'MQ9T3LL/A',
-      ModelName: 'iPhone',
-      ModelNumber: 'MQ9T3',
-      IsSupervised: this.opts.isSupervised ?? false,
-      IsActivationLockEnabled: false,
-      IsCloudBackupEnabled: false,
-      IsDeviceLocatorServiceEnabled: false,
-      IsMDMLostModeEnabled: false,
-      IsMultiUser: false,
-      AwaitingConfiguration: false,
-      DeviceCapacity: 128,
-      AvailableDeviceCapacity: 97.5,
-      BatteryLevel: 0.87,
-      WiFiMAC: 'a4:83:e7:11:22:33',
-      BluetoothMAC: 'a4:83:e7:11:22:34',
-      IMEI: '35 209900 176148 1',
-      TimeZone: 'Europe/Paris',
-      ...this.opts.deviceInformation,
+      state: this.state,
+      profiles: this.profiles,
+      identityCertPem: this.opts.identity.certPem,
+      deviceInformation: this.opts.deviceInformation,
+      refuseProfiles: this.opts.refuseProfiles,
     };
   }
-}
-
-/**
- * Reads a .mobileconfig as a device does before enrolling: a signed profile must verify (and chain to `trust`
- * when given), and the MDM payload's IdentityCertificateUUID must name the SCEP payload. Throws a plain Error
- * saying what is wrong.
- */
-export async function readEnrollmentProfile(
-  profile: Buffer,
-  opts: { requireSigned?: boolean; trust?: TrustStore } = {},
-): Promise<EnrollmentProfileInfo> {
-  let xml = profile;
-  let signer: X509Certificate | undefined;
-  let signedBy: X509Certificate[] | undefined;
-  if (looksLikeDer(profile)) {
-    try {
-      let certificates: X509Certificate[];
-      ({ content: xml, signer, certificates } = await parseAttachedSignedData(profile));
-      signedBy = certificates;
-    } catch (err) {
-      throw new Error(`enrollment profile signature is invalid: ${message(err)}`);
-    }
-    if (opts.trust) {
-      try {
-        opts.trust.verify(signer);
-      } catch (err) {
-        throw new Error(`enrollment profile signer is not trusted: ${message(err)}`);
-      }
-    }
-  } else if (opts.requireSigned || opts.trust) {
-    throw new Error('enrollment profile is not signed');
-  }
-
-  let payload: PlistDict;
-  try {
-    payload = parsePlistDict(xml);
-  } catch (err) {
-    throw new Error(`enrollment profile is not a property list: ${message(err)}`);
-  }
-  if (payload.PayloadType !== 'Configuration') throw new Error(`enrollment profile PayloadType is ${String(payload.PayloadType)}, expected Configuration`);
-  const content = Array.isArray(payload.PayloadContent) ? payload.PayloadContent.filter(isPlistDict) : [];
-  const mdmPayloads = content.filter((p) => p.PayloadType === 'com.apple.mdm');
-  if (mdmPayloads.length !== 1) throw new Error(`enrollment profile must hold one com.apple.mdm payload, found ${mdmPayloads.length}`);
-  const mdm = mdmPayloads[0];
-  const identityUuid = requireString(mdm, 'IdentityCertificateUUID', 'com.apple.mdm');
-  const scepPayload = content.find((p) => p.PayloadType === 'com.apple.security.scep' && p.PayloadUUID === identityUuid);
-  if (!scepPayload) throw new Error(`IdentityCertificateUUID ${identityUuid} names no com.apple.security.scep payload in the profile`);
-  const scep = scepPayload.PayloadContent;
-  if (!isPlistDict(scep)) throw new Error('the com.apple.security.scep payload has no PayloadContent dict');
-
-  const optionalString = (dict: PlistDict, key: string) => (typeof dict[key] === 'string' ? (dict[key] as string) : undefined);
-  const optionalNumber = (dict: PlistDict, key: string) => (typeof dict[key] === 'number' ? (dict[key] as number) : undefined);
-  if (typeof mdm.AccessRights !== 'number') throw new Error('com.apple.mdm AccessRights must be an integer');
-  const capabilities = mdm.ServerCapabilities;
-  const fingerprint = scep.CAFingerprint;
-  return {
-    scep: {
-      url: requireString(scep, 'URL', 'com.apple.security.scep'),
-      challenge: optionalString(scep, 'Challenge'),
-      subject: subjectOf(scep.Subject),
-      // Apple's default when the payload does not say.
-      keySize: optionalNumber(scep, 'Keysize') ?? 1024,
-      keyUsage: optionalNumber(scep, 'Key Usage'),
-      caFingerprint: Buffer.isBuffer(fingerprint) ? fingerprint : undefined,
-    },
-    mdm: {
-      serverUrl: requireString(mdm, 'ServerURL', 'com.apple.mdm'),
-      checkInUrl: optionalString(mdm, 'CheckInURL'),
-      topic: requireString(mdm, 'Topic', 'com.apple.mdm'),
-      signMessage: mdm.SignMessage === true,
-      identityCertificateUuid: identityUuid,
-      accessRights: mdm.AccessRights,
-      checkOutWhenRemoved: typeof mdm.CheckOutWhenRemoved === 'boolean' ? mdm.CheckOutWhenRemoved : undefined,
-      serverCapabilities: Array.isArray(capabilities) ? capabilities.filter((c): c is string => typeof c === 'string') : undefined,
-    },
-    signer,
-    certificates: signedBy,
-    payload,
-  };
-}
-
-/** A signed profile is DER (a SEQUENCE); an XML one starts with `<` after optional whitespace. */
-function looksLikeDer(data: Buffer): boolean {
-  const start = data.findIndex((b) => b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d);
-  return data[start] === 0x30;
-}
-
-function errorChainDict(item: ErrorChainItem): PlistDict {
-  const dict: PlistDict = { ErrorCode: item.ErrorCode, ErrorDomain: item.ErrorDomain };
-  if (item.LocalizedDescription !== undefined) dict.LocalizedDescription = item.LocalizedDescription;
-  if (item.USEnglishDescription !== undefined) dict.USEnglishDescription = item.USEnglishDescription;
-  return dict;
-}
-
-function chainItem(ErrorDomain: string, ErrorCode: number, text: string): ErrorChainItem {
-  return { ErrorCode, ErrorDomain, LocalizedDescription: text, USEnglishDescription: text };
-}
-
-/** What profiled logs for data that is no profile: MCInstallationErrorDomain 4000 over MCProfileErrorDomain 1000. */
-function invalidProfileChain(): ErrorChainItem[] {
-  return [chainItem('MCInstallationErrorDomain', 4000, 'Invalid Profile'), chainItem('MCProfileErrorDomain', 1000, 'Invalid Profile')];
-}
-
-/** A profile that parses but cannot be installed: MCInstallationErrorDomain 4001, the payload named. */
-function installFailedChain(profile: InstalledProfile, payloadName: string, reason: string): ErrorChainItem[] {
-  return [
-    chainItem('MCInstallationErrorDomain', 4001, `Profile Installation Failed`),
-    chainItem('MCInstallationErrorDomain', 4001, `The payload \u201c${payloadName}\u201d in \u201c${profile.displayName ?? profile.identifier}\u201d could not be installed. ${reason}`),
-  ];
-}
-
-/** MCProfileErrorDomain 1002 (a required field is missing) or 1003 (a field has the wrong type). */
-function fieldChain(code: 1002 | 1003, field: string): ErrorChainItem[] {
-  const text = code === 1002 ? `The required field \u201c${field}\u201d is missing.` : `The field \u201c${field}\u201d is invalid.`;
-  return [chainItem('MCInstallationErrorDomain', 4000, 'Invalid Profile'), chainItem('MCProfileErrorDomain', code, text)];
-}
-
-const NON_SETTING_KEYS = new Set([...PAYLOAD_ENVELOPE_KEYS, 'PayloadEnabled']);
-
-/**
- * Reads a Configuration profile's envelope and payloads the way profiled validates them: required string
- * identifiers, a PayloadContent array of dicts each with PayloadType and PayloadIdentifier.
- */
-function readConfigurationProfile(profile: PlistDict): { profile: InstalledProfile } | { error: ErrorChainItem[] } {
-  if (profile.PayloadType === undefined) return { error: fieldChain(1002, 'PayloadType') };
-  if (profile.PayloadType !== 'Configuration') return { error: fieldChain(1003, 'PayloadType') };
-  const text = (dict: PlistDict, key: string): string | undefined => (typeof dict[key] === 'string' ? (dict[key] as string) : undefined);
-  for (const key of ['PayloadIdentifier', 'PayloadUUID']) {
-    if (profile[key] === undefined) return { error: fieldChain(1002, key) };
-    if (!text(profile, key)) return { error: fieldChain(1003, key) };
-  }
-  const content = profile.PayloadContent ?? [];
-  if (!Array.isArray(content)) return { error: fieldChain(1003, 'PayloadContent') };
-  const payloads: InstalledPayload[] = [];
-  for (const item of content) {
-    if (!isPlistDict(item)) return { error: fieldChain(1003, 'PayloadContent') };
-    for (const key of ['PayloadType', 'PayloadIdentifier']) {
-      if (item[key] === undefined) return { error: fieldChain(1002, key) };
-      if (!text(item, key)) return { error: fieldChain(1003, key) };
-    }
-    const settings: PlistDict = {};
-    for (const [key, value] of Object.entries(item)) if (!NON_SETTING_KEYS.has(key)) settings[key] = value;
-    payloads.push({
-      type: item.PayloadType as string,
-      identifier: item.PayloadIdentifier as string,
-      uuid: text(item, 'PayloadUUID'),
-      version: typeof item.PayloadVersion === 'number' ? item.PayloadVersion : 1,
-      displayName: text(item, 'PayloadDisplayName'),
-      description: text(item, 'PayloadDescription'),
-      organization: text(item, 'PayloadOrganization'),
-      settings,
-    });
-  }
-  return {
-    profile: {
-      identifier: profile.PayloadIdentifier as string,
-      uuid: profile.PayloadUUID as string,
-      version: typeof profile.PayloadVersion === 'number' ? profile.PayloadVersion : 1,
-      displayName: text(profile, 'PayloadDisplayName'),
-      description: text(profile, 'PayloadDescription'),
-      organization: text(profile, 'PayloadOrganization'),
-      removalDisallowed: profile.PayloadRemovalDisallowed === true,
-      payloads,
-      enrollment: false,
-      profile,
-    },
-  };
-}
-
-function requireString(dict: PlistDict, key: string, payloadType: string): string {
-  const value = dict[key];
-  if (typeof value !== 'string' || value.length === 0) throw new Error(`${payloadType} payload lacks ${key}`);
-  return value;
-}
-
-/** SCEP Subject `[[['CN','x']], [['O','y']]]` (one array per RDN) as `CN=x, O=y`. */
-function subjectOf(subject: PlistValue | undefined): string | undefined {
-  if (!Array.isArray(subject)) return undefined;
-  const rdns = subject.map((rdn) => {
-    const pairs = Array.isArray(rdn) ? rdn : [];
-    return pairs
-      .map((pair) => {
-        if (!Array.isArray(pair) || typeof pair[0] !== 'string' || typeof pair[1] !== 'string') throw new Error('SCEP Subject entries must be [type, value] strings');
-        return `${pair[0]}=${pair[1].replace(/([,+"\\<>;=])/g, '\\$1')}`;
-      })
-      .join('+');
-  });
-  return rdns.length ? rdns.join(', ') : undefined;
-}
-
-/** The profile's URL, sent to `baseUrl`'s origin. */
-function onOrigin(baseUrl: string, profileUrl: string): string {
-  return `${new URL(baseUrl).origin}${pathOf(profileUrl)}`;
-}
-
-function pathOf(url: string): string {
-  const parsed = new URL(url);
-  return `${parsed.pathname}${parsed.search}`;
-}
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 function parseCommand(body: Buffer): ReceivedCommand | undefined {
