@@ -93,6 +93,9 @@ async function execute(ctx: Context, command: Exclude<Command, { name: 'help' }>
       return commandStatus(ctx, command.commandUuid, command.watch);
     case 'events tail':
       return tailEvents(ctx, command);
+    case 'sim start':
+      // Loaded only here: the device simulator (test kit) is heavy and no other command needs it.
+      return (await import('./sim/sim-start')).simStart(ctx.api, command, ctx.io);
   }
 }
 

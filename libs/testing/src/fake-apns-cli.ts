@@ -2,15 +2,17 @@
  * Runs a FakeApns in its own process, for benchmarks and manual runs against a built tree:
  *
  *   node dist/libs/testing/src/fake-apns-cli.js --dir /tmp/fake-apns [--port 0] [--host 127.0.0.1]
- *        [--max-concurrent-streams 1000] [--control-port 0]
+ *        [--max-concurrent-streams 1000] [--control-port 0] [--push-topic T] [--push-label TEXT]
  *
  * Writes into --dir: ca.pem (trust it: APNS_CA_FILE), client-ca.pem, push-cert.pem and push-key.pem (a push
- * certificate the fake accepts). Prints one JSON line on stdout:
+ * certificate the fake accepts; --push-topic and --push-label set its topic and CN/O). Prints one JSON line on stdout:
  *   {"url","caPemFile","clientCaPemFile","pushCertFile","pushKeyFile","topic","pid","controlUrl"?}
  * Control, one command per stdin line, one JSON answer line on stdout:
  *   count → {"pushes":n,"requests":n,"maxConcurrentObserved":n,"sessions":n}; reset → {"ok":true};
  *   streams <n> → {"ok":true}; quit → exits.
- * With --control-port, the same over HTTP: GET /count, GET /received, POST /reset, POST /streams?n=<n>.
+ * With --control-port, the same over HTTP: GET /count, GET /received, POST /reset, POST /streams?n=<n>, and
+ * GET /pushes?after=<n>&wait=<ms>: the accepted pushes from index n on ({next, pushes: [{token, topic,
+ * receivedAt}]}), waiting up to `wait` ms (at most 60 s) for one, so a device simulator can wake on its push.
  * SIGINT/SIGTERM or stdin closing stop it.
  */
 // @peculiar/x509 (used for the certificates) needs the Reflect metadata polyfill before it loads.
@@ -34,7 +36,7 @@ async function main(): Promise<void> {
     host: arg('host') ?? '127.0.0.1',
     maxConcurrentStreams: Number(arg('max-concurrent-streams') ?? 1000),
   });
-  const push = await fake.issuePushCertificate();
+  const push = await fake.issuePushCertificate({ topic: arg('push-topic'), label: arg('push-label') });
   await mkdir(dir, { recursive: true });
   const files = {
     caPemFile: join(dir, 'ca.pem'),
@@ -72,8 +74,12 @@ async function main(): Promise<void> {
     control = http.createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://control');
       const verb = url.pathname.slice(1);
-      const line = verb === 'streams' ? `streams ${url.searchParams.get('n') ?? ''}` : verb;
       res.setHeader('content-type', 'application/json');
+      if (verb === 'pushes') {
+        void pushesAfter(fake, url.searchParams).then((answer) => res.end(JSON.stringify(answer)));
+        return;
+      }
+      const line = verb === 'streams' ? `streams ${url.searchParams.get('n') ?? ''}` : verb;
       res.end(JSON.stringify(command(line)));
     });
     await new Promise<void>((done) => control?.listen(Number(controlPort), '127.0.0.1', done));
@@ -99,6 +105,17 @@ async function main(): Promise<void> {
   rl.on('close', () => void stop());
 
   process.stdout.write(JSON.stringify({ url: fake.url, ...files, topic: push.topic, pid: process.pid, controlUrl }) + '\n');
+}
+
+/** Long poll: the pushes after index `after`, once there is one or `wait` ms have passed. */
+async function pushesAfter(fake: FakeApns, params: URLSearchParams): Promise<unknown> {
+  const after = Math.max(0, Number(params.get('after')) || 0);
+  const wait = Math.min(Math.max(0, Number(params.get('wait')) || 0), 60_000);
+  // After a reset the log is shorter than the caller's index: start again from its end.
+  if (after > fake.pushes.length) return { next: fake.pushes.length, pushes: [] };
+  if (after === fake.pushes.length && wait > 0) await fake.waitForPushes(after + 1, wait).catch(() => undefined);
+  const pushes = fake.pushes.slice(after).map((p) => ({ token: p.token, topic: p.topic, receivedAt: p.receivedAt }));
+  return { next: after + pushes.length, pushes };
 }
 
 main().catch((err: unknown) => {
