@@ -114,7 +114,7 @@ describe('README: Try it in five minutes', () => {
     const trial = await startInBackground(trialCommand!, /Local trial ready/);
     expect(trial.output()).toContain(`http://127.0.0.1:${port}`);
     expect(trial.output()).toContain('TEST ONLY - local fake APNs (not from Apple)');
-    await startInBackground(simCommand!, new RegExp(`${count} simulated devices online`));
+    const sim = await startInBackground(simCommand!, new RegExp(`${count} simulated devices online`));
 
     const devices = await api('/v1/devices?enrolled=true');
     expect(devices.total).toBe(count);
@@ -131,6 +131,13 @@ describe('README: Try it in five minutes', () => {
     expect(commandUuid).toBeDefined();
     const command = await api(`/v1/commands/${commandUuid}`);
     expect(command.counts).toMatchObject({ ACKNOWLEDGED: 1 });
+    // Woken by its push through the fake APNs, not by the periodic check-in.
+    const lines = sim.output().split('\n');
+    const online = lines.findIndex((l) => l.includes('simulated devices online'));
+    const answered = lines.findIndex((l) => l.includes(`DeviceInformation ${commandUuid} answered`));
+    expect(answered).toBeGreaterThan(online);
+    const serial = lines[answered]!.split(/\s+/)[1];
+    expect(lines.slice(online, answered).filter((l) => l.includes(`${serial}  woke on its push`))).not.toHaveLength(0);
 
     const profiles = await api('/v1/profiles');
     const profile = profiles.profiles.find((p: { identifier: string }) => p.identifier === 'com.example.trial.passcode');

@@ -23,6 +23,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { FakeApns } from './fake-apns';
+import { pushesAfter } from './fake-apns-pushes';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -76,7 +77,8 @@ async function main(): Promise<void> {
       const verb = url.pathname.slice(1);
       res.setHeader('content-type', 'application/json');
       if (verb === 'pushes') {
-        void pushesAfter(fake, url.searchParams).then((answer) => res.end(JSON.stringify(answer)));
+        const after = Number(url.searchParams.get('after')) || 0;
+        void pushesAfter(fake, after, Number(url.searchParams.get('wait')) || 0).then((answer) => res.end(JSON.stringify(answer)));
         return;
       }
       const line = verb === 'streams' ? `streams ${url.searchParams.get('n') ?? ''}` : verb;
@@ -105,17 +107,6 @@ async function main(): Promise<void> {
   rl.on('close', () => void stop());
 
   process.stdout.write(JSON.stringify({ url: fake.url, ...files, topic: push.topic, pid: process.pid, controlUrl }) + '\n');
-}
-
-/** Long poll: the pushes after index `after`, once there is one or `wait` ms have passed. */
-async function pushesAfter(fake: FakeApns, params: URLSearchParams): Promise<unknown> {
-  const after = Math.max(0, Number(params.get('after')) || 0);
-  const wait = Math.min(Math.max(0, Number(params.get('wait')) || 0), 60_000);
-  // After a reset the log is shorter than the caller's index: start again from its end.
-  if (after > fake.pushes.length) return { next: fake.pushes.length, pushes: [] };
-  if (after === fake.pushes.length && wait > 0) await fake.waitForPushes(after + 1, wait).catch(() => undefined);
-  const pushes = fake.pushes.slice(after).map((p) => ({ token: p.token, topic: p.topic, receivedAt: p.receivedAt }));
-  return { next: after + pushes.length, pushes };
 }
 
 main().catch((err: unknown) => {

@@ -39,7 +39,12 @@ export async function simStart(api: ApiClient, opts: SimStartOptions, io: SimIo)
   // Follow pushes before enrolling: the first commands are pushed while the devices enroll.
   const following = followPushes({
     controlUrl: () => opts.pushesUrl ?? trialPushesUrl(paths.trialFile),
-    onPush: (push) => void byToken.get(push.token.toLowerCase())?.wake(),
+    onPush: (push) => {
+      const device = byToken.get(push.token.toLowerCase());
+      if (!device) return;
+      log(device, 'woke on its push');
+      void device.wake();
+    },
     onState: (text) => io.stderr(`mdmctl: ${text}\n`),
     signal: followers.signal,
   });
