@@ -1,6 +1,6 @@
 // @peculiar/x509 (the simulator's certificates) needs the Reflect metadata polyfill before it loads.
 import 'reflect-metadata';
-import type { ApiClient } from '../api-client';
+import { type ApiClient, ApiError, UnreachableError } from '../api-client';
 import { followPushes } from './push-follower';
 import { simPaths, trialPushesUrl } from './sim-config';
 import { SimDevice, type SimLog } from './sim-device';
@@ -49,7 +49,15 @@ export async function simStart(api: ApiClient, opts: SimStartOptions, io: SimIo)
     signal: followers.signal,
   });
   try {
-    const devices = await bringOnline(api, opts.count, paths.dir, log, io);
+    let devices: SimDevice[];
+    try {
+      devices = await bringOnline(api, opts.count, paths.dir, log, io);
+    } catch (err) {
+      // The API's refusals are reported by the CLI; a device that cannot enroll is said here, without a stack.
+      if (err instanceof ApiError || err instanceof UnreachableError) throw err;
+      io.stderr(`mdmctl: a simulated device could not enroll: ${(err as Error).message}\n`);
+      return 1;
+    }
     if (io.signal.aborted) return 130;
     for (const d of devices) byToken.set(d.tokenHex, d);
     // A device just enrolled or restored asks for its waiting commands, as an iPhone does after enrolling.
