@@ -29,6 +29,8 @@ export default tseslint.config(
             { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:pure', 'type:testing'] },
             // Apps never import apps, and never the test kit outside their tests.
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:pure', 'type:nest'] },
+            // mdmctl: no framework, but `mdmctl sim` plays devices for the local trial with the test kit.
+            { sourceTag: 'type:cli', onlyDependOnLibsWithTags: ['type:pure', 'type:testing'] },
           ],
         },
       ],

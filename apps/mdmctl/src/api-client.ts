@@ -19,6 +19,11 @@ export class UnreachableError extends Error {}
 export class ApiClient {
   constructor(private readonly config: ClientConfig) {}
 
+  /** The gateway this client talks to. */
+  get url(): string {
+    return this.config.url;
+  }
+
   async json<T>(method: string, path: string, body?: unknown): Promise<T> {
     const res = await this.send(method, path, body);
     const text = await res.text();

@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { INVENTORY_COMMAND_SPECS, type InventoryCommand } from './inventory-commands';
+import type { SimStartOptions } from './sim/sim-start';
 
 /** A mistake in how mdmctl was called: printed with the usage of the command, exit code 2. */
 export class UsageError extends Error {}
@@ -30,7 +31,8 @@ export type Command =
     }
   | { name: 'command status'; commandUuid: string; watch: WatchOptions | undefined }
   | { name: 'events tail'; query: Record<string, string>; lines: number; follow: boolean; durationMs?: number; intervalMs: number }
-  | InventoryCommand;
+  | InventoryCommand
+  | ({ name: 'sim start' } & SimStartOptions);
 
 export interface WatchOptions {
   timeoutMs: number;
@@ -271,6 +273,14 @@ const COMMANDS: readonly CommandSpec[] = [
         intervalMs: integer(v, 'interval', 100, 60_000) ?? 1000,
       };
     },
+  },
+  {
+    name: 'sim start',
+    usage: 'mdmctl sim start [--count N] [--poll S] [--dir D] [--pushes URL]',
+    summary: 'Local trial: enroll N simulated iPhones (kept in .mdm/sim) and keep them answering pushes and commands until Ctrl-C',
+    options: { count: { type: 'string', short: 'n' }, poll: { type: 'string' }, dir: { type: 'string' }, pushes: { type: 'string' } },
+    positionals: [],
+    build: (v) => ({ name: 'sim start', count: integer(v, 'count', 1, 1000), pollSeconds: integer(v, 'poll', 1, 86_400) ?? 60, dir: str(v, 'dir'), pushesUrl: str(v, 'pushes') }),
   },
 ];
 

@@ -97,6 +97,9 @@ async function execute(ctx: Context, command: Exclude<Command, { name: 'help' }>
     case 'devices inventory':
     case 'devices refresh':
       return runInventoryCommand(ctx.api, (text) => ctx.io.stdout(text), ctx.global.json, command);
+    case 'sim start':
+      // Loaded only here: the device simulator (test kit) is heavy and no other command needs it.
+      return (await import('./sim/sim-start')).simStart(ctx.api, command, ctx.io);
   }
 }
 

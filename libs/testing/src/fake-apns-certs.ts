@@ -40,9 +40,11 @@ export interface PushCertificateOptions {
   topic?: string;
   notBefore?: Date;
   notAfter?: Date;
+  /** CN and O of the subject instead of Apple's `CN=APSP:<uuid>`: marks a certificate made for the fake. */
+  label?: string;
 }
 
-/** An MDM push certificate shaped like Apple's: subject `UID=<topic>, CN=APSP:<uuid>, C=US`, client auth. */
+/** An MDM push certificate shaped like Apple's: subject `UID=<topic>, CN=APSP:<uuid>, C=US` (or the label), client auth. */
 export async function issueFakePushCertificate(
   clientCa: { certPem: string; keyPem: string },
   opts: PushCertificateOptions = {},
@@ -51,7 +53,7 @@ export async function issueFakePushCertificate(
   const topic = opts.topic ?? `com.apple.mgmt.External.${uuid}`;
   const issued = await issueKeyAndCertificate({
     issuer: clientCa,
-    subject: `UID=${topic}, CN=APSP:${uuid}, C=US`,
+    subject: opts.label === undefined ? `UID=${topic}, CN=APSP:${uuid}, C=US` : `UID=${topic}, CN=${opts.label}, O=${opts.label}, C=US`,
     notBefore: opts.notBefore,
     notAfter: opts.notAfter,
     validityDays: 365,

@@ -2,15 +2,17 @@
  * Runs a FakeApns in its own process, for benchmarks and manual runs against a built tree:
  *
  *   node dist/libs/testing/src/fake-apns-cli.js --dir /tmp/fake-apns [--port 0] [--host 127.0.0.1]
- *        [--max-concurrent-streams 1000] [--control-port 0]
+ *        [--max-concurrent-streams 1000] [--control-port 0] [--push-topic T] [--push-label TEXT]
  *
  * Writes into --dir: ca.pem (trust it: APNS_CA_FILE), client-ca.pem, push-cert.pem and push-key.pem (a push
- * certificate the fake accepts). Prints one JSON line on stdout:
+ * certificate the fake accepts; --push-topic and --push-label set its topic and CN/O). Prints one JSON line on stdout:
  *   {"url","caPemFile","clientCaPemFile","pushCertFile","pushKeyFile","topic","pid","controlUrl"?}
  * Control, one command per stdin line, one JSON answer line on stdout:
  *   count → {"pushes":n,"requests":n,"maxConcurrentObserved":n,"sessions":n}; reset → {"ok":true};
  *   streams <n> → {"ok":true}; quit → exits.
- * With --control-port, the same over HTTP: GET /count, GET /received, POST /reset, POST /streams?n=<n>.
+ * With --control-port, the same over HTTP: GET /count, GET /received, POST /reset, POST /streams?n=<n>, and
+ * GET /pushes?after=<n>&wait=<ms>: the accepted pushes from index n on ({next, pushes: [{token, topic,
+ * receivedAt}]}), waiting up to `wait` ms (at most 60 s) for one, so a device simulator can wake on its push.
  * SIGINT/SIGTERM or stdin closing stop it.
  */
 // @peculiar/x509 (used for the certificates) needs the Reflect metadata polyfill before it loads.
@@ -21,6 +23,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { FakeApns } from './fake-apns';
+import { pushesAfter } from './fake-apns-pushes';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -34,7 +37,7 @@ async function main(): Promise<void> {
     host: arg('host') ?? '127.0.0.1',
     maxConcurrentStreams: Number(arg('max-concurrent-streams') ?? 1000),
   });
-  const push = await fake.issuePushCertificate();
+  const push = await fake.issuePushCertificate({ topic: arg('push-topic'), label: arg('push-label') });
   await mkdir(dir, { recursive: true });
   const files = {
     caPemFile: join(dir, 'ca.pem'),
@@ -72,8 +75,13 @@ async function main(): Promise<void> {
     control = http.createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://control');
       const verb = url.pathname.slice(1);
-      const line = verb === 'streams' ? `streams ${url.searchParams.get('n') ?? ''}` : verb;
       res.setHeader('content-type', 'application/json');
+      if (verb === 'pushes') {
+        const after = Number(url.searchParams.get('after')) || 0;
+        void pushesAfter(fake, after, Number(url.searchParams.get('wait')) || 0).then((answer) => res.end(JSON.stringify(answer)));
+        return;
+      }
+      const line = verb === 'streams' ? `streams ${url.searchParams.get('n') ?? ''}` : verb;
       res.end(JSON.stringify(command(line)));
     });
     await new Promise<void>((done) => control?.listen(Number(controlPort), '127.0.0.1', done));
