@@ -8,7 +8,6 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFi
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { buildIfNeeded } from './build-if-needed.mjs';
 import { checkPostgres, checkRedis } from './local-deps.mjs';
 import { localEnv } from './local-env.mjs';
 
@@ -128,7 +127,6 @@ async function stop(code) {
 async function main() {
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
-  buildIfNeeded(ROOT, [...SERVICES.map((s) => `dist/apps/${s.name}/src/main.js`), FAKE_APNS, 'dist/apps/mdmctl/src/main.js', 'dist/apps/console/public/index.html']);
   const { freePort } = require(path.join(ROOT, 'dist/libs/testing/src/free-port.js'));
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const local = localEnv(ROOT, 'npm run trial');
