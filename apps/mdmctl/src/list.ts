@@ -1,7 +1,7 @@
 import { queryString } from './api-client';
-import { type Context, Exit, printJson } from './command';
+import { type Context, Exit, printJson, UsageError } from './command';
 import { type Column, pageFooter, table } from './format';
-import type { ListParams } from './options';
+import { isUuid, type ListParams } from './options';
 
 interface Page {
   total: number;
@@ -74,4 +74,16 @@ export function report<T>(ctx: Context, answer: T, line: (a: T) => string): numb
   if (ctx.global.json) printJson(ctx, answer);
   else ctx.io.stdout(`${line(answer)}\n`);
   return Exit.Ok;
+}
+
+/**
+ * The id of a resource named by its id or by a unique field (a group's name, a profile's identifier), so
+ * operators can use the names they chose.
+ */
+export async function resolveId(ctx: Context, path: string, key: string, idOrName: string, field: string, noun: string): Promise<string> {
+  if (isUuid(idOrName)) return idOrName;
+  const { items } = await fetchList<Record<string, unknown>>(ctx, path, key, { query: {}, all: true });
+  const found = items.filter((item) => item[field] === idOrName);
+  if (found.length !== 1) throw new UsageError(found.length ? `${found.length} ${noun}s are named ${idOrName}: give the id` : `no ${noun} with id or ${field} ${idOrName}`);
+  return String(found[0]!['id']);
 }

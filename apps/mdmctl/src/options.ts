@@ -103,3 +103,16 @@ export function watchOf(values: Values): WatchOptions | undefined {
 /** `<id>` positionals that must be UUIDs: a typo is a usage error, not a 400 from the server. */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (s: string): boolean => UUID.test(s);
+
+/** The `--udid` values of a command that needs at least one device. */
+export function udidsOf(values: Values): string[] {
+  const udids = many(values, 'udid');
+  if (!udids.length) throw new UsageError('name at least one device with --udid');
+  return udids;
+}
+
+/** A command whose only argument is one positional (`<id>`, `<udid>`), parsed as that string. */
+export const onePositional = (name: string): { positionals: readonly string[]; parse: (values: Values, positionals: string[]) => string } => ({
+  positionals: [name],
+  parse: (_values, [value]) => value!,
+});

@@ -3,7 +3,7 @@ import { DEFAULT_DEVICE_INFORMATION_QUERIES } from '@mdm/protocol';
 import { type Command, command, type Context, Exit, printJson, UsageError } from '../command';
 import { countsLine, DELIVERY_COLUMNS, type DeliveryRow, deliveryDetail, pageFooter, table } from '../format';
 import { pause, printList, report } from '../list';
-import { flag, jsonObject, LIST_OPTIONS, type ListParams, listParams, many, str, WATCH_OPTIONS, type WatchOptions, watchOf } from '../options';
+import { flag, jsonObject, LIST_OPTIONS, type ListParams, listParams, many, str, udidsOf, WATCH_OPTIONS, type WatchOptions, watchOf } from '../options';
 
 interface CommandAnswer {
   commandUuid: string;
@@ -121,10 +121,8 @@ export const commandCommands: readonly Command[] = [
       ...WATCH_OPTIONS,
     },
     parse: (v) => {
-      const udids = many(v, 'udid');
-      if (!udids.length) throw new UsageError('name at least one device with --udid');
       return {
-        udids,
+        udids: udidsOf(v),
         command: commandBody(str(v, 'type'), str(v, 'json'), many(v, 'query')),
         push: !flag(v, 'no-push'),
         raw: flag(v, 'raw'),

@@ -1,12 +1,9 @@
-import { type Command, command, Exit, printJson, UsageError } from '../command';
+import { type Command, command, Exit, printJson } from '../command';
 import { DEVICE_COLUMNS, type DeviceRow, DEVICE_PROFILE_COLUMNS, type DeviceProfileRow, deliveryDetail, type DeliveryRow } from '../format';
 import { printList, printResource, printRows, report } from '../list';
-import { LIST_OPTIONS, type ListParams, listParams, many, yesNo } from '../options';
+import { LIST_OPTIONS, type ListParams, listParams, onePositional, udidsOf, yesNo } from '../options';
 
 const devicePath = (udid: string, rest = ''): string => `/v1/devices/${encodeURIComponent(udid)}${rest}`;
-
-/** `{ udid }` commands: one device named by its positional. */
-const byUdid = { positionals: ['udid'], parse: (_v: unknown, [udid]: string[]): string => udid! } as const;
 
 interface HistoryRow extends DeliveryRow {
   commandUuid: string;
@@ -56,7 +53,7 @@ export const deviceCommands: readonly Command[] = [
     name: 'devices get',
     usage: 'mdmctl devices get <udid>',
     summary: 'One device: inventory, enrollment and push state',
-    ...byUdid,
+    ...onePositional('udid'),
     run: (ctx, udid) => printResource(ctx, devicePath(udid)),
   }),
   command<{ udid: string } & ListParams>({
@@ -86,7 +83,7 @@ export const deviceCommands: readonly Command[] = [
     name: 'devices queue',
     usage: 'mdmctl devices queue <udid>',
     summary: 'The commands still waiting for a device',
-    ...byUdid,
+    ...onePositional('udid'),
     run: async (ctx, udid) => {
       const answer = await ctx.api.json<{ udid: string; pending: PendingRow[] }>('GET', devicePath(udid, '/queue'));
       if (ctx.global.json) printJson(ctx, answer);
@@ -111,7 +108,7 @@ export const deviceCommands: readonly Command[] = [
     name: 'devices clear-queue',
     usage: 'mdmctl devices clear-queue <udid>',
     summary: 'Cancel every command waiting for a device',
-    ...byUdid,
+    ...onePositional('udid'),
     run: async (ctx, udid) => report(ctx, await ctx.api.json<{ canceled: number }>('DELETE', devicePath(udid, '/queue')), (a) => `canceled ${a.canceled} command(s) for ${udid}`),
   }),
   command<string[]>({
@@ -119,18 +116,14 @@ export const deviceCommands: readonly Command[] = [
     usage: 'mdmctl devices push --udid X [--udid Y ...]',
     summary: 'Wake devices now: they connect and fetch what is queued',
     options: { udid: { type: 'string', short: 'u', multiple: true } },
-    parse: (v) => {
-      const udids = many(v, 'udid');
-      if (!udids.length) throw new UsageError('name at least one device with --udid');
-      return udids;
-    },
+    parse: udidsOf,
     run: async (ctx, udids) => report(ctx, await ctx.api.json('POST', '/v1/push', { udids }), () => `pushed ${udids.length} device(s)`),
   }),
   command<string>({
     name: 'devices profiles',
     usage: 'mdmctl devices profiles <udid>',
     summary: 'A device\'s profiles and their state (pending, installed, failed, blocked, removing, removed)',
-    ...byUdid,
+    ...onePositional('udid'),
     run: async (ctx, udid) => {
       const answer = await ctx.api.json<{ udid: string; profiles: DeviceProfileRow[] }>('GET', devicePath(udid, '/profiles'));
       if (ctx.global.json) printJson(ctx, answer);
@@ -142,7 +135,7 @@ export const deviceCommands: readonly Command[] = [
     name: 'devices reconcile',
     usage: 'mdmctl devices reconcile <udid>',
     summary: 'Re-read the device\'s profiles (ProfileList) and retry what failed',
-    ...byUdid,
+    ...onePositional('udid'),
     run: async (ctx, udid) => report(ctx, await ctx.api.json('POST', devicePath(udid, '/profiles/reconcile')), () => `asked ${udid} for its profiles; failed ones are retried`),
   }),
 ];

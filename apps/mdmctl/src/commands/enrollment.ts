@@ -1,7 +1,7 @@
 import { queryString } from '../api-client';
 import { type Command, command, type Context, Exit, printJson, UsageError } from '../command';
 import { deleteResource, fetchList, printList, printResource } from '../list';
-import { flag, integer, isUuid, LIST_OPTIONS, LIST_USAGE, type ListParams, listParams, required, str } from '../options';
+import { flag, integer, isUuid, LIST_OPTIONS, LIST_USAGE, type ListParams, listParams, onePositional, required, str } from '../options';
 
 interface ConfigurationRow {
   id: string;
@@ -109,16 +109,14 @@ export const enrollmentCommands: readonly Command[] = [
     name: 'enrollment-configs get',
     usage: 'mdmctl enrollment-configs get <id or name>',
     summary: 'One enrollment configuration',
-    positionals: ['id'],
-    parse: (_v, [id]) => id!,
+    ...onePositional('id'),
     run: async (ctx, id) => printResource(ctx, `/v1/enrollment-configurations/${await configurationId(ctx, id)}`),
   }),
   command<string>({
     name: 'enrollment-configs delete',
     usage: 'mdmctl enrollment-configs delete <id or name>',
     summary: 'Delete an enrollment configuration (enrolled devices stay)',
-    positionals: ['id'],
-    parse: (_v, [id]) => id!,
+    ...onePositional('id'),
     run: async (ctx, id) => deleteResource(ctx, `/v1/enrollment-configurations/${await configurationId(ctx, id)}`, `enrollment configuration ${id}`),
   }),
 ];

@@ -1,9 +1,14 @@
 import type { Command } from '../command';
+import { apiKeyCommands } from './api-keys';
+import { assignmentCommands } from './assignments';
 import { commandCommands } from './command';
+import { deviceGroupCommands } from './device-groups';
 import { deviceCommands } from './devices';
 import { enrollmentCommands } from './enrollment';
 import { eventCommands } from './events';
+import { profileCommands } from './profiles';
 import { pushCertCommands } from './push-cert';
+import { webhookCommands } from './webhooks';
 
 /**
  * Every mdmctl command, in the order `mdmctl --help` lists them. A new resource is a file in this folder
@@ -14,5 +19,10 @@ export const COMMANDS: readonly Command[] = [
   ...enrollmentCommands,
   ...deviceCommands,
   ...commandCommands,
+  ...profileCommands,
+  ...assignmentCommands,
+  ...deviceGroupCommands,
   ...eventCommands,
+  ...webhookCommands,
+  ...apiKeyCommands,
 ];
