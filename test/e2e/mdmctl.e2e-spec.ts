@@ -53,7 +53,7 @@ describe('mdmctl', () => {
 
   beforeAll(async () => {
     system = await TestSystem.start({ MDM_ENROLL_INVENTORY: 'false' });
-  });
+  }, 600_000);
 
   afterAll(async () => {
     await system?.close('e2e-mdmctl-services.log');
@@ -191,7 +191,7 @@ describe('mdmctl', () => {
     expect((await mdmctl(['devices', 'push', '--udid', 'CTL-C'])).code).toBe(0);
     const none = await mdmctl(['command', 'list', '--type', 'NoSuchType']);
     expect(none.stdout).toBe('no commands\n');
-  });
+  }, 600_000);
 
   it('manages profiles, device groups and assignments', async () => {
     expect((await mdmctl(['profiles', 'list'])).stdout).toBe('no profiles\n');
@@ -225,7 +225,7 @@ describe('mdmctl', () => {
     expect(JSON.parse((await mdmctl(['device-groups', 'get', 'Pilot'])).stdout)).toMatchObject({ name: 'Pilot', rule: null, devices: 1 });
 
     expect((await mdmctl(['profiles', 'assign', 'com.example.ctl.passcode', '--group', 'Pilot', '--udid', 'CTL-B'])).stdout).toBe('assigned com.example.ctl.passcode to 1 device(s) and 1 group(s)\n');
-    expect((await mdmctl(['profiles', 'assignments', 'com.example.ctl.passcode'])).stdout).toMatch(/^group {3}Pilot \([0-9a-f-]{36}\)\ndevice  CTL-B\n$/);
+    expect((await mdmctl(['profiles', 'assignments', 'com.example.ctl.passcode'])).stdout).toMatch(/^group {3}Pilot \([0-9a-f-]{36}\)\ndevice {2}CTL-B\n$/);
     const states = await mdmctl(['profiles', 'devices', 'com.example.ctl.passcode']);
     expect(states.stdout).toMatch(/^UDID\s+STATUS\s+WANTED\s+INSTALLED\s+DETAIL\nCTL-A\s+\w+\s+2[\s\S]*CTL-B\s+\w+\s+2[\s\S]*1-2 of 2 devices\n$/);
     expect((await mdmctl(['devices', 'profiles', 'CTL-A'])).stdout).toMatch(/^PROFILE\s+STATUS\s+WANTED\s+INSTALLED\s+DETAIL\ncom\.example\.ctl\.passcode\s+\w+\s+2/);
@@ -239,7 +239,7 @@ describe('mdmctl', () => {
     expect((await mdmctl(['device-groups', 'delete', 'Modern'])).stdout).toBe('deleted device group Modern\n');
     expect((await mdmctl(['profiles', 'delete', 'com.example.ctl.imported'])).stdout).toBe('deleted profile com.example.ctl.imported\n');
     expect((await mdmctl(['profiles', 'get', 'com.example.ctl.imported'])).code).toBe(2);
-  });
+  }, 600_000);
 
   it('creates, lists and revokes API keys, showing the secret once', async () => {
     const created = await mdmctl(['api-keys', 'create', '--name', 'helpdesk', '--scope', 'read', '--scope', 'commands']);
@@ -256,7 +256,7 @@ describe('mdmctl', () => {
     expect((await mdmctl(['api-keys', 'revoke', id])).stdout).toBe(`revoked API key helpdesk (${id})\n`);
     expect((await mdmctl(['api-keys', 'list', '--revoked'])).stdout).toMatch(new RegExp(`${id}\\s+helpdesk\\s+read,commands\\s+revoked`));
     expect((await mdmctl(['devices', 'list'], { MDM_API_KEY: secret })).code).toBe(1);
-  });
+  }, 600_000);
 
   it('manages webhooks and their deliveries', async () => {
     expect((await mdmctl(['webhooks', 'list'])).stdout).toBe('no webhooks\n');
@@ -282,7 +282,7 @@ describe('mdmctl', () => {
     expect((await mdmctl(['webhooks', 'delete', id])).stdout).toBe(`deleted webhook ${id}\n`);
     const bad = await mdmctl(['webhooks', 'create', '--url', 'http://127.0.0.1:9/', '--event', 'nonsense']);
     expect(bad).toMatchObject({ code: 1, stderr: expect.stringMatching(/answered 400: .*nonsense/) });
-  });
+  }, 600_000);
 
   it('manages enrollment configurations and makes a push CSR', async () => {
     expect((await mdmctl(['enrollment-configs', 'list'])).stdout).toBe('no enrollment configurations\n');
@@ -292,7 +292,7 @@ describe('mdmctl', () => {
     expect((await mdmctl(['enrollment-configs', 'delete', 'kiosk'])).stdout).toBe('deleted enrollment configuration kiosk\n');
     const csr = await mdmctl(['push-cert', 'csr', '--common-name', 'Example MDM']);
     expect(csr.stdout).toMatch(/^-----BEGIN CERTIFICATE REQUEST-----/);
-  });
+  }, 600_000);
 
   it('reads the key from .mdm/local.env and explains a missing or wrong one', async () => {
     const project = mkdtempSync(path.join(tmpdir(), 'mdmctl-project-'));

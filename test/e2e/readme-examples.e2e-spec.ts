@@ -78,7 +78,7 @@ describe('README examples', () => {
     mkdirSync(path.join(cwd, '.mdm'));
     writeFileSync(path.join(cwd, '.mdm', 'local.env'), `MDM_API_KEY=${system.apiKey}\nMDM_URL=${system.baseUrl}\n`);
     env = { PATH: `${path.join(ROOT, 'node_modules', '.bin')}:${process.env['PATH']}`, HOME: cwd, KEY: system.apiKey };
-  });
+  }, 600_000);
 
   afterAll(async () => {
     await fleet?.stop();

@@ -12,6 +12,20 @@ interface GroupRow {
   createdAt: string;
 }
 
+/** `device-groups add|remove <group> --udid X`: a static group's members. */
+function memberCommand(verb: 'add' | 'remove', method: 'POST' | 'DELETE', summary: string): Command {
+  return command<{ id: string; udids: string[] }>({
+    name: `device-groups ${verb}`,
+    usage: `mdmctl device-groups ${verb} <id or name> --udid X [--udid Y ...]`,
+    summary,
+    options: { udid: { type: 'string', short: 'u', multiple: true } },
+    positionals: ['id'],
+    parse: (v, [id]) => ({ id: id!, udids: udidsOf(v) }),
+    run: async (ctx, c) =>
+      report(ctx, await ctx.api.json<{ udids: string[] }>(method, `/v1/device-groups/${await groupId(ctx, c.id)}/members`, { udids: c.udids }), (a) => `${c.id} now has ${a.udids.length} device(s)`),
+  });
+}
+
 const RULE_OPTIONS = {
   supervised: { type: 'boolean' },
   unsupervised: { type: 'boolean' },
@@ -111,24 +125,8 @@ export const deviceGroupCommands: readonly Command[] = [
     ...onePositional('id'),
     run: async (ctx, id) => members(ctx, await groupId(ctx, id)),
   }),
-  command<{ id: string; udids: string[] }>({
-    name: 'device-groups add',
-    usage: 'mdmctl device-groups add <id or name> --udid X [--udid Y ...]',
-    summary: 'Add devices to a static group (its profiles follow)',
-    options: { udid: { type: 'string', short: 'u', multiple: true } },
-    positionals: ['id'],
-    parse: (v, [id]) => ({ id: id!, udids: udidsOf(v) }),
-    run: async (ctx, c) => report(ctx, await ctx.api.json<{ udids: string[] }>('POST', `/v1/device-groups/${await groupId(ctx, c.id)}/members`, { udids: c.udids }), (a) => `${c.id} now has ${a.udids.length} device(s)`),
-  }),
-  command<{ id: string; udids: string[] }>({
-    name: 'device-groups remove',
-    usage: 'mdmctl device-groups remove <id or name> --udid X [--udid Y ...]',
-    summary: 'Take devices out of a static group',
-    options: { udid: { type: 'string', short: 'u', multiple: true } },
-    positionals: ['id'],
-    parse: (v, [id]) => ({ id: id!, udids: udidsOf(v) }),
-    run: async (ctx, c) => report(ctx, await ctx.api.json<{ udids: string[] }>('DELETE', `/v1/device-groups/${await groupId(ctx, c.id)}/members`, { udids: c.udids }), (a) => `${c.id} now has ${a.udids.length} device(s)`),
-  }),
+  memberCommand('add', 'POST', 'Add devices to a static group (its profiles follow)'),
+  memberCommand('remove', 'DELETE', 'Take devices out of a static group'),
   command<{ id: string; body: Record<string, unknown> }>({
     name: 'device-groups update',
     usage: `mdmctl device-groups update <id or name> [--name N] [--description D | --no-description] ${RULE_USAGE}`,
