@@ -43,8 +43,14 @@ export const eventCommands: readonly Command[] = [
     },
     /** The last events, then new ones as they settle, following the log's cursor. */
     run: async (ctx, c) => {
+      let shown = 0;
       const print = (events: EventsPage['events']): void => {
         for (const e of events) ctx.io.stdout(ctx.global.json ? `${JSON.stringify(e)}\n` : `${eventBlock(e)}\n`);
+        shown += events.length;
+      };
+      const nothingShown = (): number => {
+        if (!shown && !ctx.global.json) ctx.io.stdout('no events\n');
+        return Exit.Ok;
       };
       const read = (query: Record<string, string | number | undefined>): Promise<EventsPage> =>
         ctx.api.json<EventsPage>('GET', `/v1/events${queryString({ ...c.query, ...query })}`);
@@ -54,10 +60,7 @@ export const eventCommands: readonly Command[] = [
         const latest = await read({ order: 'desc', limit: Math.max(c.lines, 1) });
         cursor = latest.events[0]?.cursor ?? null;
         print(latest.events.slice(0, c.lines).reverse());
-        if (!c.follow) {
-          if (!latest.events.length && !ctx.global.json) ctx.io.stdout('no events\n');
-          return Exit.Ok;
-        }
+        if (!c.follow) return latest.events.length ? Exit.Ok : nothingShown();
       }
       const deadline = c.durationMs === undefined ? Infinity : Date.now() + c.durationMs;
       // On stderr, so stdout stays the events: from here on every new event is shown (a script can wait for this).
@@ -66,7 +69,7 @@ export const eventCommands: readonly Command[] = [
         const page = await read({ limit: 1000, after: cursor ?? undefined });
         print(page.events);
         cursor = page.next ?? cursor;
-        if (!c.follow && !page.hasMore) return Exit.Ok;
+        if (!c.follow && !page.hasMore) return nothingShown();
         if (Date.now() >= deadline) return Exit.Ok;
         if (page.hasMore) continue;
         if (!(await pause(Math.min(c.intervalMs, deadline - Date.now()), ctx.io.signal))) return Exit.Ok;
