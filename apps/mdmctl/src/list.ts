@@ -1,3 +1,4 @@
+/** Reading the API and printing its answers: lists and their pages, one resource, the outcome of a write. */
 import { queryString } from './api-client';
 import { type Context, Exit, printJson, UsageError } from './command';
 import { type Column, pageFooter, table } from './format';
