@@ -111,5 +111,7 @@ describe('mdmctl command line', () => {
     const names = COMMANDS.map((c) => c.name);
     expect(new Set(names).size).toBe(names.length);
     for (const c of COMMANDS) expect(c.usage).toMatch(new RegExp(`^mdmctl ${c.name}( |$)`));
+    // --url and --key always mean the gateway and its key; a command's own option of that name would hide them.
+    for (const c of COMMANDS) expect([c.name, Object.keys(c.options).filter((o) => o === 'url' || o === 'key')]).toEqual([c.name, []]);
   });
 });

@@ -32,7 +32,7 @@ const FORMAT_USAGE = WEBHOOK_FORMATS.join('|');
 /** The fields of a create or update from its flags. */
 function webhookFields(v: Values): Record<string, unknown> {
   const body: Record<string, unknown> = {};
-  if (str(v, 'url')) body['url'] = str(v, 'url');
+  if (str(v, 'endpoint')) body['url'] = str(v, 'endpoint');
   if (str(v, 'secret')) body['secret'] = str(v, 'secret');
   const events = many(v, 'event');
   if (events.length) body['events'] = events;
@@ -43,7 +43,8 @@ function webhookFields(v: Values): Record<string, unknown> {
 }
 
 const FIELD_OPTIONS = {
-  url: { type: 'string' },
+  // Not --url: that is the gateway's address, a global option.
+  endpoint: { type: 'string' },
   secret: { type: 'string' },
   event: { type: 'string', short: 'e', multiple: true },
   format: { type: 'string' },
@@ -58,11 +59,11 @@ function printHook(ctx: Context, h: WebhookRow, verb: string): number {
 export const webhookCommands: readonly Command[] = [
   command<Record<string, unknown>>({
     name: 'webhooks create',
-    usage: `mdmctl webhooks create --url https://... --event 'command.*' [--event device.enrolled ...] [--secret S] [--format ${FORMAT_USAGE}] [--disable]`,
+    usage: `mdmctl webhooks create --endpoint https://... --event 'command.*' [--event device.enrolled ...] [--secret S] [--format ${FORMAT_USAGE}] [--disable]`,
     summary: 'Subscribe a URL to events (types, prefix.* patterns, or * for all); without --secret one is made and printed this once',
     options: FIELD_OPTIONS,
     parse: (v) => {
-      required(v, 'url');
+      required(v, 'endpoint', 'the URL events are POSTed to');
       const body = webhookFields(v);
       if (!body['events']) throw new UsageError('name the events with --event (a type, a prefix such as command.*, or *)');
       if (flag(v, 'enable')) throw new UsageError('a new webhook is enabled unless --disable');
@@ -117,13 +118,13 @@ export const webhookCommands: readonly Command[] = [
   }),
   command<{ id: string; body: Record<string, unknown> }>({
     name: 'webhooks update',
-    usage: `mdmctl webhooks update <id> [--url U] [--secret S] [--event E ...] [--format ${FORMAT_USAGE}] [--enable | --disable]`,
+    usage: `mdmctl webhooks update <id> [--endpoint URL] [--secret S] [--event E ...] [--format ${FORMAT_USAGE}] [--enable | --disable]`,
     summary: 'Change a webhook (--event replaces the whole list)',
     options: FIELD_OPTIONS,
     positionals: ['id'],
     parse: (v, [id]) => {
       const body = webhookFields(v);
-      if (!Object.keys(body).length) throw new UsageError('name something to change: --url, --secret, --event, --format, --enable or --disable');
+      if (!Object.keys(body).length) throw new UsageError('name something to change: --endpoint, --secret, --event, --format, --enable or --disable');
       return { id: id!, body };
     },
     run: async (ctx, c) => printHook(ctx, await ctx.api.json<WebhookRow>('PATCH', hookPath(c.id), c.body), 'updated'),
