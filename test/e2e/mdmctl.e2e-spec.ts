@@ -53,7 +53,7 @@ describe('mdmctl', () => {
 
   beforeAll(async () => {
     system = await TestSystem.start({ MDM_ENROLL_INVENTORY: 'false' });
-  });
+  }, 600_000);
 
   afterAll(async () => {
     await system?.close('e2e-mdmctl-services.log');
@@ -166,6 +166,134 @@ describe('mdmctl', () => {
     expect(once.code).toBe(0);
     expect(once.stdout.trim().split('\n').pop()).toMatch(new RegExp(`command\\.queued\\s+CTL-A  .*commandUuid=${sent.json.commandUuid}`));
   });
+
+  it('shows event data decoded: the check-in body as JSON, not base64', async () => {
+    const run = await mdmctl(['events', 'tail', '--type', 'device.authenticated', '--udid', 'CTL-A', '--once']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/device\.authenticated\s+CTL-A/);
+    expect(run.stdout).toContain('    rawPayload: {');
+    expect(run.stdout).toContain('"MessageType": "Authenticate"');
+    expect(run.stdout).not.toMatch(/rawPayload=|PD94bWwg/);
+    const none = await mdmctl(['events', 'tail', '--udid', 'NO-SUCH-DEVICE', '--once']);
+    expect(none).toMatchObject({ code: 0, stdout: 'no events\n' });
+  });
+
+  it('lists, cancels and clears commands', async () => {
+    const sent = await mdmctl(['command', 'send', '--udid', 'CTL-B', '--udid', 'CTL-C', '--type', 'ProfileList', '--no-push']);
+    const uuid = /command ([0-9a-f-]{36})/.exec(sent.stdout)![1]!;
+    const list = await mdmctl(['command', 'list', '--type', 'ProfileList']);
+    expect(list.stdout).toMatch(new RegExp(`${uuid}\\s+ProfileList\\s+\\S+\\s+2\\s+QUEUED 2`));
+    expect((await mdmctl(['devices', 'queue', 'CTL-B'])).stdout).toContain(uuid);
+    expect((await mdmctl(['command', 'cancel', uuid, '--udid', 'CTL-B'])).stdout).toBe(`canceled command ${uuid} on 1 device(s)\n`);
+    expect((await mdmctl(['devices', 'queue', 'CTL-B'])).stdout).not.toContain(uuid);
+    expect((await mdmctl(['devices', 'clear-queue', 'CTL-C'])).stdout).toMatch(/^canceled [1-9]\d* command\(s\) for CTL-C\n$/);
+    expect((await mdmctl(['devices', 'queue', 'CTL-C'])).stdout).toBe('no commands waiting\n');
+    expect((await mdmctl(['devices', 'commands', 'CTL-C', '--status', 'CANCELED'])).stdout).toMatch(new RegExp(`${uuid}\\s+ProfileList\\s+CANCELED`));
+    expect((await mdmctl(['devices', 'push', '--udid', 'CTL-C'])).code).toBe(0);
+    const none = await mdmctl(['command', 'list', '--type', 'NoSuchType']);
+    expect(none.stdout).toBe('no commands\n');
+  }, 600_000);
+
+  it('manages profiles, device groups and assignments', async () => {
+    expect((await mdmctl(['profiles', 'list'])).stdout).toBe('no profiles\n');
+    expect((await mdmctl(['device-groups', 'list'])).stdout).toBe('no device groups\n');
+    const definition = {
+      name: 'Passcode',
+      identifier: 'com.example.ctl.passcode',
+      payloads: [{ type: 'com.apple.mobiledevice.passwordpolicy', settings: { forcePIN: true, minLength: 6 } }],
+    };
+    writeFileSync(path.join(cwd, 'passcode.json'), JSON.stringify(definition));
+    const created = await mdmctl(['profiles', 'create', '--file', 'passcode.json']);
+    expect(created).toMatchObject({ code: 0, stdout: expect.stringMatching(/^created profile com\.example\.ctl\.passcode version 1 \(/) });
+    writeFileSync(path.join(cwd, 'passcode.json'), JSON.stringify({ ...definition, payloads: [{ ...definition.payloads[0], settings: { forcePIN: true, minLength: 8 } }] }));
+    expect((await mdmctl(['profiles', 'update', 'com.example.ctl.passcode', '--file', 'passcode.json'])).stdout).toMatch(/^updated profile com\.example\.ctl\.passcode version 2/);
+    expect(JSON.parse((await mdmctl(['profiles', 'get', 'com.example.ctl.passcode'])).stdout)).toMatchObject({ version: 2, payloads: [{ settings: { minLength: 8 } }] });
+    const xml = await mdmctl(['profiles', 'download', 'com.example.ctl.passcode', '--unsigned']);
+    expect(xml.stdout).toContain('<string>com.example.ctl.passcode</string>');
+    writeFileSync(path.join(cwd, 'other.mobileconfig'), xml.stdout.replace(/com\.example\.ctl\.passcode/g, 'com.example.ctl.imported'));
+    expect((await mdmctl(['profiles', 'upload', '--file', 'other.mobileconfig', '--name', 'Imported'])).stdout).toMatch(/^imported profile com\.example\.ctl\.imported version 1/);
+    expect((await mdmctl(['profiles', 'list', '--sort', 'identifier'])).stdout).toMatch(/com\.example\.ctl\.imported .*\n.*com\.example\.ctl\.passcode[\s\S]*1-2 of 2 profiles/);
+
+    const group = await mdmctl(['device-groups', 'create', '--name', 'Pilot', '--udid', 'CTL-A']);
+    expect(group.stdout).toMatch(/^created device group Pilot \([0-9a-f-]{36}\): static, 1 device\(s\)/);
+    const dynamic = await mdmctl(['device-groups', 'create', '--name', 'Modern', '--min-os', '18']);
+    expect(dynamic.stdout).toMatch(/: OS >= 18, 1 device\(s\)/);
+    expect((await mdmctl(['device-groups', 'members', 'Modern'])).stdout).toBe('CTL-B\n1 device(s)\n');
+    expect((await mdmctl(['device-groups', 'add', 'Pilot', '--udid', 'CTL-C'])).stdout).toBe('Pilot now has 2 device(s)\n');
+    expect((await mdmctl(['device-groups', 'remove', 'Pilot', '--udid', 'CTL-C'])).stdout).toBe('Pilot now has 1 device(s)\n');
+    expect((await mdmctl(['device-groups', 'update', 'Modern', '--min-os', '17'])).stdout).toMatch(/OS >= 17, [2-9] device\(s\)/);
+    expect((await mdmctl(['device-groups', 'list', '--dynamic'])).stdout).toMatch(/Modern\s+[2-9]\s+OS >= 17\n1-1 of 1 device groups/);
+    expect(JSON.parse((await mdmctl(['device-groups', 'get', 'Pilot'])).stdout)).toMatchObject({ name: 'Pilot', rule: null, devices: 1 });
+
+    expect((await mdmctl(['profiles', 'assign', 'com.example.ctl.passcode', '--group', 'Pilot', '--udid', 'CTL-B'])).stdout).toBe('assigned com.example.ctl.passcode to 1 device(s) and 1 group(s)\n');
+    expect((await mdmctl(['profiles', 'assignments', 'com.example.ctl.passcode'])).stdout).toMatch(/^group {3}Pilot \([0-9a-f-]{36}\)\ndevice {2}CTL-B\n$/);
+    const states = await mdmctl(['profiles', 'devices', 'com.example.ctl.passcode']);
+    expect(states.stdout).toMatch(/^UDID\s+STATUS\s+WANTED\s+INSTALLED\s+DETAIL\nCTL-A\s+\w+\s+2[\s\S]*CTL-B\s+\w+\s+2[\s\S]*1-2 of 2 devices\n$/);
+    expect((await mdmctl(['devices', 'profiles', 'CTL-A'])).stdout).toMatch(/^PROFILE\s+STATUS\s+WANTED\s+INSTALLED\s+DETAIL\ncom\.example\.ctl\.passcode\s+\w+\s+2/);
+    expect((await mdmctl(['devices', 'profiles', 'CTL-C'])).stdout).toBe('no profiles for this device\n');
+    expect((await mdmctl(['devices', 'reconcile', 'CTL-A'])).code).toBe(0);
+    expect((await mdmctl(['profiles', 'unassign', 'com.example.ctl.passcode', '--group', 'Pilot', '--udid', 'CTL-B'])).code).toBe(0);
+    expect((await mdmctl(['profiles', 'assignments', 'com.example.ctl.passcode'])).stdout).toBe('no assignments\n');
+    const unknownGroup = await mdmctl(['profiles', 'assign', 'com.example.ctl.passcode', '--group', 'Nobody']);
+    expect(unknownGroup).toMatchObject({ code: 2, stderr: expect.stringContaining('no device group with id or name Nobody') });
+
+    expect((await mdmctl(['device-groups', 'delete', 'Modern'])).stdout).toBe('deleted device group Modern\n');
+    expect((await mdmctl(['profiles', 'delete', 'com.example.ctl.imported'])).stdout).toBe('deleted profile com.example.ctl.imported\n');
+    expect((await mdmctl(['profiles', 'get', 'com.example.ctl.imported'])).code).toBe(2);
+  }, 600_000);
+
+  it('creates, lists and revokes API keys, showing the secret once', async () => {
+    const created = await mdmctl(['api-keys', 'create', '--name', 'helpdesk', '--scope', 'read', '--scope', 'commands']);
+    expect(created.code).toBe(0);
+    const secret = /^secret: (mdm_\S+)$/m.exec(created.stdout)![1]!;
+    const id = /\(([0-9a-f-]{36})\)/.exec(created.stdout)![1]!;
+    expect(created.stderr).toMatch(/shown this once/);
+    // The new key works, for what its scopes allow.
+    expect((await mdmctl(['devices', 'list', '--limit', '1'], { MDM_API_KEY: secret })).code).toBe(0);
+    const list = await mdmctl(['api-keys', 'list']);
+    expect(list.stdout).toMatch(new RegExp(`${id}\\s+helpdesk\\s+read,commands\\s+active`));
+    expect(list.stdout).not.toContain(secret);
+    expect(JSON.parse((await mdmctl(['api-keys', 'get', id])).stdout)).toMatchObject({ id, name: 'helpdesk', revokedAt: null });
+    expect((await mdmctl(['api-keys', 'revoke', id])).stdout).toBe(`revoked API key helpdesk (${id})\n`);
+    expect((await mdmctl(['api-keys', 'list', '--revoked'])).stdout).toMatch(new RegExp(`${id}\\s+helpdesk\\s+read,commands\\s+revoked`));
+    expect((await mdmctl(['devices', 'list'], { MDM_API_KEY: secret })).code).toBe(1);
+  }, 600_000);
+
+  it('manages webhooks and their deliveries', async () => {
+    expect((await mdmctl(['webhooks', 'list'])).stdout).toBe('no webhooks\n');
+    const created = await mdmctl(['webhooks', 'create', '--endpoint', 'http://127.0.0.1:9/hook', '--event', 'command.*', '--event', 'device.enrolled']);
+    expect(created.stdout).toMatch(/^created webhook [0-9a-f-]{36}: http:\/\/127\.0\.0\.1:9\/hook for command\.\*, device\.enrolled \(mdm\)\nsecret: \S{40,}\n$/);
+    const id = /webhook ([0-9a-f-]{36})/.exec(created.stdout)![1]!;
+    expect((await mdmctl(['webhooks', 'list'])).stdout).toMatch(new RegExp(`${id}\\s+http://127\\.0\\.0\\.1:9/hook\\s+command\\.\\*,device\\.enrolled\\s+mdm\\s+yes`));
+    expect((await mdmctl(['webhooks', 'deliveries', id])).stdout).toBe('no deliveries\n');
+    await system.api('POST', '/v1/commands', { udids: ['CTL-A'], command: { RequestType: 'ProfileList' }, push: false });
+    const deliveries = await eventually(async () => {
+      const run = await mdmctl(['webhooks', 'deliveries', id, '--json']);
+      const page = JSON.parse(run.stdout) as { deliveries: Array<{ id: string; eventType: string }> };
+      if (!page.deliveries.length) throw new Error('no delivery yet');
+      return page.deliveries;
+    }, { timeoutMs: 20_000 });
+    expect(deliveries[0]!.eventType).toBe('command.queued');
+    expect(JSON.parse((await mdmctl(['webhooks', 'delivery', id, deliveries[0]!.id])).stdout)).toMatchObject({ id: deliveries[0]!.id, attemptLog: expect.any(Array) });
+    expect((await mdmctl(['webhooks', 'retry', id, deliveries[0]!.id])).stdout).toMatch(/^delivery [0-9a-f-]{36} queued again/);
+    const replay = await mdmctl(['webhooks', 'replay', id, '--from', new Date(Date.now() - 3_600_000).toISOString(), '--to', new Date().toISOString(), '--type', 'command.*']);
+    expect(replay.stdout).toMatch(/^queued \d+ event\(s\) again\n$/);
+    expect((await mdmctl(['webhooks', 'update', id, '--disable'])).stdout).toMatch(/\(mdm, disabled\)\n$/);
+    expect(JSON.parse((await mdmctl(['webhooks', 'get', id])).stdout)).toMatchObject({ id, enabled: false });
+    expect((await mdmctl(['webhooks', 'delete', id])).stdout).toBe(`deleted webhook ${id}\n`);
+    const bad = await mdmctl(['webhooks', 'create', '--endpoint', 'http://127.0.0.1:9/', '--event', 'nonsense']);
+    expect(bad).toMatchObject({ code: 1, stderr: expect.stringMatching(/answered 400: .*nonsense/) });
+  }, 600_000);
+
+  it('manages enrollment configurations and makes a push CSR', async () => {
+    expect((await mdmctl(['enrollment-configs', 'list'])).stdout).toBe('no enrollment configurations\n');
+    expect((await mdmctl(['enrollment-configs', 'create', '--name', 'kiosk', '--access-rights', '8191'])).stdout).toMatch(/^created enrollment configuration kiosk \(/);
+    expect((await mdmctl(['enrollment-configs', 'list'])).stdout).toMatch(/kiosk\s+\S+\s+8191[\s\S]*1-1 of 1 enrollment configurations/);
+    expect((await mdmctl(['enrollment-profile', '--config', 'kiosk', '--out', 'kiosk.mobileconfig'])).code).toBe(0);
+    expect((await mdmctl(['enrollment-configs', 'delete', 'kiosk'])).stdout).toBe('deleted enrollment configuration kiosk\n');
+    const csr = await mdmctl(['push-cert', 'csr', '--common-name', 'Example MDM']);
+    expect(csr.stdout).toMatch(/^-----BEGIN CERTIFICATE REQUEST-----/);
+  }, 600_000);
 
   it('reads the key from .mdm/local.env and explains a missing or wrong one', async () => {
     const project = mkdtempSync(path.join(tmpdir(), 'mdmctl-project-'));

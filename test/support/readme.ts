@@ -37,11 +37,63 @@ export function codeBlocks(file = path.join(__dirname, '../../README.md')): Code
   return blocks;
 }
 
-/** The shell commands of one README section, comments dropped and `\` continuations joined. */
+/**
+ * The shell commands of one README section, as a shell reads them: comments dropped, `\` continuations
+ * joined, and a quoted string that spans lines (a JSON body) kept inside its command.
+ */
 export function sectionCommands(section: string, file?: string): string[] {
   return codeBlocks(file)
     .filter((b) => b.section === section && b.lang === 'sh')
-    .flatMap((b) => b.text.replace(/\\\n\s*/g, ' ').split('\n'))
-    .map((l) => l.replace(/(^|\s)#.*$/, '').trim())
-    .filter((l) => l.length > 0);
+    .flatMap((b) => splitCommands(b.text));
+}
+
+/** Splits shell text into commands at newlines outside quotes, dropping `#` comments and joining `\` continuations. */
+export function splitCommands(text: string): string[] {
+  const commands: string[] = [];
+  let current = '';
+  let quote: '"' | "'" | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quote) {
+      if (ch === '\\' && quote === '"') {
+        current += ch + (text[++i] ?? '');
+        continue;
+      }
+      if (ch === quote) quote = undefined;
+      current += ch;
+    } else if (ch === '\\' && text[i + 1] === '\n') {
+      if (!/\s$/.test(current)) current += ' ';
+      i++;
+      while (text[i + 1] === ' ') i++;
+    } else if (ch === '\\') {
+      current += ch + (text[++i] ?? '');
+    } else if (ch === "'" || ch === '"') {
+      quote = ch;
+      current += ch;
+    } else if (ch === '#' && (current === '' || /\s$/.test(current))) {
+      while (i + 1 < text.length && text[i + 1] !== '\n') i++;
+    } else if (ch === '\n') {
+      commands.push(current.trim());
+      current = '';
+    } else {
+      current += ch;
+    }
+  }
+  commands.push(current.trim());
+  return commands.filter((c) => c.length > 0);
+}
+
+/** Placeholders of the docs' examples: a name of letters and digits in angle brackets (`<UDID>`, `<commandUuid>`). */
+const PLACEHOLDER = /<([A-Za-z][A-Za-z0-9]*)>/g;
+
+/** The placeholders a command uses, in order of first use. */
+export function placeholders(command: string): string[] {
+  return [...new Set([...command.matchAll(PLACEHOLDER)].map((m) => m[1]!))];
+}
+
+/** The command with each placeholder replaced by its value; throws naming any that has none. */
+export function fillPlaceholders(command: string, values: Readonly<Record<string, string>>): string {
+  const missing = placeholders(command).filter((name) => values[name] === undefined);
+  if (missing.length) throw new Error(`no value for ${missing.map((m) => `<${m}>`).join(', ')} in: ${command}`);
+  return command.replace(PLACEHOLDER, (_all, name: string) => values[name]!);
 }

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { GlobalOptions } from './args';
+import type { GlobalOptions } from './command';
 
 /** Where the CLI talks to and with which key. */
 export interface ClientConfig {

@@ -1,4 +1,4 @@
-import { countsLine, deliveryDetail, DEVICE_COLUMNS, eventLine, pageFooter, table } from './format';
+import { countsLine, deliveryDetail, DEVICE_COLUMNS, eventBlock, eventLine, pageFooter, table } from './format';
 
 describe('mdmctl output', () => {
   it('aligns columns and shows missing values as -', () => {
@@ -23,11 +23,11 @@ describe('mdmctl output', () => {
   });
 
   it('explains a delivery by its reason or the first error of the chain', () => {
-    expect(deliveryDetail({ udid: 'A', status: 'BLOCKED', statusReason: 'needs supervision', errorChain: null })).toBe('needs supervision');
+    expect(deliveryDetail({ statusReason: 'needs supervision', errorChain: null })).toBe('needs supervision');
     expect(
-      deliveryDetail({ udid: 'A', status: 'ERROR', statusReason: null, errorChain: [{ ErrorDomain: 'MCMDMErrorDomain', ErrorCode: 12021, USEnglishDescription: 'Simulated failure.' }] }),
+      deliveryDetail({ statusReason: null, errorChain: [{ ErrorDomain: 'MCMDMErrorDomain', ErrorCode: 12021, USEnglishDescription: 'Simulated failure.' }] }),
     ).toBe('MCMDMErrorDomain 12021: Simulated failure.');
-    expect(deliveryDetail({ udid: 'A', status: 'QUEUED', statusReason: null, errorChain: null })).toBeNull();
+    expect(deliveryDetail({ statusReason: null, errorChain: null })).toBeNull();
     expect(countsLine({ QUEUED: 3, ACKNOWLEDGED: 1 })).toBe('QUEUED 3, ACKNOWLEDGED 1');
   });
 
@@ -38,6 +38,38 @@ describe('mdmctl output', () => {
       occurredAt: '2025-01-01T00:00:00.000Z',
       data: { udid: 'A-1', deviceId: 'x', requestType: 'DeviceInformation', status: 'ERROR', reason: 'two words', errorChain: [{}] },
     });
-    expect(line).toBe('2025-01-01T00:00:00.000Z  command.error             A-1  requestType=DeviceInformation  status=ERROR  reason="two words"  +errorChain');
+    expect(line).toBe('2025-01-01T00:00:00.000Z  command.error             A-1  requestType=DeviceInformation  status=ERROR  reason="two words"');
+  });
+
+  it('shows structured event data under the line, with plist and base64 data decoded', () => {
+    const plist = '<?xml version="1.0" encoding="UTF-8"?><plist version="1.0"><dict><key>MessageType</key><string>Authenticate</string><key>Topic</key><string>com.apple.mgmt.x</string></dict></plist>';
+    const block = eventBlock({
+      type: 'device.authenticated',
+      udid: 'A-1',
+      occurredAt: '2025-01-01T00:00:00.000Z',
+      data: {
+        udid: 'A-1',
+        rawPayload: Buffer.from(plist).toString('base64'),
+        answer: { QueryResponses: { Note: { $data: Buffer.from('hello').toString('base64') }, Seen: { $date: '2025-01-01T00:00:00Z' }, Key: { $data: 'AAEC' } } },
+      },
+    });
+    const [first, ...rest] = block.split('\n');
+    expect(first).toBe('2025-01-01T00:00:00.000Z  device.authenticated      A-1');
+    expect(rest.join('\n')).toBe(
+      [
+        '    rawPayload: {',
+        '      "MessageType": "Authenticate",',
+        '      "Topic": "com.apple.mgmt.x"',
+        '    }',
+        '    answer: {',
+        '      "QueryResponses": {',
+        '        "Note": "hello",',
+        '        "Seen": "2025-01-01T00:00:00Z",',
+        '        "Key": "<3 bytes: 000102>"',
+        '      }',
+        '    }',
+      ].join('\n'),
+    );
+    expect(block).not.toContain(Buffer.from(plist).toString('base64').slice(0, 20));
   });
 });

@@ -1,4 +1,5 @@
 /** Plain-text output for operators: aligned columns, one line per event. */
+import { readableData } from './event-data';
 
 export interface Column<T> {
   header: string;
@@ -60,7 +61,7 @@ export const DELIVERY_COLUMNS: readonly Column<DeliveryRow>[] = [
 ];
 
 /** Why a delivery is where it is: the server's reason, or the first error of Apple's chain. */
-export function deliveryDetail(d: DeliveryRow): string | null {
+export function deliveryDetail(d: Pick<DeliveryRow, 'statusReason' | 'errorChain'>): string | null {
   if (d.statusReason) return d.statusReason;
   const first = d.errorChain?.[0];
   if (first && typeof first === 'object') {
@@ -87,14 +88,45 @@ export interface EventRow {
 
 /** Keys every event of a kind repeats, left out of the one-line summary. */
 const NOISE = new Set(['udid', 'deviceId', 'enrollmentId']);
+/** Scalars too long for the summary line, shown decoded under it. */
+const BLOBS = new Set(['rawPayload']);
+
+const isDetail = (k: string, v: unknown): boolean => BLOBS.has(k) || (v !== null && typeof v === 'object');
 
 /** One event on one line: time, type, device, then its scalar fields as key=value. */
 export function eventLine(e: EventRow): string {
   const fields = Object.entries(e.data)
-    .filter(([k, v]) => !NOISE.has(k) && v !== null && typeof v !== 'object')
+    .filter(([k, v]) => !NOISE.has(k) && v !== null && !isDetail(k, v))
     .map(([k, v]) => `${k}=${typeof v === 'string' && /\s/.test(v) ? JSON.stringify(v) : String(v)}`);
-  const nested = Object.entries(e.data)
-    .filter(([, v]) => v !== null && typeof v === 'object')
-    .map(([k]) => `+${k}`);
-  return [e.occurredAt, e.type.padEnd(24), e.udid ?? '-', ...fields, ...nested].join('  ').trimEnd();
+  return [e.occurredAt, e.type.padEnd(24), e.udid ?? '-', ...fields].join('  ').trimEnd();
 }
+
+/**
+ * An event as a person reads it: the summary line, then each structured field (an answer, an error chain, a
+ * check-in body) indented beneath it as JSON, with plist and base64 data decoded.
+ */
+export function eventBlock(e: EventRow): string {
+  const details = Object.entries(e.data)
+    .filter(([k, v]) => isDetail(k, v))
+    .map(([k, v]) => `    ${k}: ${JSON.stringify(readableData(v, k), null, 2).replace(/\n/g, '\n    ')}`);
+  return [eventLine(e), ...details].join('\n');
+}
+
+export interface DeviceProfileRow {
+  udid: string;
+  profileId: string;
+  identifier: string;
+  desiredVersion: number | null;
+  installedVersion: number | null;
+  status: string;
+  reason: string | null;
+  errorChain: unknown[] | null;
+}
+
+export const DEVICE_PROFILE_COLUMNS: readonly Column<DeviceProfileRow>[] = [
+  { header: 'PROFILE', value: (p) => p.identifier },
+  { header: 'STATUS', value: (p) => p.status },
+  { header: 'WANTED', value: (p) => p.desiredVersion },
+  { header: 'INSTALLED', value: (p) => p.installedVersion },
+  { header: 'DETAIL', value: (p) => deliveryDetail({ statusReason: p.reason, errorChain: p.errorChain }) },
+];

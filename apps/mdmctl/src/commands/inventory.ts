@@ -1,28 +1,29 @@
 import type { DeviceInventoryView, InventoryHistoryView, InventoryRefreshView } from '@mdm/contracts';
-import type { CommandSpec } from './args';
-import type { ApiClient } from './api-client';
-import { table } from './format';
+import { type Command, command, type Context } from '../command';
+import { table } from '../format';
+import { flag } from '../options';
 
 /** `devices inventory` and `devices refresh`: a device's full inventory, its changes, and a refresh now. */
-export type InventoryCommand = { name: 'devices inventory'; udid: string; history: boolean } | { name: 'devices refresh'; udid: string };
+type InventoryCommand = { name: 'devices inventory'; udid: string; history: boolean } | { name: 'devices refresh'; udid: string };
 
-export const INVENTORY_COMMAND_SPECS: readonly CommandSpec[] = [
-  {
+export const inventoryCommands: readonly Command[] = [
+  command<InventoryCommand>({
     name: 'devices inventory',
     usage: 'mdmctl devices inventory <udid> [--history]',
-    summary: 'A device\'s full inventory by group (DeviceInformation, SecurityInfo, certificates); --history: what changed',
+    summary: "A device's full inventory by group (DeviceInformation, SecurityInfo, certificates); --history: what changed",
     options: { history: { type: 'boolean' } },
     positionals: ['udid'],
-    build: (v, [udid]) => ({ name: 'devices inventory', udid: udid!, history: v['history'] === true }),
-  },
-  {
+    parse: (v, [udid]) => ({ name: 'devices inventory', udid: udid!, history: flag(v, 'history') }),
+    run: (ctx, p) => runInventoryCommand(ctx, p),
+  }),
+  command<InventoryCommand>({
     name: 'devices refresh',
     usage: 'mdmctl devices refresh <udid>',
     summary: 'Ask a device for its full inventory now (not twice while one is still open)',
-    options: {},
     positionals: ['udid'],
-    build: (_v, [udid]) => ({ name: 'devices refresh', udid: udid! }),
-  },
+    parse: (_v, [udid]) => ({ name: 'devices refresh', udid: udid! }),
+    run: (ctx, p) => runInventoryCommand(ctx, p),
+  }),
 ];
 
 function show(value: unknown): string {
@@ -30,7 +31,10 @@ function show(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-export async function runInventoryCommand(api: ApiClient, out: (text: string) => void, json: boolean, command: InventoryCommand): Promise<number> {
+async function runInventoryCommand(ctx: Context, command: InventoryCommand): Promise<number> {
+  const { api } = ctx;
+  const json = ctx.global.json;
+  const out = (text: string): void => ctx.io.stdout(text);
   const base = `/v1/devices/${encodeURIComponent(command.udid)}`;
   if (command.name === 'devices refresh') {
     const res = await api.json<InventoryRefreshView>('POST', `${base}/inventory/refresh`);

@@ -1,0 +1,43 @@
+import { parsePlist, plistToJson } from '@mdm/protocol';
+
+/**
+ * Event data as a person reads it: plist data (`{"$data": base64}`) and base64 check-in bodies (`rawPayload`)
+ * decoded into JSON when they hold a plist, into text when they hold text, and dates (`{"$date": ISO}`) as
+ * plain strings. Only for display: `--json` prints the API's answer untouched.
+ */
+export function readableData(value: unknown, key?: string): unknown {
+  if (typeof value === 'string') return key === 'rawPayload' ? readableBytes(Buffer.from(value, 'base64')) : value;
+  if (Array.isArray(value)) return value.map((v) => readableData(v));
+  if (value === null || typeof value !== 'object') return value;
+  const entries = Object.entries(value);
+  if (entries.length === 1) {
+    const [[k, v]] = entries as [[string, unknown]];
+    if (k === '$data' && typeof v === 'string') return readableBytes(Buffer.from(v, 'base64'));
+    if (k === '$date' && typeof v === 'string') return v;
+  }
+  return Object.fromEntries(entries.map(([k, v]) => [k, readableData(v, k)]));
+}
+
+const PLIST_START = /^\s*(<\?xml|<!DOCTYPE plist|<plist)/;
+
+/** A plist as JSON, UTF-8 text as text, anything else as its size and first bytes in hex. */
+export function readableBytes(bytes: Buffer): unknown {
+  const head = bytes.subarray(0, 64).toString('latin1');
+  if (head.startsWith('bplist00') || PLIST_START.test(head)) {
+    try {
+      return readableData(plistToJson(parsePlist(bytes)));
+    } catch {
+      /* not a plist after all: shown as bytes */
+    }
+  }
+  const text = bytes.toString('utf8');
+  // Printable text round-trips through UTF-8 and has no control characters but line breaks and tabs.
+  if (Buffer.from(text, 'utf8').equals(bytes) && ![...text].some(isControl)) return text;
+  const hex = bytes.subarray(0, 16).toString('hex');
+  return `<${bytes.length} bytes: ${hex}${bytes.length > 16 ? '...' : ''}>`;
+}
+
+const isControl = (ch: string): boolean => {
+  const code = ch.charCodeAt(0);
+  return (code < 32 && ch !== '\n' && ch !== '\r' && ch !== '\t') || code === 127;
+};
