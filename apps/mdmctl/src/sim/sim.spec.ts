@@ -3,7 +3,9 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseCommandLine, UsageError } from '../args';
+import { parseCommandLine } from '../args';
+import { UsageError } from '../command';
+import { COMMANDS } from '../commands';
 import { followPushes, type SeenPush } from './push-follower';
 import { simPaths, trialPushesUrl } from './sim-config';
 import { loadRecords, removeRecord, saveRecord, type SimRecord } from './sim-store';
@@ -14,10 +16,15 @@ describe('mdmctl sim', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('reads sim start options, with a check-in every 60 s by default', () => {
-    expect(parseCommandLine(['sim', 'start', '--count', '3']).command).toEqual({ name: 'sim start', count: 3, pollSeconds: 60, dir: undefined, pushesUrl: undefined });
-    expect(parseCommandLine(['sim', 'start', '--poll', '5', '--dir', 'd', '--pushes', 'http://x']).command).toMatchObject({ count: undefined, pollSeconds: 5, dir: 'd', pushesUrl: 'http://x' });
-    expect(() => parseCommandLine(['sim', 'start', '--count', '0'])).toThrow(UsageError);
-    expect(() => parseCommandLine(['sim', 'start', '--count', 'five'])).toThrow(/--count must be a whole number/);
+    const params = (argv: string[]): unknown => {
+      const invocation = parseCommandLine(argv, COMMANDS);
+      if (!('command' in invocation)) throw new Error('no command');
+      return invocation.command.params;
+    };
+    expect(params(['sim', 'start', '--count', '3'])).toEqual({ count: 3, pollSeconds: 60, dir: undefined, pushesUrl: undefined });
+    expect(params(['sim', 'start', '--poll', '5', '--dir', 'd', '--pushes', 'http://x'])).toMatchObject({ count: undefined, pollSeconds: 5, dir: 'd', pushesUrl: 'http://x' });
+    expect(() => params(['sim', 'start', '--count', '0'])).toThrow(UsageError);
+    expect(() => params(['sim', 'start', '--count', 'five'])).toThrow(/--count must be a whole number/);
   });
 
   it('keeps devices beside the .mdm/local.env in use, unless told otherwise', () => {
