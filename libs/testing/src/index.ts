@@ -4,4 +4,3 @@ export * from './device-simulator';
 export * from './fake-apns';
 export * from './test-pki';
 export * from './scep-client';
-export * from './inventory-answers';
