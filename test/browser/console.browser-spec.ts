@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { DeviceSimulator } from '@mdm/testing';
+import { connectSession, DeviceSimulator } from '@mdm/testing';
 import { TestSystem } from '../e2e/system';
 
 jest.setTimeout(300_000);
@@ -45,8 +45,7 @@ describe('operator console', () => {
     const wake = (d: DeviceSimulator): void => {
       const before = busy.get(d.udid) ?? Promise.resolve();
       busy.set(d.udid, before.then(async () => {
-        let res = await d.idle();
-        while (res.command) res = await d.answer(res.command);
+        await connectSession(d);
       }).catch((err: Error) => void system.logs.push(`[device ${d.udid}] ${err.message}`)));
     };
     system.apns.respondWith((push) => {
@@ -238,6 +237,19 @@ describe('operator console', () => {
     expect(res.json.requestType).toBe('DeviceInformation');
     expect(res.json.counts).toEqual({ ACKNOWLEDGED: 2 });
     expect(res.json.command.Queries).toEqual(['DeviceName', 'OSVersion', 'BatteryLevel']);
+  });
+
+  it("shows a device's full inventory, and after a refresh what changed", async () => {
+    const device = devices[0]!;
+    await page.goto(`${system.baseUrl}/console/devices/${device.udid}`);
+    const inventory = page.getByTestId('full-inventory');
+    await inventory.getByLabel('Hardware').getByText(device.serialNumber).waitFor();
+    await inventory.getByTestId('certificates-table').getByText('identity').first().waitFor();
+    // The device changes; the operator's refresh finds it and the history says so.
+    device.state.passcodePresent = !device.state.passcodePresent;
+    await inventory.getByRole('button', { name: 'Refresh inventory' }).click();
+    await inventory.getByTestId('inventory-changes-table').getByText('SecurityInfo.PasscodePresent').waitFor({ timeout: 60_000 });
+    await shot('device-inventory');
   });
 
   it('shows the events log, adds new events from the stream without re-reading, and expands their data', async () => {

@@ -28,6 +28,8 @@ function pkcs12Base64(certPem: string, keyPem: string | undefined, password: str
 }
 
 const fingerprintOf = (pem: string): string => new X509Certificate(pem).fingerprint256.replace(/:/g, '').toLowerCase();
+/** The stranded-topic warnings among a certificate answer's warnings (the fake's certificates also carry "not issued by Apple"). */
+const strandedWarnings = (warnings: string[]): string[] => warnings.filter((w) => w.includes('have no push certificate'));
 
 describe('push certificate lifecycle', () => {
   let system: TestSystem;
@@ -219,7 +221,7 @@ describe('push certificate lifecycle', () => {
       expect(view.json).toMatchObject({ enrolled: true, push: { pushable: false, statusReason: reason() } });
       const certs = await system.api('GET', '/v1/apns/certificate');
       expect(certs.json.strandedDevices).toEqual([{ topic, devices: 3 }]);
-      expect(certs.json.warnings).toEqual([`3 devices on topic ${topic} have no push certificate: re-enroll them, or upload a certificate for ${topic} again`]);
+      expect(strandedWarnings(certs.json.warnings)).toEqual([`3 devices on topic ${topic} have no push certificate: re-enroll them, or upload a certificate for ${topic} again`]);
     });
 
     it('un-strands them when the old topic\'s certificate comes back ("force": true), and pushes their waiting commands', async () => {
@@ -236,7 +238,9 @@ describe('push certificate lifecycle', () => {
       });
       await eventually(async () => expect(await command(commandUuid)).toMatchObject({ status: 'SENT', statusReason: null }), { timeoutMs: 20000, intervalMs: 200 });
       expect((await system.api('GET', `/v1/devices/${device.udid}`)).json.push).toMatchObject({ pushable: true, statusReason: null });
-      expect((await system.api('GET', '/v1/apns/certificate')).json).toMatchObject({ strandedDevices: [], warnings: [] });
+      const certs = (await system.api('GET', '/v1/apns/certificate')).json;
+      expect(certs.strandedDevices).toEqual([]);
+      expect(strandedWarnings(certs.warnings)).toEqual([]);
     });
   });
 

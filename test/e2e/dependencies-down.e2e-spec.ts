@@ -87,7 +87,7 @@ describe('a service started while a dependency is down', () => {
     const started = await startCommand({
       DATABASE_URL: databaseUrl,
       REDIS_URL: `redis://127.0.0.1:${redisPort}`,
-      MDM_REDIS_PREFIX: `mdmtest-deps-${randomBytes(3).toString('hex')}`,
+      MDM_REDIS_PREFIX: `{mdmtest-deps-${randomBytes(3).toString('hex')}}`,
     });
     cleanups.push(() => services.stopService(started.svc, 'SIGKILL'));
 
@@ -117,7 +117,7 @@ describe('a service started while a dependency is down', () => {
     const forwardPort = await freePort();
     const through = new URL(databaseUrl);
     through.port = String(forwardPort);
-    const started = await startCommand({ DATABASE_URL: through.toString(), REDIS_URL, MDM_REDIS_PREFIX: `mdmtest-deps-${randomBytes(3).toString('hex')}` });
+    const started = await startCommand({ DATABASE_URL: through.toString(), REDIS_URL, MDM_REDIS_PREFIX: `{mdmtest-deps-${randomBytes(3).toString('hex')}}` });
     cleanups.push(() => services.stopService(started.svc, 'SIGKILL'));
 
     await eventually(() => expect(matching(started.lines, /Postgres at 127\.0\.0\.1:\d+\/\S+ is unreachable/)).toHaveLength(1), {

@@ -4,7 +4,7 @@ import { createPublicKey, X509Certificate } from 'node:crypto';
 import { Client } from 'pg';
 import { generateRsaKeyPair, parseAttachedSignedData, TrustStore } from '@mdm/pki';
 import { buildPlist, parsePlistDict, type PlistDict } from '@mdm/protocol';
-import { buildScepPkiMessage, DeviceSimulator, eventually, readCertRep, readEnrollmentProfile, scepEnroll, ScepFailure } from '@mdm/testing';
+import { buildScepPkiMessage, connectSession, DeviceSimulator, eventually, readCertRep, readEnrollmentProfile, scepEnroll, ScepFailure } from '@mdm/testing';
 import { TestSystem } from './system';
 
 jest.setTimeout(120_000);
@@ -131,12 +131,7 @@ describe('enrollment and device identity', () => {
     await eventually(() => {
       if (!system.apns.pushes.some((p) => p.token === device.tokenHex)) throw new Error('no push yet');
     }, { timeoutMs: 20000 });
-    const answered: string[] = [];
-    let res = await device.idle();
-    while (res.command) {
-      answered.push(res.command.requestType);
-      res = await device.answer(res.command);
-    }
+    const answered = await connectSession(device);
     expect(answered).toEqual(['DeviceInformation', 'SecurityInfo', 'CertificateList', 'ProfileList']);
     const after = await system.api('GET', `/v1/devices/${device.udid}`);
     expect(after.json).toMatchObject({ supervised: true, osVersion: '18.1', productName: 'iPad14,1' });

@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { createTestDeviceCa, type DeviceSimulator, eventually } from '@mdm/testing';
+import { connectSession, createTestDeviceCa, type DeviceSimulator, eventually } from '@mdm/testing';
 import { TestSystem } from './system';
 
 jest.setTimeout(240_000);
@@ -11,16 +11,6 @@ interface Item {
   value: unknown;
 }
 
-/** One connect session: the device takes every command waiting and answers each from its own state. */
-async function session(d: DeviceSimulator): Promise<string[]> {
-  const seen: string[] = [];
-  let res = await d.idle();
-  while (res.command) {
-    seen.push(res.command.requestType);
-    res = await d.answer(res.command);
-  }
-  return seen;
-}
 
 /** A line of a PEM's base64: present in any JSON that carries the raw certificate. */
 const derLineOf = (pem: string): string => pem.split('\n')[1];
@@ -58,7 +48,7 @@ describe('device inventory', () => {
 
       // The first inventory: every iOS query, SecurityInfo, CertificateList (and the profiles).
       const first = await eventually(async () => {
-        const seen = await session(device);
+        const seen = await connectSession(device);
         if (!seen.includes('DeviceInformation')) throw new Error(`no inventory yet (${seen.join(', ')})`);
         return seen;
       }, { timeoutMs: 30_000, intervalMs: 200, message: 'first inventory' });
@@ -93,7 +83,7 @@ describe('device inventory', () => {
       expect(created.status).toBe(201);
       expect((await system.api('POST', `/v1/profiles/${created.json.id}/assignments`, { udids: [device.udid] })).status).toBe(200);
       await eventually(async () => {
-        await session(device);
+        await connectSession(device);
         const profiles = (await system.api('GET', `/v1/devices/${device.udid}/profiles`)).json.profiles as Array<{ identifier: string; status: string }>;
         const status = profiles.find((p) => p.identifier === rootProfile.identifier)?.status;
         if (status !== 'installed') throw new Error(`root CA profile: ${status}`);
@@ -118,7 +108,7 @@ describe('device inventory', () => {
       await eventually(() => {
         if (pushes() <= pushesBefore) throw new Error('no push');
       }, { timeoutMs: 20_000 });
-      expect(await session(device)).toEqual(['DeviceInformation', 'SecurityInfo', 'CertificateList']);
+      expect(await connectSession(device)).toEqual(['DeviceInformation', 'SecurityInfo', 'CertificateList']);
 
       const refreshed = (await system.api('GET', inventoryPath)).json;
       expect(refreshed).toMatchObject({ securityInfo: { PasscodePresent: true }, refreshOpen: false });
@@ -195,7 +185,7 @@ describe('device inventory', () => {
       const topic = await system.uploadPushCertificate();
       const device = await system.enrolledDevice(topic, { deviceName: 'Front desk' });
       await eventually(async () => {
-        if (!(await session(device)).includes('DeviceInformation')) throw new Error('no inventory yet');
+        if (!(await connectSession(device)).includes('DeviceInformation')) throw new Error('no inventory yet');
       }, { timeoutMs: 30_000, intervalMs: 200 });
 
       device.state.deviceName = 'Back office';
@@ -204,7 +194,7 @@ describe('device inventory', () => {
       await new Promise((r) => setTimeout(r, 7_000));
       const pending = (await system.api('GET', `/v1/devices/${device.udid}/queue`)).json.pending as Array<{ requestType: string }>;
       expect(pending.filter((p) => p.requestType === 'DeviceInformation')).toHaveLength(1);
-      expect(await session(device)).toEqual(['DeviceInformation', 'SecurityInfo', 'CertificateList']);
+      expect(await connectSession(device)).toEqual(['DeviceInformation', 'SecurityInfo', 'CertificateList']);
       const history = await system.api('GET', `/v1/devices/${device.udid}/inventory/history`);
       expect(history.json.changes).toEqual([expect.objectContaining({ field: 'DeviceName', oldValue: 'Front desk', newValue: 'Back office' })]);
 

@@ -1,4 +1,4 @@
-import { eventually, type DeviceSimulator } from '@mdm/testing';
+import { connectSession, eventually, type DeviceSimulator } from '@mdm/testing';
 import { TestSystem } from './system';
 
 jest.setTimeout(180_000);
@@ -40,23 +40,13 @@ describe('profile assignment and reconciliation', () => {
   const device = async (opts: Parameters<TestSystem['enrolledDevice']>[1] = {}): Promise<DeviceSimulator> => {
     const d = await system.enrolledDevice(topic, opts);
     await eventually(async () => {
-      await session(d);
+      await connectSession(d);
       const info = await system.api('GET', `/v1/devices/${d.udid}`);
       if (info.json.osVersion === null || info.json.supervised === null) throw new Error('inventory not in yet');
     }, { timeoutMs: 20_000, intervalMs: 200, message: 'device inventory' });
     return d;
   };
 
-  /** One connect session: the device takes every command waiting and answers each as iOS would. */
-  const session = async (d: DeviceSimulator): Promise<string[]> => {
-    const seen: string[] = [];
-    let res = await d.idle();
-    while (res.command) {
-      seen.push(res.command.requestType);
-      res = await d.answer(res.command);
-    }
-    return seen;
-  };
 
   const profilesOf = async (d: DeviceSimulator): Promise<{ profiles: DeviceProfile[]; effective: Array<{ payloadType: string; keys: Array<{ key: string; value: unknown; decidedBy: { identifier: string } }> }> }> =>
     (await system.api('GET', `/v1/devices/${d.udid}/profiles`)).json;
@@ -64,7 +54,7 @@ describe('profile assignment and reconciliation', () => {
   /** Plays the device until its profile for `identifier` satisfies `check`. */
   const until = async (d: DeviceSimulator, identifier: string, check: (p: DeviceProfile | undefined) => boolean, what: string): Promise<DeviceProfile | undefined> =>
     eventually(async () => {
-      await session(d);
+      await connectSession(d);
       const p = (await profilesOf(d)).profiles.find((x) => x.identifier === identifier);
       if (!check(p)) throw new Error(`${identifier}: ${JSON.stringify(p)}`);
       return p;
@@ -135,7 +125,7 @@ describe('profile assignment and reconciliation', () => {
     expect(blocked?.reason).toMatch(/supervis/);
     const tooNew = await until(d, ethernet.identifier, (x) => x?.status === 'blocked', 'blocked for iOS version');
     expect(tooNew?.reason).toMatch(/17\.0/);
-    expect(await session(d)).toEqual([]);
+    expect(await connectSession(d)).toEqual([]);
     expect(d.installedProfiles.has(kiosk.identifier) || d.installedProfiles.has(ethernet.identifier)).toBe(false);
   });
 
@@ -184,7 +174,7 @@ describe('profile assignment and reconciliation', () => {
     const failed = await until(d, res.json.identifier, (x) => x?.status === 'failed', 'failed');
     expect(failed?.errorChain?.[0]).toMatchObject({ ErrorCode: 4001, ErrorDomain: 'MCInstallationErrorDomain' });
     expect(failed?.reason).toContain('The profile could not be installed.');
-    expect(await session(d)).toEqual([]);
+    expect(await connectSession(d)).toEqual([]);
     const events = await eventsOf(d, 'profile.failed');
     expect(events.map((e) => e.data['identifier'])).toEqual([res.json.identifier]);
   });

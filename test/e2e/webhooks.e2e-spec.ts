@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parsePlistDict } from '@mdm/protocol';
-import { type DeviceSimulator, eventually } from '@mdm/testing';
+import { connectSession, type DeviceSimulator, eventually } from '@mdm/testing';
 import { TestSystem } from './system';
 
 /**
@@ -136,8 +136,7 @@ describe('webhooks end to end', () => {
       const res = await system.api('POST', '/v1/commands', { udids: [device.udid], command, push: false });
       expect(res.status).toBe(201);
     }
-    let res = await device.idle();
-    while (res.command) res = await device.answer(res.command);
+    await connectSession(device);
   };
 
   it('manages webhooks: validation naming the bad pattern, the secret never shown', async () => {
@@ -338,8 +337,7 @@ describe('webhooks end to end', () => {
     const device = await system.enrolledDevice(topic);
     const created = await system.api('POST', '/v1/commands', { udids: [device.udid], command: { RequestType: 'DeviceInformation', Queries: ['OSVersion'] }, push: false });
     const commandUuid: string = created.json.commandUuid;
-    let res = await device.idle();
-    while (res.command) res = await device.answer(res.command);
+    await connectSession(device);
     const got = await eventually(() => {
       const mine = receiver.accepted('/nano', device.udid);
       expect(mine.map((r) => r.json.topic)).toEqual(['mdm.Authenticate', 'mdm.TokenUpdate', 'mdm.Connect']);

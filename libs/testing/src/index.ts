@@ -4,3 +4,4 @@ export * from './device-simulator';
 export * from './fake-apns';
 export * from './test-pki';
 export * from './scep-client';
+export * from './connect-session';
