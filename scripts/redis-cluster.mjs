@@ -34,6 +34,8 @@ async function waitFor(check, what, timeoutMs = 20000) {
 
 async function info(port, section) {
   const redis = new IORedis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  // A node still starting refuses the connection; connect() rejects with that, so the event adds nothing.
+  redis.on('error', () => {});
   try {
     await redis.connect();
     return await redis.call('CLUSTER', section);
