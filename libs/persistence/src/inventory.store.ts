@@ -60,6 +60,11 @@ function fromRow(r: InventoryRow): StoredInventory {
  * writer; every write runs in the caller's transaction, after `lockInventories` for the devices it touches.
  */
 export const InventoryStore = {
+  /** The devices of these UDIDs that exist, with whether they are enrolled (what a refresh may target). */
+  async devicesByUdid(q: Pick<EntityManager, 'query'>, udids: readonly string[]): Promise<Array<{ id: string; udid: string; enrolled: boolean }>> {
+    return rowsOf(await q.query('SELECT id, udid, enrolled FROM devices WHERE udid = ANY($1::text[])', [udids]));
+  },
+
   /** Creates missing rows and locks them in id order, so concurrent writers of one device take turns. */
   async lock(tx: EntityManager, deviceIds: readonly string[]): Promise<Map<string, StoredInventory>> {
     if (!deviceIds.length) return new Map();

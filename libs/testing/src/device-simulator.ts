@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { randomSerialNumber } from './device-state';
 import { buildPlist, isPlistDict, parsePlistDict, type ErrorChainItem, type PlistDict, type PlistValue } from '@mdm/protocol';
 import { signDetached, type TrustStore } from '@mdm/pki';
 import * as x509 from '@peculiar/x509';
@@ -397,10 +398,4 @@ function parseCommand(body: Buffer): ReceivedCommand | undefined {
   const command: PlistValue | undefined = raw.Command;
   if (typeof raw.CommandUUID !== 'string' || !isPlistDict(command) || typeof command.RequestType !== 'string') return undefined;
   return { commandUuid: raw.CommandUUID, requestType: command.RequestType, command, raw };
-}
-
-/** Looks like an Apple serial (12 characters, no I or O) so format checks on the server see realistic input. */
-function randomSerialNumber(): string {
-  const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZ0123456789';
-  return Array.from(randomBytes(12), (b) => alphabet[b % alphabet.length]).join('');
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { PlistDict } from '@mdm/protocol';
 
 /** What the hardware is, fixed for a ProductName so every answer about it agrees. */
@@ -223,4 +223,10 @@ function withLuhn(body: string): string {
     sum += d;
   }
   return `${body}${(10 - (sum % 10)) % 10}`;
+}
+
+/** Looks like an Apple serial (12 characters, no I or O) so format checks on the server see realistic input. */
+export function randomSerialNumber(): string {
+  const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZ0123456789';
+  return Array.from(randomBytes(12), (b) => alphabet[b % alphabet.length]).join('');
 }

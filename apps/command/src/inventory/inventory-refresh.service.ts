@@ -1,7 +1,7 @@
 import { ConflictException, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { InventoryRefreshView } from '@mdm/contracts';
-import { InventoryStore, rowsOf } from '@mdm/persistence';
+import { InventoryStore } from '@mdm/persistence';
 import { IOS_DEVICE_INFORMATION_QUERIES } from '@mdm/protocol';
 import { CommandsService } from '../commands/commands.service';
 import { PushRequestsService } from '../push/push-requests.service';
@@ -39,9 +39,7 @@ export class InventoryRefreshService {
   async refreshUdids(udids: readonly string[]): Promise<InventoryRefreshView> {
     const wanted = [...new Set(udids)];
     return this.run(async (tx) => {
-      const found = rowsOf<DeviceRow & { enrolled: boolean }>(
-        await tx.query('SELECT id, udid, enrolled FROM devices WHERE udid = ANY($1::text[])', [wanted]),
-      );
+      const found = await InventoryStore.devicesByUdid(tx, wanted);
       const known = new Set(found.map((d) => d.udid));
       const unknown = wanted.filter((u) => !known.has(u));
       if (unknown.length) throw new NotFoundException(`unknown device(s): ${unknown.slice(0, 20).join(', ')}`);

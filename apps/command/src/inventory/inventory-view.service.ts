@@ -1,7 +1,7 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { DeviceInventoryView, InventoryHistoryQuery, InventoryHistoryView, InventoryItemView } from '@mdm/contracts';
-import { InventoryStore, rowsOf } from '@mdm/persistence';
+import { InventoryStore } from '@mdm/persistence';
 import { INVENTORY_GROUPS, inventoryGroup, inventoryQuerySpec, type JsonDict } from '@mdm/protocol';
 
 /** Read side of the inventory: what the admin API, console and mdmctl show. */
@@ -38,7 +38,7 @@ export class InventoryViewService {
   }
 
   private async deviceId(udid: string): Promise<string> {
-    const [row] = rowsOf<{ id: string }>(await this.dataSource.query('SELECT id FROM devices WHERE udid = $1', [udid]));
+    const [row] = await InventoryStore.devicesByUdid(this.dataSource.manager, [udid]);
     if (!row) throw new NotFoundException(`device ${udid} not found`);
     return row.id;
   }

@@ -1,3 +1,5 @@
+import { pause } from '../list';
+
 /** One push the fake APNs accepted, as its control server lists it (`GET /pushes`). */
 export interface SeenPush {
   token: string;
@@ -48,19 +50,7 @@ export async function followPushes(opts: PushFollowerOptions): Promise<void> {
       if (opts.signal.aborted) return;
       if (!lost) opts.onState(`cannot follow pushes at ${url ?? '(none)'}: ${(err as Error).message}; devices still check in periodically, retrying`);
       lost = true;
-      await sleep(opts.retryMs ?? 2000, opts.signal);
+      await pause(opts.retryMs ?? 2000, opts.signal);
     }
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-  });
 }
