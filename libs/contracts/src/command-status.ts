@@ -25,3 +25,11 @@ export const FINAL_COMMAND_STATUSES: readonly CommandStatus[] = [
   CommandStatus.Canceled,
   CommandStatus.Expired,
 ];
+
+/** Statuses of a command that is still to be fetched or answered by the device: its queue. */
+export const OPEN_COMMAND_STATUSES: readonly CommandStatus[] = [
+  CommandStatus.Queued,
+  CommandStatus.Sent,
+  CommandStatus.Push,
+  CommandStatus.NotNow,
+];

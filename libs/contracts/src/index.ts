@@ -7,3 +7,5 @@ export * from './list-query';
 export * from './assignments';
 export * from './push-topics';
 export * from './inventory';
+export * from './feed-consumers';
+export * from './time';

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { EventSchemas, type EventType } from '@mdm/contracts';
 import { dataSourceOptions, runMigrations } from './data-source';
 import { consumeEvents, eventMatcher, type FeedEvent } from './event-feed';
-import { recordEvents } from './events';
+import { recordEvents } from './stores/events.store';
 
 const base = new URL(process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/mdm_test');
 const name = `${base.pathname.slice(1) || 'mdm_test'}_feed_${randomBytes(4).toString('hex')}`;

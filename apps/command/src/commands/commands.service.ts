@@ -1,7 +1,7 @@
 import { BadRequestException, ConflictException, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
-import { CommandStatus, type CreateCommandsRequest, noPushCertificateReason } from '@mdm/contracts';
+import { CommandStatus, type CreateCommandsRequest, noPushCertificateReason, iso } from '@mdm/contracts';
 import { CommandDeliveryEntity, CommandEntity, DeviceEntity, type JsonObject, type JsonValue, strandedTopicsOf } from '@mdm/persistence';
 import {
   buildCommandPlist,
@@ -316,7 +316,6 @@ function sortedPage<S extends string>(
   );
 }
 
-const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
 /** `strandedTopics`: device id to topic, for devices whose topic has no push certificate (they stay QUEUED). */
 function deliveryView(d: CommandDeliveryEntity, udid: string, strandedTopics: ReadonlyMap<string, string>): DeliveryView {

@@ -8,7 +8,7 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { CommandStatus } from '@mdm/contracts';
+import { CommandStatus, OPEN_COMMAND_STATUSES } from '@mdm/contracts';
 import { CommandDeliveryEntity, CommandEntity, type JsonObject, preferIndexLookups, rowsOf } from '@mdm/persistence';
 import {
   type CommandReport,
@@ -20,7 +20,7 @@ import {
   plistToJson,
   ProtocolError,
 } from '@mdm/protocol';
-import { retryDelayMs, type VerifiedDeviceCert } from '@mdm/service-kit';
+import { requireBoundCertificate, retryDelayMs, type VerifiedDeviceCert } from '@mdm/service-kit';
 import { COMMAND_CONFIG, type CommandConfig } from '../command.config';
 import { logDeviceAnswer } from '../commands/command-log';
 import { recordInventoryAnswer } from '../inventory/inventory-recorder';
@@ -34,7 +34,6 @@ type PlannedPush = { ids: string[]; delayMs: number };
 const INVENTORY_ANSWER_KEYS = ['QueryResponses', 'SecurityInfo', 'CertificateList'];
 
 /** A result may arrive for a command in any of these; a final status is never overwritten. */
-const OPEN: CommandStatus[] = [CommandStatus.Queued, CommandStatus.Sent, CommandStatus.Push, CommandStatus.NotNow];
 /** Offered in any connect. */
 const READY: CommandStatus[] = [CommandStatus.Queued, CommandStatus.Sent];
 /**
@@ -92,9 +91,7 @@ export class ConnectService implements OnApplicationBootstrap, BeforeApplication
         [report.udid],
       ),
     );
-    if (!device || device.cert_fingerprint !== cert.fingerprint) {
-      throw new UnauthorizedException(`certificate is not the one bound to device ${report.udid}`);
-    }
+    requireBoundCertificate(device && { ...device, certFingerprint: device.cert_fingerprint }, report.udid, cert);
     if (!device.enrolled) throw new UnauthorizedException(`device ${report.udid} is not enrolled`);
     // Nothing open (READY_ON_IDLE is every open status): nothing to offer and nothing that could expire.
     if (report.status === 'Idle' && !device.open) {
@@ -136,7 +133,7 @@ export class ConnectService implements OnApplicationBootstrap, BeforeApplication
       this.logger.warn(`device ${report.udid} reported ${report.status} for unknown command ${commandUuid}`);
       return;
     }
-    if (!OPEN.includes(delivery.status)) {
+    if (!OPEN_COMMAND_STATUSES.includes(delivery.status)) {
       this.logger.warn(`device ${report.udid} reported ${report.status} for ${commandUuid}, already ${delivery.status}`);
       return;
     }
@@ -218,7 +215,7 @@ export class ConnectService implements OnApplicationBootstrap, BeforeApplication
       `UPDATE command_deliveries d SET status = $3, status_reason = 'expired before delivery', completed_at = now(), updated_at = now()
         WHERE d.device_id = $1 AND d.status = ANY($2)
           AND (SELECT c.expires_at FROM commands c WHERE c.command_uuid = d.command_uuid) <= now()`,
-      [deviceId, OPEN, CommandStatus.Expired],
+      [deviceId, OPEN_COMMAND_STATUSES, CommandStatus.Expired],
     );
     // A plain row lock, not SKIP LOCKED: a delivery locked by another writer (push.accepted turning QUEUED into
     // SENT) is waited for and then handed out, where skipping it would send the device away with nothing.

@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import type { DeviceInventoryView, InventoryHistoryQuery, InventoryHistoryView, InventoryItemView } from '@mdm/contracts';
 import { InventoryStore } from '@mdm/persistence';
 import { INVENTORY_GROUPS, inventoryGroup, inventoryQuerySpec, type JsonDict } from '@mdm/protocol';
+import { iso } from '@mdm/contracts';
 
 /** Read side of the inventory: what the admin API, console and mdmctl show. */
 @Injectable()
@@ -42,10 +43,6 @@ export class InventoryViewService {
     if (!row) throw new NotFoundException(`device ${udid} not found`);
     return row.id;
   }
-}
-
-function iso(d: Date | null | undefined): string | null {
-  return d ? d.toISOString() : null;
 }
 
 /** Answers with their group and Apple's type, by group then in Apple's order (unknown queries last). */

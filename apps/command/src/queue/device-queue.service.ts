@@ -1,9 +1,8 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { CommandStatus } from '@mdm/contracts';
+import { CommandStatus, OPEN_COMMAND_STATUSES } from '@mdm/contracts';
 
 /** Still waiting for the device: what an operator can see and cancel. */
-const PENDING: CommandStatus[] = [CommandStatus.Queued, CommandStatus.Sent, CommandStatus.Push, CommandStatus.NotNow];
 const CANCELED_BY_OPERATOR = 'canceled by an operator';
 
 export interface PendingCommandView {
@@ -30,7 +29,7 @@ export class DeviceQueueService {
         `SELECT d.command_uuid, c.request_type, d.status, d.not_now_count, d.queued_at, c.expires_at
            FROM command_deliveries d JOIN commands c ON c.command_uuid = d.command_uuid
           WHERE d.device_id = $1 AND d.status = ANY($2) ORDER BY d.id`,
-        [deviceId, PENDING],
+        [deviceId, OPEN_COMMAND_STATUSES],
       );
     return {
       udid,
@@ -67,7 +66,7 @@ export class DeviceQueueService {
          UPDATE command_deliveries SET status = $1, status_reason = $2, completed_at = now(), updated_at = now()
           WHERE status = ANY($${params.length + 3}) AND ${condition} RETURNING 1)
        SELECT 1 FROM canceled`,
-      [CommandStatus.Canceled, CANCELED_BY_OPERATOR, ...params, PENDING],
+      [CommandStatus.Canceled, CANCELED_BY_OPERATOR, ...params, OPEN_COMMAND_STATUSES],
     );
     return rows.length;
   }

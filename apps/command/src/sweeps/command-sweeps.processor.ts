@@ -1,12 +1,11 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { CommandStatus } from '@mdm/contracts';
+import { CommandStatus, OPEN_COMMAND_STATUSES } from '@mdm/contracts';
 import { JobProducer, OnJob } from '@mdm/messaging';
 import { rowsOf } from '@mdm/persistence';
 import { COMMAND_CONFIG, type CommandConfig } from '../command.config';
 import { PushRequestsService } from '../push/push-requests.service';
 
-const PENDING: CommandStatus[] = [CommandStatus.Queued, CommandStatus.Sent, CommandStatus.Push, CommandStatus.NotNow];
 /** Rows per statement: bounded transactions even when a million commands expire at once. */
 const CHUNK = 5000;
 
@@ -42,7 +41,7 @@ export class CommandSweepsProcessor implements OnApplicationBootstrap {
              WHERE c.expires_at IS NOT NULL AND c.expires_at <= now() AND d.status = ANY($1)
              LIMIT $3 FOR UPDATE OF d SKIP LOCKED)
           RETURNING id`,
-        [PENDING, CommandStatus.Expired, CHUNK],
+        [OPEN_COMMAND_STATUSES, CommandStatus.Expired, CHUNK],
       ));
       total += rows.length;
       if (rows.length < CHUNK) break;
@@ -65,7 +64,7 @@ export class CommandSweepsProcessor implements OnApplicationBootstrap {
             AND COALESCE(d.last_push_at, '-infinity') < now() - make_interval(secs => $1)
             AND EXISTS (SELECT 1 FROM command_deliveries q WHERE q.device_id = d.id AND q.status = ANY($2))
           LIMIT 100000`,
-        [this.config.SILENT_DEVICE_SECONDS, PENDING],
+        [this.config.SILENT_DEVICE_SECONDS, OPEN_COMMAND_STATUSES],
       );
       return this.pushes.request(tx, rows.map((r) => r.id), 'sweep', 0);
     });

@@ -6,11 +6,10 @@ import {
   HttpStatus,
   Injectable,
   Logger,
-  UnauthorizedException,
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
-import { CommandStatus } from '@mdm/contracts';
+import { CommandStatus, OPEN_COMMAND_STATUSES } from '@mdm/contracts';
 import { CommandDeliveryEntity, DeviceEntity, recordEvents } from '@mdm/persistence';
 import { SecretBox } from '@mdm/pki';
 import {
@@ -27,10 +26,9 @@ import {
   tokenHex,
   type TokenUpdateMessage,
 } from '@mdm/protocol';
-import type { VerifiedDeviceCert } from '@mdm/service-kit';
+import { requireBoundCertificate, type VerifiedDeviceCert } from '@mdm/service-kit';
 import { ApnsCertificateService } from '../apns-certificate/apns-certificate.service';
 
-const PENDING: CommandStatus[] = [CommandStatus.Queued, CommandStatus.Sent, CommandStatus.Push, CommandStatus.NotNow];
 
 /** Handles check-in messages. Each one is a single transaction: it applies whole or not at all. */
 @Injectable()
@@ -219,11 +217,7 @@ export class CheckinService {
   /** The device row, locked, if the request's certificate is the one bound at Authenticate. */
   private async boundDevice(tx: EntityManager, udid: string, cert: VerifiedDeviceCert): Promise<DeviceEntity> {
     const device = await tx.getRepository(DeviceEntity).findOne({ where: { udid }, lock: { mode: 'pessimistic_write' } });
-    if (!device) throw new UnauthorizedException(`device ${udid} has not authenticated`);
-    if (device.certFingerprint !== cert.fingerprint) {
-      throw new UnauthorizedException(`certificate is not the one bound to device ${udid}`);
-    }
-    return device;
+    return requireBoundCertificate(device ?? undefined, udid, cert);
   }
 
   /** A certificate of a finished enrollment can't be renewed into a new one. */
@@ -240,7 +234,7 @@ export class CheckinService {
       .createQueryBuilder()
       .update(CommandDeliveryEntity)
       .set({ status: CommandStatus.Canceled, statusReason: reason, completedAt: () => 'now()', updatedAt: () => 'now()' })
-      .where('device_id = :deviceId AND status IN (:...pending)', { deviceId, pending: PENDING })
+      .where('device_id = :deviceId AND status IN (:...pending)', { deviceId, pending: OPEN_COMMAND_STATUSES })
       .execute();
     return result.affected ?? 0;
   }

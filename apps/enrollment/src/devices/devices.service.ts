@@ -4,6 +4,7 @@ import type { Repository } from 'typeorm';
 import type { DeviceListQuery, DeviceSortField, OffsetPage } from '@mdm/contracts';
 import { DeviceEntity, strandedTopicsOf } from '@mdm/persistence';
 import { devicePushStatus } from './push-status';
+import { iso } from '@mdm/contracts';
 
 export interface DeviceView {
   udid: string;
@@ -84,7 +85,6 @@ export class DevicesService {
   }
 }
 
-const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
 function toView(d: DeviceEntity, topicHasCertificate: boolean): DeviceView {
   return {

@@ -1,6 +1,6 @@
 import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { type CreateWebhookRequest, EVENT_TYPES, type OffsetPage, type ReplayWebhookRequest, type UpdateWebhookRequest, type WebhookFormat, type WebhookListQuery } from '@mdm/contracts';
+import { type CreateWebhookRequest, EVENT_TYPES, type OffsetPage, type ReplayWebhookRequest, type UpdateWebhookRequest, type WebhookFormat, type WebhookListQuery, iso } from '@mdm/contracts';
 import { eventMatcher, WebhookEntity, type WebhookDeliveryStatus } from '@mdm/persistence';
 import { SecretBox } from '@mdm/pki';
 import { INTEGRATIONS_CONFIG, type IntegrationsConfig } from '../integrations.config';
@@ -81,7 +81,6 @@ const DELIVERY_COLUMNS = `id, webhook_id, event_id, event_seq::text, event_type,
   (lease_until IS NOT NULL AND lease_until > now()) AS in_flight, attempts, next_attempt_at, retry_until,
   last_attempt_at, last_http_status, last_error, delivered_at, dead_at, created_at`;
 
-const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
 function deliveryView(r: DeliveryRow): DeliveryView {
   const open = r.status === 'pending' || r.status === 'retrying';

@@ -1,8 +1,5 @@
-import type { EntityManager } from 'typeorm';
 import { FINAL_COMMAND_STATUSES, type StrandedTopic } from '@mdm/contracts';
-import { rowsOf } from './push-requests';
-
-type Queryable = Pick<EntityManager, 'query'>;
+import { rowsOf, type Sql } from '../sql';
 
 /**
  * An enrolled device (alias `d`) is stranded while no push certificate for its topic is stored: APNs will
@@ -11,7 +8,7 @@ type Queryable = Pick<EntityManager, 'query'>;
 const STRANDED = `d.enrolled AND d.topic IS NOT NULL AND NOT EXISTS (SELECT 1 FROM apns_certificates c WHERE c.topic = d.topic)`;
 
 /** Stranded devices per topic, most first. */
-export async function strandedTopics(q: Queryable): Promise<StrandedTopic[]> {
+export async function strandedTopics(q: Sql): Promise<StrandedTopic[]> {
   const rows = rowsOf<{ topic: string; devices: number }>(await q.query(
     `SELECT d.topic, count(*)::int AS devices FROM devices d WHERE ${STRANDED} GROUP BY d.topic ORDER BY devices DESC, d.topic`,
   ));
@@ -19,7 +16,7 @@ export async function strandedTopics(q: Queryable): Promise<StrandedTopic[]> {
 }
 
 /** The stranded ones among these devices, with their topic. */
-export async function strandedTopicsOf(q: Queryable, deviceIds: readonly string[]): Promise<Map<string, string>> {
+export async function strandedTopicsOf(q: Sql, deviceIds: readonly string[]): Promise<Map<string, string>> {
   if (!deviceIds.length) return new Map();
   const rows = rowsOf<{ id: string; topic: string }>(await q.query(
     `SELECT d.id, d.topic FROM devices d WHERE d.id = ANY($1::uuid[]) AND ${STRANDED}`,
@@ -29,13 +26,13 @@ export async function strandedTopicsOf(q: Queryable, deviceIds: readonly string[
 }
 
 /** Devices enrolled under a topic, whether or not its certificate is stored. */
-export async function countEnrolledOnTopic(q: Queryable, topic: string): Promise<number> {
+export async function countEnrolledOnTopic(q: Sql, topic: string): Promise<number> {
   const rows = rowsOf<{ n: number }>(await q.query('SELECT count(*)::int AS n FROM devices WHERE topic = $1 AND enrolled', [topic]));
   return rows[0]?.n ?? 0;
 }
 
 /** Enrolled devices under a topic that still have commands to fetch: to push once its certificate is back. */
-export async function devicesWithOpenCommandsOnTopic(q: Queryable, topic: string): Promise<string[]> {
+export async function devicesWithOpenCommandsOnTopic(q: Sql, topic: string): Promise<string[]> {
   const rows = rowsOf<{ id: string }>(await q.query(
     `SELECT d.id FROM devices d
       WHERE d.topic = $1 AND d.enrolled

@@ -1,10 +1,9 @@
-import type { EntityManager } from 'typeorm';
+import { OPEN_COMMAND_STATUSES } from '@mdm/contracts';
 import type { CertificateSummary, InventoryChange, JsonDict } from '@mdm/protocol';
-import { rowsOf } from './push-requests';
+import { rowsOf, type Sql } from '../sql';
 
 /** Commands whose answers make up the inventory; an open one means a refresh is under way. */
 const INVENTORY_REQUEST_TYPES = ['DeviceInformation', 'SecurityInfo', 'CertificateList'];
-const OPEN_STATUSES = ['QUEUED', 'SENT', 'PUSH', 'NOTNOW'];
 
 export type InventorySection = 'deviceInformation' | 'securityInfo' | 'certificates';
 const COLUMN: Record<InventorySection, string> = {
@@ -61,12 +60,12 @@ function fromRow(r: InventoryRow): StoredInventory {
  */
 export const InventoryStore = {
   /** The devices of these UDIDs that exist, with whether they are enrolled (what a refresh may target). */
-  async devicesByUdid(q: Pick<EntityManager, 'query'>, udids: readonly string[]): Promise<Array<{ id: string; udid: string; enrolled: boolean }>> {
+  async devicesByUdid(q: Sql, udids: readonly string[]): Promise<Array<{ id: string; udid: string; enrolled: boolean }>> {
     return rowsOf(await q.query('SELECT id, udid, enrolled FROM devices WHERE udid = ANY($1::text[])', [udids]));
   },
 
   /** Creates missing rows and locks them in id order, so concurrent writers of one device take turns. */
-  async lock(tx: EntityManager, deviceIds: readonly string[]): Promise<Map<string, StoredInventory>> {
+  async lock(tx: Sql, deviceIds: readonly string[]): Promise<Map<string, StoredInventory>> {
     if (!deviceIds.length) return new Map();
     await tx.query(
       `INSERT INTO device_inventories (device_id) SELECT unnest($1::uuid[]) ORDER BY 1 ON CONFLICT (device_id) DO NOTHING`,
@@ -78,12 +77,12 @@ export const InventoryStore = {
     return new Map(rows.map((r) => [r.device_id, fromRow(r)]));
   },
 
-  async read(db: EntityManager, deviceId: string): Promise<StoredInventory | undefined> {
+  async read(db: Sql, deviceId: string): Promise<StoredInventory | undefined> {
     const [row] = rowsOf<InventoryRow>(await db.query(`SELECT * FROM device_inventories WHERE device_id = $1`, [deviceId]));
     return row && fromRow(row);
   },
 
-  async saveSection(tx: EntityManager, deviceId: string, section: InventorySection, value: JsonDict | CertificateSummary[]): Promise<void> {
+  async saveSection(tx: Sql, deviceId: string, section: InventorySection, value: JsonDict | CertificateSummary[]): Promise<void> {
     const column = COLUMN[section];
     await tx.query(
       `UPDATE device_inventories SET ${column} = $2, ${column}_at = now(), updated_at = now() WHERE device_id = $1`,
@@ -91,7 +90,7 @@ export const InventoryStore = {
     );
   },
 
-  async recordChanges(tx: EntityManager, deviceId: string, source: { requestType: string; commandUuid: string | null }, changes: readonly InventoryChange[]): Promise<void> {
+  async recordChanges(tx: Sql, deviceId: string, source: { requestType: string; commandUuid: string | null }, changes: readonly InventoryChange[]): Promise<void> {
     if (!changes.length) return;
     await tx.query(
       `INSERT INTO device_inventory_changes (device_id, field, old_value, new_value, request_type, command_uuid)
@@ -109,7 +108,7 @@ export const InventoryStore = {
   },
 
   /** Newest first; `before` is the id of the last change of the previous page. */
-  async changes(db: EntityManager, deviceId: string, page: { limit: number; before?: string }): Promise<StoredInventoryChange[]> {
+  async changes(db: Sql, deviceId: string, page: { limit: number; before?: string }): Promise<StoredInventoryChange[]> {
     const rows = rowsOf<{ id: string; field: string; old_value: InventoryChange['oldValue']; new_value: InventoryChange['newValue']; request_type: string; command_uuid: string | null; changed_at: Date }>(
       await db.query(
         `SELECT id::text, field, old_value, new_value, request_type, command_uuid, changed_at FROM device_inventory_changes
@@ -121,18 +120,18 @@ export const InventoryStore = {
   },
 
   /** Of these devices, those with an inventory command not answered yet. */
-  async withOpenRefresh(tx: EntityManager, deviceIds: readonly string[]): Promise<Set<string>> {
+  async withOpenRefresh(tx: Sql, deviceIds: readonly string[]): Promise<Set<string>> {
     const rows = rowsOf<{ device_id: string }>(
       await tx.query(
         `SELECT DISTINCT d.device_id FROM command_deliveries d JOIN commands c ON c.command_uuid = d.command_uuid
           WHERE d.device_id = ANY($1::uuid[]) AND d.status = ANY($2) AND c.request_type = ANY($3)`,
-        [deviceIds, OPEN_STATUSES, INVENTORY_REQUEST_TYPES],
+        [deviceIds, OPEN_COMMAND_STATUSES, INVENTORY_REQUEST_TYPES],
       ),
     );
     return new Set(rows.map((r) => r.device_id));
   },
 
-  async markRefreshRequested(tx: EntityManager, deviceIds: readonly string[], source: string): Promise<void> {
+  async markRefreshRequested(tx: Sql, deviceIds: readonly string[], source: string): Promise<void> {
     if (!deviceIds.length) return;
     await tx.query(
       `UPDATE device_inventories SET refresh_requested_at = now(), refresh_source = $2, updated_at = now() WHERE device_id = ANY($1::uuid[])`,
@@ -141,7 +140,7 @@ export const InventoryStore = {
   },
 
   /** Enrolled devices whose last refresh was asked for longer than `intervalMs` ago (or never), oldest first. */
-  async dueForRefresh(db: EntityManager, intervalMs: number, limit: number): Promise<Array<{ id: string; udid: string }>> {
+  async dueForRefresh(db: Sql, intervalMs: number, limit: number): Promise<Array<{ id: string; udid: string }>> {
     return rowsOf<{ id: string; udid: string }>(
       await db.query(
         `SELECT d.id, d.udid FROM devices d LEFT JOIN device_inventories i ON i.device_id = d.id

@@ -1,4 +1,4 @@
-import type { EntityManager } from 'typeorm';
+import { rowsOf, type Sql } from '../sql';
 
 /** `certificate`: a push certificate for the device's topic was stored again, and commands wait. */
 export type PushRequestReason = 'command' | 'manual' | 'retry' | 'sweep' | 'notnow' | 'certificate';
@@ -12,7 +12,7 @@ export type PushRequestReason = 'command' | 'manual' | 'retry' | 'sweep' | 'notn
  * request exists exactly when the reason for it does.
  */
 export async function insertPushRequests(
-  tx: EntityManager,
+  tx: Sql,
   deviceIds: readonly string[],
   reason: PushRequestReason,
   delayMs: number,
@@ -31,27 +31,4 @@ export async function insertPushRequests(
     [deviceIds, reason, delayMs, attempt],
   );
   return rowsOf<{ id: string }>(raw).map((r) => String(r.id));
-}
-
-/**
- * The rows of a `... RETURNING` statement: TypeORM's Postgres driver answers UPDATE and DELETE with
- * `[rows, rowCount]` but INSERT and SELECT with the rows alone.
- */
-export function rowsOf<T>(raw: unknown): T[] {
-  if (Array.isArray(raw) && raw.length === 2 && Array.isArray(raw[0]) && typeof raw[1] === 'number') return raw[0] as T[];
-  return raw as T[];
-}
-
-/**
- * For the rest of the caller's transaction: join small id lists (`unnest($1)`, `= ANY($1)`) to big tables
- * by primary-key lookups, never by scanning. Without it the planner, whose statistics lag behind a bulk
- * load (100,000 rows inserted a second ago, autovacuum not yet run), hash-joins each group of 256 outcomes
- * against a sequential scan of `devices`, `command_deliveries` or every `sending` row of `push_requests`:
- * O(table) per group, O(N²) for a fleet push. Only for statements that look rows up by key.
- */
-export async function preferIndexLookups(tx: EntityManager): Promise<void> {
-  await tx.query(
-    `SELECT set_config('enable_seqscan', 'off', true), set_config('enable_hashjoin', 'off', true),
-            set_config('enable_mergejoin', 'off', true), set_config('enable_bitmapscan', 'off', true)`,
-  );
 }

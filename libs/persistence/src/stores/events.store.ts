@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { EntityManager } from 'typeorm';
 import { EventSchemas, type MdmEvent } from '@mdm/contracts';
+import type { Sql } from '../sql';
 
 /**
  * Records events inside the caller's transaction, so an event exists exactly when the state
  * change that caused it committed. Payloads are checked against the catalog before writing.
  */
-export async function recordEvents(tx: EntityManager, events: readonly MdmEvent[], at: Date = new Date()): Promise<void> {
+export async function recordEvents(tx: Sql, events: readonly MdmEvent[], at: Date = new Date()): Promise<void> {
   if (!events.length) return;
   const values: unknown[] = [];
   const rows: string[] = [];
@@ -25,7 +25,7 @@ export async function recordEvents(tx: EntityManager, events: readonly MdmEvent[
  * in as four array parameters (`INSERT … SELECT … FROM unnest`), not five parameters per event, so the
  * statement stays small and Postgres parses it once whatever the group size.
  */
-export async function recordEventsBulk(tx: EntityManager, events: readonly MdmEvent[], at: Date = new Date()): Promise<void> {
+export async function recordEventsBulk(tx: Sql, events: readonly MdmEvent[], at: Date = new Date()): Promise<void> {
   if (!events.length) return;
   const ids: string[] = [];
   const types: string[] = [];

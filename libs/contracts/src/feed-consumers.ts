@@ -1,0 +1,15 @@
+/**
+ * Followers of the event feed. The values are cursor keys in Postgres (`event_cursors.consumer`):
+ * renaming one starts that follower again from the beginning of the feed, so add a new name instead.
+ */
+export const FeedConsumer = {
+  /** The profile service: command results, inventory answers and enrollments drive desired state. */
+  Profile: 'profile-service',
+  /** The command service: the first inventory of a newly enrolled device. */
+  CommandInventory: 'command-inventory',
+  /** The command service: pushes APNs accepted turn QUEUED commands into SENT. */
+  CommandPushSent: 'command-push-sent',
+  /** The integrations service: events become webhook deliveries. */
+  Webhooks: 'webhooks',
+} as const;
+export type FeedConsumer = (typeof FeedConsumer)[keyof typeof FeedConsumer];
