@@ -10,7 +10,7 @@ import {
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import { CommandStatus, OPEN_COMMAND_STATUSES } from '@mdm/contracts';
-import { CommandDeliveryEntity, DeviceEntity, recordEvents } from '@mdm/persistence';
+import { type AuthenticateFacts, CommandDeliveryEntity, DeviceCertificateStore, type DeviceRecord, DeviceStore, recordEvents } from '@mdm/persistence';
 import { SecretBox } from '@mdm/pki';
 import {
   type AuthenticateMessage,
@@ -86,7 +86,7 @@ export class CheckinService {
     await this.dataSource.transaction(async (tx) => {
       const device = await this.boundDevice(tx, deviceIdOf(msg), cert);
       const token = msg.BootstrapToken && msg.BootstrapToken.length ? this.secrets.seal(msg.BootstrapToken) : null;
-      await tx.getRepository(DeviceEntity).update({ id: device.id }, { bootstrapToken: token, bootstrapTokenAt: new Date(), lastSeenAt: new Date() });
+      await DeviceStore.saveBootstrapToken(tx, device.id, token, new Date());
     });
   }
 
@@ -97,7 +97,7 @@ export class CheckinService {
     return buildPlist({ BootstrapToken: this.secrets.open(device.bootstrapToken) });
   }
 
-  private bound(udid: string, cert: VerifiedDeviceCert): Promise<DeviceEntity> {
+  private bound(udid: string, cert: VerifiedDeviceCert): Promise<DeviceRecord> {
     return this.dataSource.transaction((tx) => this.boundDevice(tx, udid, cert));
   }
 
@@ -109,11 +109,9 @@ export class CheckinService {
     const udid = deviceIdOf(msg);
     const now = new Date();
     await this.dataSource.transaction(async (tx) => {
-      const devices = tx.getRepository(DeviceEntity);
-      const existing = await devices.findOne({ where: { udid }, lock: { mode: 'pessimistic_write' } });
-      const fields: Partial<DeviceEntity> = {
+      const existing = await DeviceStore.lockByUdid(tx, udid);
+      const facts: AuthenticateFacts = {
         enrollmentId: randomUUID(),
-        enrolled: false,
         topic: msg.Topic,
         serialNumber: msg.SerialNumber ?? existing?.serialNumber ?? null,
         productName: msg.ProductName ?? existing?.productName ?? null,
@@ -124,28 +122,18 @@ export class CheckinService {
         buildVersion: msg.BuildVersion ?? existing?.buildVersion ?? null,
         certFingerprint: cert.fingerprint,
         certNotAfter: cert.notAfter,
-        pushToken: null,
-        pushMagic: null,
-        unlockToken: null,
-        bootstrapToken: null,
-        bootstrapTokenAt: null,
-        tokenUpdateCount: 0,
-        tokenInvalidAt: null,
-        tokenInvalidReason: null,
-        authenticatedAt: now,
-        enrolledAt: null,
-        checkedOutAt: null,
-        lastSeenAt: now,
+        at: now,
       };
       if (existing) {
-        await devices.update({ id: existing.id }, fields);
+        await DeviceStore.reauthenticate(tx, existing.id, facts);
+        await DeviceStore.clearDeadToken(tx, existing.id);
         await this.dropQueue(tx, existing.id, 'device re-enrolled (Authenticate)');
         if (existing.certFingerprint && existing.certFingerprint !== cert.fingerprint) {
-          await this.revoke(tx, existing.certFingerprint, 'replaced by a new enrollment');
+          await DeviceCertificateStore.revoke(tx, existing.certFingerprint, 'replaced by a new enrollment');
         }
         this.logger.log(`device ${udid} re-authenticated: previous enrollment cleared`);
       } else {
-        await devices.insert({ udid, ...fields });
+        await DeviceStore.insertAuthenticated(tx, udid, facts);
         this.logger.log(`device ${udid} authenticated`);
       }
       await recordEvents(tx, [
@@ -153,10 +141,10 @@ export class CheckinService {
           type: 'device.authenticated',
           data: {
             udid,
-            enrollmentId: fields.enrollmentId!,
-            serialNumber: fields.serialNumber ?? null,
-            productName: fields.productName ?? null,
-            osVersion: fields.osVersion ?? null,
+            enrollmentId: facts.enrollmentId,
+            serialNumber: facts.serialNumber,
+            productName: facts.productName,
+            osVersion: facts.osVersion,
             reenrollment: !!existing,
             rawPayload,
           },
@@ -172,21 +160,16 @@ export class CheckinService {
       if (device.topic !== msg.Topic) {
         throw new BadRequestException(`TokenUpdate topic ${msg.Topic} differs from the enrolled topic ${device.topic ?? '(none)'}`);
       }
-      await tx.getRepository(DeviceEntity).update(
-        { id: device.id },
-        {
-          pushToken: tokenHex(msg.Token),
-          pushMagic: msg.PushMagic,
-          unlockToken: msg.UnlockToken ? this.secrets.seal(msg.UnlockToken) : device.unlockToken,
-          tokenUpdateCount: device.tokenUpdateCount + 1,
-          tokenInvalidAt: null,
-          tokenInvalidReason: null,
-          enrolled: true,
-          enrolledAt: device.enrolledAt ?? now,
-          lastSeenAt: now,
-        },
-      );
       const count = device.tokenUpdateCount + 1;
+      await DeviceStore.saveTokenUpdate(tx, device.id, {
+        pushToken: tokenHex(msg.Token),
+        pushMagic: msg.PushMagic,
+        unlockToken: msg.UnlockToken ? this.secrets.seal(msg.UnlockToken) : device.unlockToken,
+        tokenUpdateCount: count,
+        enrolledAt: device.enrolledAt ?? now,
+        at: now,
+      });
+      await DeviceStore.clearDeadToken(tx, device.id);
       await recordEvents(tx, [
         { type: 'device.token_updated', data: { udid: device.udid, enrollmentId: device.enrollmentId, count, rawPayload } },
         ...(device.enrolled
@@ -201,11 +184,8 @@ export class CheckinService {
     const now = new Date();
     await this.dataSource.transaction(async (tx) => {
       const device = await this.boundDevice(tx, deviceIdOf(msg), cert);
-      await tx.getRepository(DeviceEntity).update(
-        { id: device.id },
-        { enrolled: false, checkedOutAt: now, lastSeenAt: now, pushToken: null, pushMagic: null, unlockToken: null, bootstrapToken: null },
-      );
-      if (device.certFingerprint) await this.revoke(tx, device.certFingerprint, 'device checked out');
+      await DeviceStore.checkOut(tx, device.id, now);
+      if (device.certFingerprint) await DeviceCertificateStore.revoke(tx, device.certFingerprint, 'device checked out');
       const canceledCommands = await this.dropQueue(tx, device.id, 'device checked out');
       await recordEvents(tx, [
         { type: 'device.checked_out', data: { udid: device.udid, enrollmentId: device.enrollmentId, canceledCommands, rawPayload } },
@@ -215,17 +195,8 @@ export class CheckinService {
   }
 
   /** The device row, locked, if the request's certificate is the one bound at Authenticate. */
-  private async boundDevice(tx: EntityManager, udid: string, cert: VerifiedDeviceCert): Promise<DeviceEntity> {
-    const device = await tx.getRepository(DeviceEntity).findOne({ where: { udid }, lock: { mode: 'pessimistic_write' } });
-    return requireBoundCertificate(device ?? undefined, udid, cert);
-  }
-
-  /** A certificate of a finished enrollment can't be renewed into a new one. */
-  private async revoke(tx: EntityManager, fingerprint: string, reason: string): Promise<void> {
-    await tx.query(
-      `UPDATE device_certificates SET revoked_at = now(), revocation_reason = $2 WHERE fingerprint = $1 AND revoked_at IS NULL`,
-      [fingerprint, reason],
-    );
+  private async boundDevice(tx: EntityManager, udid: string, cert: VerifiedDeviceCert): Promise<DeviceRecord> {
+    return requireBoundCertificate(await DeviceStore.lockByUdid(tx, udid), udid, cert);
   }
 
   /** Pending commands are kept as CANCELED history rather than deleted, so operators see what happened. */
