@@ -1,11 +1,11 @@
 import { API_KEY_SCOPES, type ApiKeyScope, type ApiKeyVerdict } from '@mdm/contracts';
-import type { ApiKeyEntity } from '@mdm/persistence';
+import type { ApiKeyRecord } from '@mdm/persistence';
 import { apiKeySecretMatches } from './api-key-secret';
 
 /** `last_used_at` is rewritten at most this often per key: a timestamp, not a write per request. */
 export const LAST_USED_RESOLUTION_MS = 60_000;
 
-export type StoredApiKey = Pick<ApiKeyEntity, 'id' | 'scopes' | 'secretHash' | 'expiresAt' | 'revokedAt' | 'lastUsedAt'>;
+export type StoredApiKey = Pick<ApiKeyRecord, 'id' | 'scopes' | 'secretHash' | 'expiresAt' | 'revokedAt' | 'lastUsedAt'>;
 
 /**
  * Judges a presented secret against the row its id names. A wrong secret for a real id is `unknown`,

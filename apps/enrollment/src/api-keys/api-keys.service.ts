@@ -1,70 +1,58 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { IsNull, Not, type Repository } from 'typeorm';
+import { DataSource } from 'typeorm';
 import type { ApiKeyListQuery, ApiKeyVerdict, ApiKeyView, CreateApiKeyRequest, CreatedApiKey, OffsetPage } from '@mdm/contracts';
-import { ApiKeyEntity } from '@mdm/persistence';
+import { type ApiKeyRecord, ApiKeyStore } from '@mdm/persistence';
 import { apiKeyIdOf, hashApiKeySecret, newApiKeySecret } from './api-key-secret';
 import { judgeApiKey, LAST_USED_RESOLUTION_MS, normalizeScopes } from './api-key-verdict';
 
 /** Admin API keys: created with a secret shown once, listed without it, revoked but kept. */
 @Injectable()
 export class ApiKeysService {
-  constructor(@InjectRepository(ApiKeyEntity) private readonly keys: Repository<ApiKeyEntity>) {}
+  constructor(private readonly dataSource: DataSource) {}
 
   async create(req: CreateApiKeyRequest): Promise<CreatedApiKey> {
     const id = randomUUID();
     const secret = newApiKeySecret(id);
-    await this.keys.insert({
+    const created = await ApiKeyStore.insert(this.dataSource, {
       id,
       name: req.name,
       scopes: normalizeScopes(req.scopes),
       secretHash: hashApiKeySecret(secret),
       expiresAt: req.expiresAt ? new Date(req.expiresAt) : null,
     });
-    return { ...view(await this.keys.findOneByOrFail({ id })), secret };
+    return { ...view(created), secret };
   }
 
   async list(q: ApiKeyListQuery): Promise<OffsetPage<'keys', ApiKeyView>> {
-    const direction = q.order === 'desc' ? 'DESC' : 'ASC';
-    const [rows, total] = await this.keys.findAndCount({
-      where: q.revoked === undefined ? {} : { revokedAt: q.revoked ? Not(IsNull()) : IsNull() },
-      order: { [q.sort]: { direction, nulls: 'LAST' }, id: 'ASC' },
-      skip: q.offset,
-      take: q.limit,
-    });
-    return { keys: rows.map(view), total, limit: q.limit, offset: q.offset };
+    const { keys, total } = await ApiKeyStore.list(this.dataSource, q);
+    return { keys: keys.map(view), total, limit: q.limit, offset: q.offset };
   }
 
   async get(id: string): Promise<ApiKeyView> {
-    const found = await this.keys.findOneBy({ id });
+    const found = await ApiKeyStore.byId(this.dataSource, id);
     if (!found) throw new NotFoundException(`API key ${id} not found`);
     return view(found);
   }
 
   /** Idempotent: revoking a revoked key keeps its first `revokedAt`. */
   async revoke(id: string): Promise<ApiKeyView> {
-    await this.keys.query(`UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL`, [id]);
+    await ApiKeyStore.revoke(this.dataSource, id);
     return this.get(id);
   }
 
   /** The gateway asks this for every key it hasn't seen in the last few seconds. */
   async verify(secret: string): Promise<ApiKeyVerdict> {
     const id = apiKeyIdOf(secret);
-    const row = id ? await this.keys.findOneBy({ id }) : null;
+    const row = id ? ((await ApiKeyStore.byId(this.dataSource, id)) ?? null) : null;
     const { verdict, touch } = judgeApiKey(row, secret, new Date());
-    if (touch && id) {
-      // Conditional, so replicas racing on the same key write once, and a busy key once a minute.
-      await this.keys.query(
-        `UPDATE api_keys SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - make_interval(secs => $2))`,
-        [id, LAST_USED_RESOLUTION_MS / 1000],
-      );
-    }
+    // Conditional in the store, so replicas racing on the same key write once, and a busy key once a minute.
+    if (touch && id) await ApiKeyStore.touchLastUsed(this.dataSource, id, LAST_USED_RESOLUTION_MS);
     return verdict;
   }
 }
 
-function view(k: ApiKeyEntity): ApiKeyView {
+function view(k: ApiKeyRecord): ApiKeyView {
   return {
     id: k.id,
     name: k.name,

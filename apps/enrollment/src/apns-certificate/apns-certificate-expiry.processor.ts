@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs
 import { DataSource } from 'typeorm';
 import { Queue } from '@mdm/contracts';
 import { JobProducer, OnJob } from '@mdm/messaging';
-import { ApnsCertificateEntity, recordEvents } from '@mdm/persistence';
+import { ApnsCertificateStore, recordEvents } from '@mdm/persistence';
 import { ENROLLMENT_CONFIG, type EnrollmentConfig } from '../enrollment.config';
 import { daysLeft, thresholdReached } from './expiry';
 
@@ -40,17 +40,16 @@ export class ApnsCertificateExpiryProcessor implements OnApplicationBootstrap {
 
   /** One pass over every stored certificate; returns how many events it wrote. */
   async check(now = new Date()): Promise<number> {
-    const ids = (await this.dataSource.getRepository(ApnsCertificateEntity).find({ select: { id: true } })).map((c) => c.id);
+    const ids = await ApnsCertificateStore.ids(this.dataSource);
     let written = 0;
     for (const id of ids) {
       written += await this.dataSource.transaction(async (tx) => {
-        const repo = tx.getRepository(ApnsCertificateEntity);
-        const cert = await repo.findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
+        const cert = await ApnsCertificateStore.lockById(tx, id);
         if (!cert) return 0;
         const base = { topic: cert.topic, fingerprint: cert.fingerprint, notAfter: cert.notAfter.toISOString() };
         if (cert.notAfter.getTime() <= now.getTime()) {
           if (cert.expiredNotifiedAt) return 0;
-          await repo.update({ id }, { expiredNotifiedAt: now });
+          await ApnsCertificateStore.markExpiredNotified(tx, id, now);
           await recordEvents(tx, [{ type: 'apns.certificate.expired', data: base }], now);
           this.logger.error(`push certificate for ${cert.topic} expired on ${base.notAfter}: its devices can no longer be pushed`);
           return 1;
@@ -58,7 +57,7 @@ export class ApnsCertificateExpiryProcessor implements OnApplicationBootstrap {
         const threshold = thresholdReached(cert.notAfter, now);
         if (threshold === undefined || (cert.expiryWarnedThreshold !== null && cert.expiryWarnedThreshold <= threshold)) return 0;
         const left = daysLeft(cert.notAfter, now);
-        await repo.update({ id }, { expiryWarnedThreshold: threshold });
+        await ApnsCertificateStore.markExpiryWarned(tx, id, threshold);
         await recordEvents(tx, [{ type: 'apns.certificate.expiring', data: { ...base, daysLeft: left, threshold } }], now);
         this.logger.warn(`push certificate for ${cert.topic} expires in ${left} day(s) (${base.notAfter}): renew it with the same Apple ID`);
         return 1;

@@ -1,17 +1,18 @@
 import { BadRequestException, ConflictException, Injectable, Logger } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
 import { createHash, createPublicKey, generateKeyPair, KeyObject, X509Certificate } from 'node:crypto';
 import { promisify } from 'node:util';
-import { DataSource, type EntityManager, type Repository } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { Broadcast, type MdmEvent, type PostApnsCsrRequest, pushBatchJobs, type PutApnsCertificateRequest, type StrandedTopic } from '@mdm/contracts';
 import { BroadcastBus, JobProducer } from '@mdm/messaging';
 import {
-  ApnsCertificateEntity,
-  ApnsPendingKeyEntity,
+  type ApnsCertificateRecord,
+  ApnsCertificateStore,
   countEnrolledOnTopic,
   devicesWithOpenCommandsOnTopic,
   insertPushRequests,
+  type PushCertificateContent,
   recordEvents,
+  type Sql,
   strandedTopics,
 } from '@mdm/persistence';
 import { applePushIssuer, createCsr, parsePkcs12, parsePushCertificate, PkiError, SecretBox, type PushCertificate } from '@mdm/pki';
@@ -51,7 +52,6 @@ export class ApnsCertificateService {
   private readonly logger = new Logger(ApnsCertificateService.name);
 
   constructor(
-    @InjectRepository(ApnsCertificateEntity) private readonly certs: Repository<ApnsCertificateEntity>,
     private readonly dataSource: DataSource,
     private readonly secrets: SecretBox,
     private readonly broadcast: BroadcastBus,
@@ -64,7 +64,7 @@ export class ApnsCertificateService {
 
     const result = await this.dataSource.transaction(async (tx) => {
       // Lock every row: the topic rules look at all stored topics, so two uploads must not interleave.
-      const stored = await tx.getRepository(ApnsCertificateEntity).find({ lock: { mode: 'pessimistic_write' } });
+      const stored = await ApnsCertificateStore.lockAll(tx);
       const same = stored.find((c) => c.topic === parsed.topic);
       let outcome: { action: UploadResult['action']; events: MdmEvent[]; previousTopic?: string };
       if (mode === 'post') {
@@ -93,7 +93,7 @@ export class ApnsCertificateService {
         this.logger.warn(
           `push certificate topic ${current.topic} replaced by ${parsed.topic} (forced): ${enrolled} enrolled devices stranded, ${restored} reachable again`,
         );
-        await tx.getRepository(ApnsCertificateEntity).delete({ id: current.id });
+        await ApnsCertificateStore.delete(tx, current.id);
         await this.insert(tx, parsed);
         outcome = {
           action: 'replaced',
@@ -118,7 +118,7 @@ export class ApnsCertificateService {
             'certificate: add a new topic with POST /v1/apns/certificates',
         );
       }
-      if (pendingKeyId) await tx.getRepository(ApnsPendingKeyEntity).delete({ id: pendingKeyId });
+      if (pendingKeyId) await ApnsCertificateStore.deletePendingKey(tx, pendingKeyId);
       await recordEvents(tx, outcome.events);
       // Devices of a topic that had no certificate (replaced earlier) kept their commands: wake them now.
       const wake = outcome.action === 'uploaded' || outcome.action === 'replaced' ? await devicesWithOpenCommandsOnTopic(tx, parsed.topic) : [];
@@ -138,7 +138,7 @@ export class ApnsCertificateService {
   }
 
   async list(now = new Date()): Promise<ApnsCertificateView[]> {
-    return (await this.certs.find({ order: { createdAt: 'ASC' } })).map((c) => view(c, now));
+    return (await ApnsCertificateStore.list(this.dataSource)).map((c) => view(c, now));
   }
 
   /** Enrolled devices per topic that has no stored certificate (see `strandedTopics`). */
@@ -147,7 +147,7 @@ export class ApnsCertificateService {
   }
 
   async hasTopic(topic: string): Promise<boolean> {
-    return this.certs.existsBy({ topic });
+    return ApnsCertificateStore.hasTopic(this.dataSource, topic);
   }
 
   /**
@@ -164,12 +164,8 @@ export class ApnsCertificateService {
     const der = await createCsr({ subject, keyPem: privateKey, publicKeyPem: publicKey });
     const csr = toPem('CERTIFICATE REQUEST', der);
     const publicKeySha256 = spkiSha256(publicKey);
-    const row = await this.dataSource.getRepository(ApnsPendingKeyEntity).save({
-      publicKeySha256,
-      keySealed: this.secrets.seal(privateKey),
-      csrPem: csr,
-    });
-    return { csr, publicKeySha256, createdAt: row.createdAt.toISOString() };
+    const createdAt = await ApnsCertificateStore.insertPendingKey(this.dataSource, { publicKeySha256, keySealed: this.secrets.seal(privateKey), csrPem: csr });
+    return { csr, publicKeySha256, createdAt: createdAt.toISOString() };
   }
 
   private async resolvePair(req: PutApnsCertificateRequest): Promise<{ pair: { certificatePem: string; privateKeyPem: string }; pendingKeyId?: string }> {
@@ -186,7 +182,7 @@ export class ApnsCertificateService {
     } catch (err) {
       throw new BadRequestException(`push certificate is not a PEM certificate: ${(err as Error).message}`);
     }
-    const pending = await this.dataSource.getRepository(ApnsPendingKeyEntity).findOneBy({ publicKeySha256: spki });
+    const pending = await ApnsCertificateStore.pendingKeyBySpki(this.dataSource, spki);
     if (!pending) {
       throw new BadRequestException(
         'privateKey is missing and no key made by POST /v1/apns/csr matches this certificate: send privateKey, or a pkcs12 file with its key',
@@ -195,35 +191,30 @@ export class ApnsCertificateService {
     return { pair: { certificatePem, privateKeyPem: this.secrets.openString(pending.keySealed) }, pendingKeyId: pending.id };
   }
 
-  /** What a stored certificate row holds; a new certificate also starts its own expiry-warning sequence. */
-  private columns(parsed: PushCertificate): Omit<ApnsCertificateEntity, 'id' | 'topic' | 'createdAt' | 'updatedAt'> {
+  /** What a stored certificate row holds, the key sealed. */
+  private content(parsed: PushCertificate): PushCertificateContent {
     return {
       certPem: parsed.certPem,
       keySealed: this.secrets.seal(parsed.keyPem),
       fingerprint: parsed.fingerprint,
       notBefore: parsed.notBefore,
       notAfter: parsed.notAfter,
-      expiryWarnedThreshold: null,
-      expiredNotifiedAt: null,
     };
   }
 
-  private async insert(tx: EntityManager, parsed: PushCertificate): Promise<{ action: 'uploaded'; events: MdmEvent[] }> {
-    await tx.getRepository(ApnsCertificateEntity).insert({ topic: parsed.topic, ...this.columns(parsed) });
+  private async insert(tx: Sql, parsed: PushCertificate): Promise<{ action: 'uploaded'; events: MdmEvent[] }> {
+    await ApnsCertificateStore.insert(tx, parsed.topic, this.content(parsed));
     return { action: 'uploaded', events: [{ type: 'apns.certificate.uploaded', data: certEvent(parsed) }] };
   }
 
   private async renew(
-    tx: EntityManager,
-    current: ApnsCertificateEntity,
+    tx: Sql,
+    current: ApnsCertificateRecord,
     parsed: PushCertificate,
   ): Promise<{ action: 'renewed' | 'unchanged'; events: MdmEvent[] }> {
     // The same certificate again (a retried request) changes nothing and says nothing.
     if (current.fingerprint === parsed.fingerprint) return { action: 'unchanged', events: [] };
-    await tx.getRepository(ApnsCertificateEntity).update(
-      { id: current.id },
-      { ...this.columns(parsed), updatedAt: new Date() },
-    );
+    await ApnsCertificateStore.renew(tx, current.id, this.content(parsed));
     return {
       action: 'renewed',
       events: [

@@ -1,8 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { createCertificateAuthority, issueKeyAndCertificate, parseCertificatePem, SecretBox } from '@mdm/pki';
-import { CertificateAuthorityEntity } from '@mdm/persistence';
+import { CertificateAuthorityStore } from '@mdm/persistence';
 import { ENROLLMENT_CONFIG, type EnrollmentConfig } from '../enrollment.config';
 
 const DEVICE_CA = 'device';
@@ -24,7 +23,7 @@ export class DeviceCaService implements OnModuleInit {
   private readonly cache = new Map<string, Identity>();
 
   constructor(
-    @InjectRepository(CertificateAuthorityEntity) private readonly rows: Repository<CertificateAuthorityEntity>,
+    private readonly dataSource: DataSource,
     @Inject(ENROLLMENT_CONFIG) private readonly config: EnrollmentConfig,
     private readonly secrets: SecretBox,
   ) {}
@@ -63,7 +62,7 @@ export class DeviceCaService implements OnModuleInit {
   private async importCa(pair: Identity): Promise<void> {
     const cert = parseCertificatePem(pair.certPem);
     if (!cert.ca) throw new Error('MDM_DEVICE_CA_CERT_FILE: the certificate is not a CA (basicConstraints cA is false)');
-    await this.rows.upsert({ name: DEVICE_CA, certPem: pair.certPem, keySealed: this.secrets.seal(pair.keyPem) }, ['name']);
+    await CertificateAuthorityStore.replace(this.dataSource, { name: DEVICE_CA, certPem: pair.certPem, keySealed: this.secrets.seal(pair.keyPem) });
     this.cache.delete(DEVICE_CA);
     this.logger.log('device CA imported from MDM_DEVICE_CA_CERT_FILE');
   }
@@ -71,17 +70,13 @@ export class DeviceCaService implements OnModuleInit {
   private async ensure(name: string, create: () => Promise<Identity>): Promise<Identity> {
     const cached = this.cache.get(name);
     if (cached) return cached;
-    let row = await this.rows.findOneBy({ name });
+    let row = await CertificateAuthorityStore.byName(this.dataSource, name);
     if (!row) {
       const created = await create();
       // Two replicas starting together: the first insert wins, the other reads it back.
-      await this.rows
-        .createQueryBuilder()
-        .insert()
-        .values({ name, certPem: created.certPem, keySealed: this.secrets.seal(created.keyPem) })
-        .orIgnore()
-        .execute();
-      row = await this.rows.findOneByOrFail({ name });
+      await CertificateAuthorityStore.insertIfMissing(this.dataSource, { name, certPem: created.certPem, keySealed: this.secrets.seal(created.keyPem) });
+      row = await CertificateAuthorityStore.byName(this.dataSource, name);
+      if (!row) throw new Error(`the ${name} identity was neither inserted nor found`);
       this.logger.log(`${name} identity created`);
     }
     let keyPem: string;

@@ -1,8 +1,7 @@
 import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import type { Repository } from 'typeorm';
-import { ApnsCertificateEntity } from '@mdm/persistence';
+import { DataSource } from 'typeorm';
+import { ApnsCertificateStore } from '@mdm/persistence';
 import { signAttached } from '@mdm/pki';
 import { buildPlist, type PlistDict } from '@mdm/protocol';
 import { DeviceCaService } from '../device-ca/device-ca.service';
@@ -30,7 +29,7 @@ const SERVER_CAPABILITIES = ['com.apple.mdm.bootstraptoken'];
 @Injectable()
 export class EnrollmentProfileService {
   constructor(
-    @InjectRepository(ApnsCertificateEntity) private readonly pushCerts: Repository<ApnsCertificateEntity>,
+    private readonly dataSource: DataSource,
     @Inject(ENROLLMENT_CONFIG) private readonly config: EnrollmentConfig,
     private readonly identities: DeviceCaService,
     private readonly challenges: ChallengeService,
@@ -92,13 +91,13 @@ export class EnrollmentProfileService {
 
   private async topic(requested: string | undefined): Promise<string> {
     if (requested) {
-      if (!(await this.pushCerts.existsBy({ topic: requested }))) throw new NotFoundException(`no push certificate for topic ${requested}`);
+      if (!(await ApnsCertificateStore.hasTopic(this.dataSource, requested))) throw new NotFoundException(`no push certificate for topic ${requested}`);
       return requested;
     }
-    const newest = await this.pushCerts.find({ order: { updatedAt: 'DESC' }, take: 1, select: { topic: true } });
-    if (!newest[0]) {
+    const newest = await ApnsCertificateStore.newestTopic(this.dataSource);
+    if (!newest) {
       throw new ConflictException('no push certificate yet: upload one first (PUT /v1/apns/certificate), its topic goes into the enrollment profile');
     }
-    return newest[0].topic;
+    return newest;
   }
 }

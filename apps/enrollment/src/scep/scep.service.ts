@@ -1,7 +1,7 @@
 import { BadRequestException, Inject, Injectable, Logger } from '@nestjs/common';
 import { X509Certificate } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { DeviceCertificateEntity, DeviceEntity, recordEvents } from '@mdm/persistence';
+import { DeviceCertificateStore, DeviceStore, recordEvents } from '@mdm/persistence';
 import {
   buildCertRep,
   fingerprintSha256,
@@ -89,7 +89,7 @@ export class ScepService {
       }
       case 'RenewalReq': {
         const fingerprint = fingerprintSha256(request.signer);
-        const known = await this.dataSource.getRepository(DeviceCertificateEntity).findOneBy({ fingerprint });
+        const known = await DeviceCertificateStore.byFingerprint(this.dataSource, fingerprint);
         if (!known) return { failInfo: 'badCertId', why: 'renewal signed by a certificate this CA did not issue' };
         if (known.revokedAt) return { failInfo: 'badCertId', why: `renewal signed by a revoked certificate (${known.revocationReason ?? 'revoked'})` };
         try {
@@ -122,7 +122,7 @@ export class ScepService {
     const fingerprint = fingerprintSha256(cert);
     const renewalOf = request.messageType === 'RenewalReq' ? fingerprintSha256(request.signer) : null;
     await this.dataSource.transaction(async (tx) => {
-      await tx.getRepository(DeviceCertificateEntity).insert({
+      await DeviceCertificateStore.insert(tx, {
         fingerprint,
         serialNumber: cert.serialNumber,
         subject: cert.subject,
@@ -133,9 +133,9 @@ export class ScepService {
       });
       if (!renewalOf) return;
       // The renewed identity replaces the old one on the enrollment it was bound to.
-      const device = await tx.getRepository(DeviceEntity).findOne({ where: { certFingerprint: renewalOf }, lock: { mode: 'pessimistic_write' } });
+      const device = await DeviceStore.lockByCertFingerprint(tx, renewalOf);
       if (!device) return;
-      await tx.getRepository(DeviceEntity).update({ id: device.id }, { certFingerprint: fingerprint, certNotAfter: new Date(cert.validTo) });
+      await DeviceStore.rebindCertificate(tx, device.id, fingerprint, new Date(cert.validTo));
       await recordEvents(tx, [
         {
           type: 'device.certificate_renewed',
