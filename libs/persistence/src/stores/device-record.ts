@@ -9,13 +9,8 @@ export interface DevicePushState {
   lastPushOutcome: string | null;
 }
 
-/** A `devices` row, without the raw DeviceInformation (the inventory keeps that). */
-export interface DeviceRecord {
-  id: string;
-  udid: string;
-  enrollmentId: string;
-  enrolled: boolean;
-  topic: string | null;
+/** What the device says it is, in Authenticate (and DeviceInformation). */
+export interface DeviceDescription {
   serialNumber: string | null;
   productName: string | null;
   model: string | null;
@@ -23,6 +18,15 @@ export interface DeviceRecord {
   deviceName: string | null;
   osVersion: string | null;
   buildVersion: string | null;
+}
+
+/** A `devices` row, without the raw DeviceInformation (the inventory keeps that). */
+export interface DeviceRecord extends DeviceDescription {
+  id: string;
+  udid: string;
+  enrollmentId: string;
+  enrolled: boolean;
+  topic: string | null;
   isSupervised: boolean | null;
   certFingerprint: string | null;
   certNotAfter: Date | null;

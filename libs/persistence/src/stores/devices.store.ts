@@ -1,21 +1,14 @@
 import { selectOne, type Sql } from '../sql';
-import { DEVICE_COLUMNS, type DeviceRecord, type DeviceRow, deviceFromRow } from './device-record';
+import { DEVICE_COLUMNS, type DeviceDescription, type DeviceRecord, type DeviceRow, deviceFromRow } from './device-record';
 import { listDevices } from './device-list';
 
 export type { DeviceListFilter } from './device-list';
-export type { DevicePushState, DeviceRecord } from './device-record';
+export type { DeviceDescription, DevicePushState, DeviceRecord } from './device-record';
 
 /** The facts an Authenticate message (and the certificate it came with) sets on the device. */
-export interface AuthenticateFacts {
+export interface AuthenticateFacts extends DeviceDescription {
   enrollmentId: string;
   topic: string;
-  serialNumber: string | null;
-  productName: string | null;
-  model: string | null;
-  modelName: string | null;
-  deviceName: string | null;
-  osVersion: string | null;
-  buildVersion: string | null;
   certFingerprint: string;
   certNotAfter: Date | null;
   at: Date;
