@@ -9,8 +9,7 @@ import {
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
-import { CommandStatus, OPEN_COMMAND_STATUSES } from '@mdm/contracts';
-import { CommandDeliveryEntity, DeviceEntity, recordEvents } from '@mdm/persistence';
+import { CommandDeliveriesStore, DeviceEntity, recordEvents } from '@mdm/persistence';
 import { SecretBox } from '@mdm/pki';
 import {
   type AuthenticateMessage,
@@ -139,7 +138,6 @@ export class CheckinService {
       };
       if (existing) {
         await devices.update({ id: existing.id }, fields);
-        await this.dropQueue(tx, existing.id, 'device re-enrolled (Authenticate)');
         if (existing.certFingerprint && existing.certFingerprint !== cert.fingerprint) {
           await this.revoke(tx, existing.certFingerprint, 'replaced by a new enrollment');
         }
@@ -206,7 +204,8 @@ export class CheckinService {
         { enrolled: false, checkedOutAt: now, lastSeenAt: now, pushToken: null, pushMagic: null, unlockToken: null, bootstrapToken: null },
       );
       if (device.certFingerprint) await this.revoke(tx, device.certFingerprint, 'device checked out');
-      const canceledCommands = await this.dropQueue(tx, device.id, 'device checked out');
+      // The command service cancels them when it follows this event.
+      const canceledCommands = await CommandDeliveriesStore.countOpenOf(tx, device.id);
       await recordEvents(tx, [
         { type: 'device.checked_out', data: { udid: device.udid, enrollmentId: device.enrollmentId, canceledCommands, rawPayload } },
       ]);
@@ -226,17 +225,6 @@ export class CheckinService {
       `UPDATE device_certificates SET revoked_at = now(), revocation_reason = $2 WHERE fingerprint = $1 AND revoked_at IS NULL`,
       [fingerprint, reason],
     );
-  }
-
-  /** Pending commands are kept as CANCELED history rather than deleted, so operators see what happened. */
-  private async dropQueue(tx: EntityManager, deviceId: string, reason: string): Promise<number> {
-    const result = await tx
-      .createQueryBuilder()
-      .update(CommandDeliveryEntity)
-      .set({ status: CommandStatus.Canceled, statusReason: reason, completedAt: () => 'now()', updatedAt: () => 'now()' })
-      .where('device_id = :deviceId AND status IN (:...pending)', { deviceId, pending: OPEN_COMMAND_STATUSES })
-      .execute();
-    return result.affected ?? 0;
   }
 }
 
