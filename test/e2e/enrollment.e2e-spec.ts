@@ -148,7 +148,8 @@ describe('enrollment and device identity', () => {
     expect(paged.json.devices).toHaveLength(1);
 
     const types = (await system.events(`udid=${device.udid}`)).map((e) => e.type);
-    expect(types.filter((t) => t.startsWith('device.'))).toEqual(['device.authenticated', 'device.token_updated', 'device.enrolled']);
+    // The DeviceInformation answer is the last: its facts travel to the device record as an event.
+    expect(types.filter((t) => t.startsWith('device.'))).toEqual(['device.authenticated', 'device.token_updated', 'device.enrolled', 'device.inventory_updated']);
     expect(types).toContain('push.sent');
   });
 
