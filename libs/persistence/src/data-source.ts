@@ -1,8 +1,6 @@
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { ApnsCertificateEntity } from './entities/apns-certificate.entity';
 import { CertificateAuthorityEntity } from './entities/certificate-authority.entity';
-import { CommandDeliveryEntity } from './entities/command-delivery.entity';
-import { CommandEntity } from './entities/command.entity';
 import { DeviceEntity } from './entities/device.entity';
 import { EventEntity } from './entities/event.entity';
 import { EnrollmentConfigurationEntity } from './entities/enrollment-configuration.entity';
@@ -35,8 +33,6 @@ export const ENTITIES = [
   DeviceEntity,
   ApnsCertificateEntity,
   CertificateAuthorityEntity,
-  CommandEntity,
-  CommandDeliveryEntity,
   EventEntity,
   ApnsPendingKeyEntity,
   DeviceCertificateEntity,
