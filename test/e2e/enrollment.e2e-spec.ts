@@ -133,8 +133,11 @@ describe('enrollment and device identity', () => {
     }, { timeoutMs: 20000 });
     const answered = await connectSession(device);
     expect(answered).toEqual(['DeviceInformation', 'SecurityInfo', 'CertificateList', 'ProfileList']);
-    const after = await system.api('GET', `/v1/devices/${device.udid}`);
-    expect(after.json).toMatchObject({ supervised: true, osVersion: '18.1', productName: 'iPad14,1' });
+    // The enrollment service copies the answer's facts onto the device as it follows the event feed.
+    await eventually(async () => {
+      const after = await system.api('GET', `/v1/devices/${device.udid}`);
+      expect(after.json).toMatchObject({ supervised: true, osVersion: '18.1', productName: 'iPad14,1' });
+    });
 
     const supervised = await system.api('GET', '/v1/devices?supervised=true&enrolled=true');
     expect(supervised.json.devices.map((d: { udid: string }) => d.udid)).toContain(device.udid);
@@ -145,7 +148,8 @@ describe('enrollment and device identity', () => {
     expect(paged.json.devices).toHaveLength(1);
 
     const types = (await system.events(`udid=${device.udid}`)).map((e) => e.type);
-    expect(types.filter((t) => t.startsWith('device.'))).toEqual(['device.authenticated', 'device.token_updated', 'device.enrolled']);
+    // The DeviceInformation answer is the last: its facts travel to the device record as an event.
+    expect(types.filter((t) => t.startsWith('device.'))).toEqual(['device.authenticated', 'device.token_updated', 'device.enrolled', 'device.inventory_updated']);
     expect(types).toContain('push.sent');
   });
 

@@ -127,7 +127,7 @@ describe('device inventory', () => {
       // Battery and free space move on every refresh: kept, not recorded.
       expect(changes.map((c) => c.field)).not.toContain('BatteryLevel');
       expect(changes).toHaveLength(3);
-      expect((await system.api('GET', `/v1/devices/${device.udid}`)).json).toMatchObject({ osVersion: '18.1' });
+      await eventually(async () => expect((await system.api('GET', `/v1/devices/${device.udid}`)).json).toMatchObject({ osVersion: '18.1' }));
 
       // Paging: newest first, `before` goes on from `next`.
       const page1 = await system.api('GET', `${inventoryPath}/history?limit=2`);

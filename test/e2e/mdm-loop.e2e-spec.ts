@@ -166,8 +166,12 @@ describe('MDM loop end to end', () => {
       expect(done.body.length).toBe(0);
       expect(await statusOf(commandUuid, device.udid)).toBe('ACKNOWLEDGED');
 
-      const after = await system.api('GET', `/v1/devices/${device.udid}`);
-      expect(after.json).toMatchObject({ serialNumber: 'F2LXK0ABHG7F', osVersion: '17.5', supervised: true, enrolled: true });
+      // The enrollment service copies the answer's facts onto the device as it follows the event feed.
+      const after = await eventually(async () => {
+        const view = await system.api('GET', `/v1/devices/${device.udid}`);
+        expect(view.json).toMatchObject({ serialNumber: 'F2LXK0ABHG7F', osVersion: '17.5', supervised: true, enrolled: true });
+        return view;
+      });
       expect(after.json.lastSeenAt).not.toBeNull();
       const history = await system.api('GET', `/v1/devices/${device.udid}/commands`);
       expect(history.json.commands).toEqual([expect.objectContaining({ commandUuid, requestType: 'DeviceInformation', status: 'ACKNOWLEDGED' })]);
@@ -264,6 +268,9 @@ describe('MDM loop end to end', () => {
         const got = await d.idle();
         expect(got.command?.commandUuid).toBe(info.json.commandUuid);
         await d.answer(got.command!);
+      }
+      for (const d of [supervised, unsupervised]) {
+        await eventually(async () => expect((await system.api('GET', `/v1/devices/${d.udid}`)).json.supervised).not.toBeNull());
       }
       const restart = await system.api('POST', '/v1/commands', { udids: [supervised.udid, unsupervised.udid], command: { RequestType: 'RestartDevice' }, push: false });
       expect(restart.status).toBe(201);
@@ -367,7 +374,8 @@ describe('MDM loop end to end', () => {
       const device = await system.enrolledDevice(topic);
       const c = (await system.api('POST', '/v1/commands', { udids: [device.udid], command: { RequestType: 'ProfileList' }, push: false })).json.commandUuid;
       expect((await device.checkOut()).status).toBe(200);
-      expect(await statusOf(c, device.udid)).toBe('CANCELED');
+      // The command service cancels the queue as it follows the event feed.
+      await eventually(async () => expect(await statusOf(c, device.udid)).toBe('CANCELED'));
       const view = await system.api('GET', `/v1/devices/${device.udid}`);
       expect(view.json).toMatchObject({ enrolled: false, push: { pushable: false } });
       const refused = await system.api('POST', '/v1/commands', { udids: [device.udid], command: { RequestType: 'ProfileList' } });
@@ -391,7 +399,7 @@ describe('MDM loop end to end', () => {
       // The same UDID comes back with a new identity (the profile was reinstalled).
       const again = new DeviceSimulator({ baseUrl: system.baseUrl, identity: await createDeviceIdentity(system.deviceCa), topic, udid: device.udid });
       expect((await again.authenticate()).status).toBe(200);
-      expect(await statusOf(c, device.udid)).toBe('CANCELED');
+      await eventually(async () => expect(await statusOf(c, device.udid)).toBe('CANCELED'));
       // The old identity is no longer bound.
       expect((await device.tokenUpdate()).status).toBe(401);
       expect((await again.tokenUpdate()).status).toBe(200);

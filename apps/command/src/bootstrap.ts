@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { json, raw } from 'express';
+import { FeedConsumer } from '@mdm/contracts';
 import { startHttpService } from '@mdm/service-kit';
 import { loadCommandConfig } from './command.config';
 import { CommandModule } from './command.module';
@@ -13,7 +14,7 @@ export async function bootstrap(env?: NodeJS.ProcessEnv): Promise<INestApplicati
     host: config.HOST,
     logLevel: config.LOG_LEVEL,
     logFormat: config.LOG_FORMAT,
-    feedConsumers: ['command-inventory', PUSH_SENT_CONSUMER],
+    feedConsumers: ['command-inventory', PUSH_SENT_CONSUMER, FeedConsumer.CommandDeviceLifecycle],
     configure: (app) => {
       app.use('/internal/connect', raw({ type: () => true, limit: '10mb' }));
       app.use(json({ limit: '10mb' }));

@@ -4,6 +4,7 @@ import { InfrastructureModule } from '@mdm/service-kit';
 import { IdempotencyService } from './idempotency/idempotency.service';
 import { DeviceQueueController } from './queue/device-queue.controller';
 import { DeviceQueueService } from './queue/device-queue.service';
+import { EndedEnrollmentsConsumer } from './queue/ended-enrollments.consumer';
 import { COMMAND_CONFIG, type CommandConfig } from './command.config';
 import { CommandsController } from './commands/commands.controller';
 import { CommandsService } from './commands/commands.service';
@@ -26,12 +27,13 @@ export class CommandModule {
     return {
       module: CommandModule,
       imports: [
-        InfrastructureModule.forRoot(config, { consume: [Queue.Command], produce: [Queue.Push] }),
+        InfrastructureModule.forRoot(config, { consume: [Queue.Command], produce: [Queue.Push, Queue.Enrollment] }),
       ],
       controllers: [CommandsController, ConnectController, PushController, DeviceQueueController, InventoryController],
       providers: [
         { provide: COMMAND_CONFIG, useValue: config },
         DeviceQueueService,
+        EndedEnrollmentsConsumer,
         IdempotencyService,
         CommandsService,
         ConnectService,

@@ -33,6 +33,8 @@ export const EnrollmentEnv = BaseEnv.extend({
   MDM_PROFILE_IDENTIFIER: z.string().regex(/^[A-Za-z0-9.-]+$/).default('com.example.mdm.enrollment'),
   /** Default AccessRights of the MDM payload (8191 = all rights). */
   MDM_ACCESS_RIGHTS: z.coerce.number().int().min(1).max(8191).default(8191),
+  /** How often the event feed is read when idle (device facts from inventory answers). */
+  ENROLLMENT_FEED_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
 });
 
 export type EnrollmentConfig = z.infer<typeof EnrollmentEnv> & {

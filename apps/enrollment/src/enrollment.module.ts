@@ -14,6 +14,8 @@ import { DeviceCaController } from './device-ca/device-ca.controller';
 import { DeviceCaService } from './device-ca/device-ca.service';
 import { DevicesController } from './devices/devices.controller';
 import { DevicesService } from './devices/devices.service';
+import { DeviceFactsConsumer } from './devices/device-facts.consumer';
+import { DeviceSeenProcessor } from './devices/device-seen.processor';
 import { EventsController } from './events/events.controller';
 import { EnrollmentConfigurationsController } from './enroll/enrollment-configurations.controller';
 import { EnrollmentProfileController } from './enroll/enrollment-profile.controller';
@@ -38,6 +40,8 @@ export class EnrollmentModule {
         { provide: SecretBox, useValue: SecretBox.fromKey(config.MDM_SECRET_KEY) },
         CheckinService,
         DevicesService,
+        DeviceSeenProcessor,
+        DeviceFactsConsumer,
         ApnsCertificateService,
         ApnsCertificateExpiryProcessor,
         DeviceCaService,

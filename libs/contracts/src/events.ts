@@ -64,6 +64,22 @@ export const EventSchemas = {
   }),
   'device.checked_out': z.object({ ...Device, canceledCommands: z.number().int().min(0), ...RawPayload }),
   'device.certificate_renewed': z.object({ ...Device, notAfter: z.string().datetime() }),
+  /**
+   * The device answered DeviceInformation: the facts it reported (a fact it left out is absent). Written by
+   * the command service with the answer; the enrollment service copies them onto the device.
+   */
+  'device.inventory_updated': z.object({
+    udid: z.string(),
+    deviceId: z.string().uuid(),
+    serialNumber: z.string().optional(),
+    productName: z.string().optional(),
+    model: z.string().optional(),
+    modelName: z.string().optional(),
+    deviceName: z.string().optional(),
+    osVersion: z.string().optional(),
+    buildVersion: z.string().optional(),
+    isSupervised: z.boolean().optional(),
+  }),
   'command.queued': CommandEvent,
   /** APNs accepted the push that announces the command. */
   'command.sent': CommandEvent,

@@ -9,6 +9,10 @@ export const FeedConsumer = {
   CommandInventory: 'command-inventory',
   /** The command service: pushes APNs accepted turn QUEUED commands into SENT. */
   CommandPushSent: 'command-push-sent',
+  /** The command service: a re-enrollment or a check-out cancels what the device's earlier enrollment left queued. */
+  CommandDeviceLifecycle: 'command-device-lifecycle',
+  /** The enrollment service: the facts of DeviceInformation answers update the device's own columns. */
+  EnrollmentDevices: 'enrollment-devices',
   /** The integrations service: events become webhook deliveries. */
   Webhooks: 'webhooks',
 } as const;

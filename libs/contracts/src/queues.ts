@@ -9,7 +9,7 @@ export const Queue = {
   Push: 'push-v1',
   /** Work for the command service: push outcomes that advance command status. */
   Command: 'command-v1',
-  /** Background and periodic work of the enrollment service (push certificate expiry check). */
+  /** Work for the enrollment service: devices seen by connects, the push certificate expiry check. */
   Enrollment: 'enrollment-v1',
 } as const;
 export type QueueName = (typeof Queue)[keyof typeof Queue];
@@ -52,6 +52,11 @@ export const DeviceEnrolled = z.object({
   enrollmentId: z.string().uuid(),
 });
 
+/** Devices the command channel saw, with when (parallel arrays): the enrollment service writes `last_seen_at`. */
+export const DeviceSeen = z
+  .object({ deviceIds: z.array(z.string().uuid()).min(1), seenAt: z.array(z.string().datetime()).min(1) })
+  .refine((d) => d.deviceIds.length === d.seenAt.length, { message: 'deviceIds and seenAt must have the same length', path: ['seenAt'] });
+
 /** Every job the system moves, as a discriminated union: a producer cannot send the wrong payload. */
 export const JobSchemas = {
   'push.requested': PushRequested,
@@ -63,6 +68,7 @@ export const JobSchemas = {
   'command.silent-sweep': Tick,
   /** Queues an inventory refresh for enrolled devices whose last one is older than INVENTORY_REFRESH_INTERVAL. */
   'command.inventory-sweep': Tick,
+  'device.seen': DeviceSeen,
   /** Push certificate expiry warnings; a job scheduler ticks it once per interval across replicas. */
   'apns.certificate.check': Tick,
   'device.enrolled': DeviceEnrolled,
@@ -81,6 +87,8 @@ export const JobQueue: { readonly [N in JobName]: QueueName } = {
   'command.expiry-sweep': Queue.Command,
   'command.silent-sweep': Queue.Command,
   'command.inventory-sweep': Queue.Command,
+  /** The enrollment service owns `devices`: connects report what they saw to it. */
+  'device.seen': Queue.Enrollment,
   'apns.certificate.check': Queue.Enrollment,
   /** The command service queues the first inventory (DeviceInformation, ProfileList). */
   'device.enrolled': Queue.Command,

@@ -1,8 +1,6 @@
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { ApnsCertificateEntity } from './entities/apns-certificate.entity';
 import { CertificateAuthorityEntity } from './entities/certificate-authority.entity';
-import { CommandDeliveryEntity } from './entities/command-delivery.entity';
-import { CommandEntity } from './entities/command.entity';
 import { DeviceEntity } from './entities/device.entity';
 import { EventEntity } from './entities/event.entity';
 import { EnrollmentConfigurationEntity } from './entities/enrollment-configuration.entity';
@@ -29,13 +27,12 @@ import { Webhooks1764280000000 } from './migrations/1764280000000-webhooks';
 import { CorrelationIds1764283000000 } from './migrations/1764283000000-correlation-ids';
 import { HotPaths1764284000000 } from './migrations/1764284000000-hot-paths';
 import { DeviceInventory1764286000000 } from './migrations/1764286000000-device-inventory';
+import { DeviceInformationInInventory1764287000000 } from './migrations/1764287000000-device-information-in-inventory';
 
 export const ENTITIES = [
   DeviceEntity,
   ApnsCertificateEntity,
   CertificateAuthorityEntity,
-  CommandEntity,
-  CommandDeliveryEntity,
   EventEntity,
   ApnsPendingKeyEntity,
   DeviceCertificateEntity,
@@ -65,6 +62,7 @@ export const MIGRATIONS = [
   CorrelationIds1764283000000,
   HotPaths1764284000000,
   DeviceInventory1764286000000,
+  DeviceInformationInInventory1764287000000,
 ];
 
 /** Arbitrary but fixed: every service takes this Postgres advisory lock before migrating. */

@@ -1,5 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
+import { CommandsStore } from '@mdm/persistence';
 
 /**
  * Logs a device's answer to a command with the command's correlation id (the `X-Request-Id` of the API
@@ -9,8 +10,8 @@ import type { DataSource } from 'typeorm';
  */
 export async function logDeviceAnswer(dataSource: DataSource, logger: Logger, udid: string, commandUuid: string, status: string): Promise<void> {
   try {
-    const rows: Array<{ correlation_id: string | null }> = await dataSource.query('SELECT correlation_id FROM commands WHERE command_uuid = $1', [commandUuid]);
-    logger.log({ msg: `device ${udid} answered ${status} to command ${commandUuid}`, udid, commandUuid, status, correlationId: rows[0]?.correlation_id ?? undefined });
+    const correlationId = await CommandsStore.correlationId(dataSource, commandUuid);
+    logger.log({ msg: `device ${udid} answered ${status} to command ${commandUuid}`, udid, commandUuid, status, correlationId: correlationId ?? undefined });
   } catch (err) {
     logger.warn(`logging the answer to command ${commandUuid} failed: ${(err as Error).message}`);
   }

@@ -1,6 +1,7 @@
 import { ConflictException, Injectable, UnprocessableEntityException } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
+import { IdempotencyKeysStore } from '@mdm/persistence';
 
 /** How long a key is remembered. */
 const KEY_TTL = '24 hours';
@@ -33,17 +34,12 @@ export class IdempotencyService {
     if (key === undefined) return { value: await this.dataSource.transaction(work), replayed: false };
     if (!/^[\x21-\x7e]{1,255}$/.test(key)) throw new UnprocessableEntityException('Idempotency-Key must be 1 to 255 visible ASCII characters');
     const hash = createHash('sha256').update(JSON.stringify(body ?? null)).digest('hex');
-    await this.dataSource.query(`DELETE FROM idempotency_keys WHERE created_at < now() - interval '${KEY_TTL}'`);
+    await IdempotencyKeysStore.deleteOlderThan(this.dataSource, KEY_TTL);
     try {
       const value = await this.dataSource.transaction(async (tx) => {
-        // Waits for a concurrent transaction holding the same key; inserts nothing if that one committed.
-        const claimed: unknown[] = await tx.query(
-          `INSERT INTO idempotency_keys (scope, key, request_hash) VALUES ($1, $2, $3) ON CONFLICT (scope, key) DO NOTHING RETURNING 1`,
-          [scope, key, hash],
-        );
-        if (!claimed.length) throw new KeyTaken();
+        if (!(await IdempotencyKeysStore.claim(tx, scope, key, hash))) throw new KeyTaken();
         const record = await work(tx);
-        await tx.query(`UPDATE idempotency_keys SET response = $3 WHERE scope = $1 AND key = $2`, [scope, key, JSON.stringify(record)]);
+        await IdempotencyKeysStore.record(tx, scope, key, record);
         return record;
       });
       return { value, replayed: false };
@@ -54,14 +50,10 @@ export class IdempotencyService {
   }
 
   private async replay<R>(scope: string, key: string, hash: string): Promise<R> {
-    const rows: Array<{ request_hash: string; response: R | null }> = await this.dataSource.query(
-      `SELECT request_hash, response FROM idempotency_keys WHERE scope = $1 AND key = $2`,
-      [scope, key],
-    );
-    const row = rows[0];
+    const row = await IdempotencyKeysStore.find<R>(this.dataSource, scope, key);
     // Expired between the insert and this read (24 h after the first request): as good as unused.
     if (!row) throw new ConflictException('Idempotency-Key: the first request with this key has just expired; retry');
-    if (row.request_hash !== hash) throw new UnprocessableEntityException('Idempotency-Key was already used with a different body');
+    if (row.requestHash !== hash) throw new UnprocessableEntityException('Idempotency-Key was already used with a different body');
     // Only rows written before keys committed with their work can lack a record.
     if (row.response === null) throw new ConflictException('Idempotency-Key: the first request with this key did not record its result; use a new key');
     return row.response;

@@ -30,7 +30,7 @@ export class InventorySweepProcessor implements OnApplicationBootstrap {
   @OnJob('command.inventory-sweep')
   async sweep(): Promise<number> {
     if (this.config.INVENTORY_REFRESH_INTERVAL === 0) return 0;
-    const due = await InventoryStore.dueForRefresh(this.dataSource.manager, this.config.INVENTORY_REFRESH_INTERVAL, this.config.INVENTORY_SWEEP_BATCH);
+    const due = await InventoryStore.dueForRefresh(this.dataSource, this.config.INVENTORY_REFRESH_INTERVAL, this.config.INVENTORY_SWEEP_BATCH);
     const result = await this.refresh.refreshDevices(due, 'schedule');
     if (due.length) this.logger.log(`scheduled inventory: ${result.queued.length} queued, ${result.skipped.length} still open`);
     return result.queued.length;

@@ -13,8 +13,8 @@ export class InventoryViewService {
   async inventory(udid: string): Promise<DeviceInventoryView> {
     const deviceId = await this.deviceId(udid);
     const [stored, open] = await Promise.all([
-      InventoryStore.read(this.dataSource.manager, deviceId),
-      InventoryStore.withOpenRefresh(this.dataSource.manager, [deviceId]),
+      InventoryStore.read(this.dataSource, deviceId),
+      InventoryStore.withOpenRefresh(this.dataSource, [deviceId]),
     ]);
     return {
       udid,
@@ -33,13 +33,13 @@ export class InventoryViewService {
   async history(udid: string, page: InventoryHistoryQuery): Promise<InventoryHistoryView> {
     const deviceId = await this.deviceId(udid);
     // One more than asked tells whether an older page exists.
-    const rows = await InventoryStore.changes(this.dataSource.manager, deviceId, { limit: page.limit + 1, before: page.before });
+    const rows = await InventoryStore.changes(this.dataSource, deviceId, { limit: page.limit + 1, before: page.before });
     const changes = rows.slice(0, page.limit).map((c) => ({ ...c, changedAt: c.changedAt.toISOString() }));
     return { udid, changes, next: rows.length > page.limit ? (changes[changes.length - 1]?.id ?? null) : null };
   }
 
   private async deviceId(udid: string): Promise<string> {
-    const [row] = await InventoryStore.devicesByUdid(this.dataSource.manager, [udid]);
+    const [row] = await InventoryStore.devicesByUdid(this.dataSource, [udid]);
     if (!row) throw new NotFoundException(`device ${udid} not found`);
     return row.id;
   }

@@ -1,13 +1,14 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { CommandStatus, OPEN_COMMAND_STATUSES } from '@mdm/contracts';
 import { JobProducer, OnJob } from '@mdm/messaging';
-import { rowsOf } from '@mdm/persistence';
+import { CommandDeliveriesStore, CommandDevicesStore } from '@mdm/persistence';
 import { COMMAND_CONFIG, type CommandConfig } from '../command.config';
 import { PushRequestsService } from '../push/push-requests.service';
 
 /** Rows per statement: bounded transactions even when a million commands expire at once. */
 const CHUNK = 5000;
+/** Silent devices pushed again per tick. */
+const SILENT_BATCH = 100_000;
 
 /**
  * Periodic work of the command service, on BullMQ job schedulers: each tick is one job on the command
@@ -34,17 +35,9 @@ export class CommandSweepsProcessor implements OnApplicationBootstrap {
   async expire(): Promise<number> {
     let total = 0;
     for (;;) {
-      const rows = rowsOf<{ id: string }>(await this.dataSource.query(
-        `UPDATE command_deliveries SET status = $2, status_reason = 'expired before delivery', completed_at = now(), updated_at = now()
-          WHERE id IN (
-            SELECT d.id FROM commands c JOIN command_deliveries d ON d.command_uuid = c.command_uuid
-             WHERE c.expires_at IS NOT NULL AND c.expires_at <= now() AND d.status = ANY($1)
-             LIMIT $3 FOR UPDATE OF d SKIP LOCKED)
-          RETURNING id`,
-        [OPEN_COMMAND_STATUSES, CommandStatus.Expired, CHUNK],
-      ));
-      total += rows.length;
-      if (rows.length < CHUNK) break;
+      const expired = await CommandDeliveriesStore.expireDue(this.dataSource, CHUNK);
+      total += expired;
+      if (expired < CHUNK) break;
     }
     if (total) this.logger.log(`${total} command deliveries expired`);
     return total;
@@ -57,16 +50,8 @@ export class CommandSweepsProcessor implements OnApplicationBootstrap {
   @OnJob('command.silent-sweep')
   async repushSilent(): Promise<number> {
     const planned = await this.dataSource.transaction(async (tx) => {
-      const rows: Array<{ id: string }> = await tx.query(
-        `SELECT d.id FROM devices d
-          WHERE d.enrolled AND d.push_token IS NOT NULL AND d.token_invalid_at IS NULL
-            AND COALESCE(d.last_seen_at, d.enrolled_at, '-infinity') < now() - make_interval(secs => $1)
-            AND COALESCE(d.last_push_at, '-infinity') < now() - make_interval(secs => $1)
-            AND EXISTS (SELECT 1 FROM command_deliveries q WHERE q.device_id = d.id AND q.status = ANY($2))
-          LIMIT 100000`,
-        [this.config.SILENT_DEVICE_SECONDS, OPEN_COMMAND_STATUSES],
-      );
-      return this.pushes.request(tx, rows.map((r) => r.id), 'sweep', 0);
+      const silent = await CommandDevicesStore.silentWithOpenCommands(tx, this.config.SILENT_DEVICE_SECONDS, SILENT_BATCH);
+      return this.pushes.request(tx, silent, 'sweep', 0);
     });
     await this.pushes.dispatch(planned);
     if (planned.ids.length) this.logger.log(`re-pushing ${planned.ids.length} silent devices with pending commands`);

@@ -9,8 +9,7 @@ import {
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
-import { CommandStatus, OPEN_COMMAND_STATUSES } from '@mdm/contracts';
-import { type AuthenticateFacts, CommandDeliveryEntity, DeviceCertificateStore, type DeviceRecord, DeviceStore, recordEvents } from '@mdm/persistence';
+import { type AuthenticateFacts, CommandDeliveriesStore, DeviceCertificateStore, type DeviceRecord, DeviceStore, recordEvents } from '@mdm/persistence';
 import { SecretBox } from '@mdm/pki';
 import {
   type AuthenticateMessage,
@@ -127,7 +126,6 @@ export class CheckinService {
       if (existing) {
         await DeviceStore.reauthenticate(tx, existing.id, facts);
         await DeviceStore.clearDeadToken(tx, existing.id);
-        await this.dropQueue(tx, existing.id, 'device re-enrolled (Authenticate)');
         if (existing.certFingerprint && existing.certFingerprint !== cert.fingerprint) {
           await DeviceCertificateStore.revoke(tx, existing.certFingerprint, 'replaced by a new enrollment');
         }
@@ -186,7 +184,8 @@ export class CheckinService {
       const device = await this.boundDevice(tx, deviceIdOf(msg), cert);
       await DeviceStore.checkOut(tx, device.id, now);
       if (device.certFingerprint) await DeviceCertificateStore.revoke(tx, device.certFingerprint, 'device checked out');
-      const canceledCommands = await this.dropQueue(tx, device.id, 'device checked out');
+      // The command service cancels them when it follows this event.
+      const canceledCommands = await CommandDeliveriesStore.countOpenOf(tx, device.id);
       await recordEvents(tx, [
         { type: 'device.checked_out', data: { udid: device.udid, enrollmentId: device.enrollmentId, canceledCommands, rawPayload } },
       ]);
@@ -197,17 +196,6 @@ export class CheckinService {
   /** The device row, locked, if the request's certificate is the one bound at Authenticate. */
   private async boundDevice(tx: EntityManager, udid: string, cert: VerifiedDeviceCert): Promise<DeviceRecord> {
     return requireBoundCertificate(await DeviceStore.lockByUdid(tx, udid), udid, cert);
-  }
-
-  /** Pending commands are kept as CANCELED history rather than deleted, so operators see what happened. */
-  private async dropQueue(tx: EntityManager, deviceId: string, reason: string): Promise<number> {
-    const result = await tx
-      .createQueryBuilder()
-      .update(CommandDeliveryEntity)
-      .set({ status: CommandStatus.Canceled, statusReason: reason, completedAt: () => 'now()', updatedAt: () => 'now()' })
-      .where('device_id = :deviceId AND status IN (:...pending)', { deviceId, pending: OPEN_COMMAND_STATUSES })
-      .execute();
-    return result.affected ?? 0;
   }
 }
 

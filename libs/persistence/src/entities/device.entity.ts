@@ -21,9 +21,6 @@ export class DeviceEntity {
   @Column({ name: 'os_version', type: 'text', nullable: true }) osVersion!: string | null;
   @Column({ name: 'build_version', type: 'text', nullable: true }) buildVersion!: string | null;
   @Column({ name: 'is_supervised', type: 'boolean', nullable: true }) isSupervised!: boolean | null;
-  /** Last DeviceInformation answer, as JSON (data as {$data}, dates as {$date}). */
-  @Column({ name: 'device_information', type: 'jsonb', nullable: true })
-  deviceInformation!: object | null;
 
   /** SHA-256 of the identity certificate bound at Authenticate; every later request must match. */
   @Column({ name: 'cert_fingerprint', type: 'text', nullable: true }) certFingerprint!: string | null;
