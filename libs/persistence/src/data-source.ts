@@ -29,6 +29,7 @@ import { Webhooks1764280000000 } from './migrations/1764280000000-webhooks';
 import { CorrelationIds1764283000000 } from './migrations/1764283000000-correlation-ids';
 import { HotPaths1764284000000 } from './migrations/1764284000000-hot-paths';
 import { DeviceInventory1764286000000 } from './migrations/1764286000000-device-inventory';
+import { DevicePushStatus1764288000000 } from './migrations/1764288000000-device-push-status';
 
 export const ENTITIES = [
   DeviceEntity,
@@ -65,6 +66,7 @@ export const MIGRATIONS = [
   CorrelationIds1764283000000,
   HotPaths1764284000000,
   DeviceInventory1764286000000,
+  DevicePushStatus1764288000000,
 ];
 
 /** Arbitrary but fixed: every service takes this Postgres advisory lock before migrating. */

@@ -22,3 +22,6 @@ export * from './entities/webhook.entity';
 export * from './entities/webhook-delivery.entity';
 export * from './stores/stranded-devices.store';
 export * from './stores/inventory.store';
+export * from './stores/device-push-status.store';
+export * from './stores/push-claims.store';
+export * from './stores/push-topics.store';

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs
 import { DataSource } from 'typeorm';
 import { CommandStatus, OPEN_COMMAND_STATUSES } from '@mdm/contracts';
 import { JobProducer, OnJob } from '@mdm/messaging';
-import { rowsOf } from '@mdm/persistence';
+import { lastPushAtSql, pushableDeviceSql, rowsOf } from '@mdm/persistence';
 import { COMMAND_CONFIG, type CommandConfig } from '../command.config';
 import { PushRequestsService } from '../push/push-requests.service';
 
@@ -59,9 +59,9 @@ export class CommandSweepsProcessor implements OnApplicationBootstrap {
     const planned = await this.dataSource.transaction(async (tx) => {
       const rows: Array<{ id: string }> = await tx.query(
         `SELECT d.id FROM devices d
-          WHERE d.enrolled AND d.push_token IS NOT NULL AND d.token_invalid_at IS NULL
+          WHERE ${pushableDeviceSql('d')}
             AND COALESCE(d.last_seen_at, d.enrolled_at, '-infinity') < now() - make_interval(secs => $1)
-            AND COALESCE(d.last_push_at, '-infinity') < now() - make_interval(secs => $1)
+            AND ${lastPushAtSql('d')} < now() - make_interval(secs => $1)
             AND EXISTS (SELECT 1 FROM command_deliveries q WHERE q.device_id = d.id AND q.status = ANY($2))
           LIMIT 100000`,
         [this.config.SILENT_DEVICE_SECONDS, OPEN_COMMAND_STATUSES],

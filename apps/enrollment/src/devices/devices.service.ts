@@ -2,8 +2,7 @@ import { Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import type { DeviceListQuery, DeviceSortField, OffsetPage } from '@mdm/contracts';
-import { DeviceEntity, strandedTopicsOf } from '@mdm/persistence';
-import { devicePushStatus } from './push-status';
+import { DeviceEntity, devicePushStatus, DevicePushStatusStore, type DevicePushStatus, isTokenDead, strandedTopicsOf } from '@mdm/persistence';
 import { iso } from '@mdm/contracts';
 
 export interface DeviceView {
@@ -80,13 +79,16 @@ export class DevicesService {
   }
 
   private async views(devices: DeviceEntity[]): Promise<DeviceView[]> {
-    const stranded = await strandedTopicsOf(this.devices.manager, devices.map((d) => d.id));
-    return devices.map((d) => toView(d, !stranded.has(d.id)));
+    const ids = devices.map((d) => d.id);
+    const stranded = await strandedTopicsOf(this.devices.manager, ids);
+    const pushStatus = await DevicePushStatusStore.ofDevices(this.devices.manager, ids);
+    return devices.map((d) => toView(d, !stranded.has(d.id), pushStatus.get(d.id)));
   }
 }
 
 
-function toView(d: DeviceEntity, topicHasCertificate: boolean): DeviceView {
+function toView(d: DeviceEntity, topicHasCertificate: boolean, status: DevicePushStatus | undefined): DeviceView {
+  const facts = { ...d, deadToken: status?.deadToken ?? null };
   return {
     udid: d.udid,
     serialNumber: d.serialNumber,
@@ -101,10 +103,10 @@ function toView(d: DeviceEntity, topicHasCertificate: boolean): DeviceView {
     topic: d.topic,
     tokenUpdateCount: d.tokenUpdateCount,
     push: {
-      ...devicePushStatus({ ...d, topicHasCertificate }),
-      lastPushAt: iso(d.lastPushAt),
-      lastOutcome: d.lastPushOutcome,
-      tokenInvalidReason: d.tokenInvalidReason,
+      ...devicePushStatus({ ...facts, topicHasCertificate }),
+      lastPushAt: iso(status?.lastPushAt ?? null),
+      lastOutcome: status?.lastPushOutcome ?? null,
+      tokenInvalidReason: isTokenDead(facts) ? (facts.deadToken?.reason ?? null) : null,
     },
     authenticatedAt: iso(d.authenticatedAt),
     enrolledAt: iso(d.enrolledAt),
