@@ -85,9 +85,35 @@ export interface DeadTokenColumns {
   token_invalid_reason: string | null;
 }
 
-export function deadTokenOf(r: DeadTokenColumns): DeadTokenMark | null {
+function deadTokenOf(r: DeadTokenColumns): DeadTokenMark | null {
   if (r.dead_token === null || r.dead_enrollment_id === null || r.dead_token_update === null) return null;
   return { token: r.dead_token, enrollmentId: r.dead_enrollment_id, tokenUpdateCount: r.dead_token_update, at: r.token_invalid_at ?? new Date(0), reason: r.token_invalid_reason };
+}
+
+/** The columns the push rule reads: `devices` ones and the status row's dead-token ones (null when none). */
+export interface DevicePushFactColumns extends DeadTokenColumns {
+  enrolled: boolean;
+  topic: string | null;
+  push_token: string | null;
+  push_magic: string | null;
+  enrollment_id: string;
+  token_update_count: number;
+}
+
+/** Selects `DevicePushFactColumns` from `devices` aliased `d` and `device_push_status` aliased `s`. */
+export const DEVICE_PUSH_FACT_COLUMNS = `d.enrolled, d.topic, d.push_token, d.push_magic, d.enrollment_id, d.token_update_count,
+  s.dead_token, s.dead_enrollment_id, s.dead_token_update, s.token_invalid_at, s.token_invalid_reason`;
+
+export function pushFactsOf(r: DevicePushFactColumns): DevicePushFacts {
+  return {
+    enrolled: r.enrolled,
+    topic: r.topic,
+    pushToken: r.push_token,
+    pushMagic: r.push_magic,
+    enrollmentId: r.enrollment_id,
+    tokenUpdateCount: r.token_update_count,
+    deadToken: deadTokenOf(r),
+  };
 }
 
 /** One push that APNs answered (or that failed before it), for the device's last-push columns. */
@@ -163,24 +189,13 @@ export const DevicePushStatusStore = {
 
   /** The devices of these UDIDs that exist, with what the push rule needs (POST /v1/push). */
   async pushFactsByUdid(db: Sql, udids: readonly string[]): Promise<Array<DevicePushFacts & { id: string; udid: string }>> {
-    const rows = await select<DeadTokenColumns & { id: string; udid: string; enrolled: boolean; topic: string | null; push_token: string | null; push_magic: string | null; enrollment_id: string; token_update_count: number }>(
+    const rows = await select<DevicePushFactColumns & { id: string; udid: string }>(
       db,
-      `SELECT d.id, d.udid, d.enrolled, d.topic, d.push_token, d.push_magic, d.enrollment_id, d.token_update_count,
-              s.dead_token, s.dead_enrollment_id, s.dead_token_update, s.token_invalid_at, s.token_invalid_reason
+      `SELECT d.id, d.udid, ${DEVICE_PUSH_FACT_COLUMNS}
          FROM devices d LEFT JOIN device_push_status s ON s.device_id = d.id
         WHERE d.udid = ANY($1::text[])`,
       [udids],
     );
-    return rows.map((r) => ({
-      id: r.id,
-      udid: r.udid,
-      enrolled: r.enrolled,
-      topic: r.topic,
-      pushToken: r.push_token,
-      pushMagic: r.push_magic,
-      enrollmentId: r.enrollment_id,
-      tokenUpdateCount: r.token_update_count,
-      deadToken: deadTokenOf(r),
-    }));
+    return rows.map((r) => ({ id: r.id, udid: r.udid, ...pushFactsOf(r) }));
   },
 };

@@ -1,5 +1,5 @@
 import { preferIndexLookups, select, selectOne, type Sql } from '../sql';
-import { deadTokenOf, type DeadTokenColumns, type DevicePushFacts } from './device-push-status.store';
+import { DEVICE_PUSH_FACT_COLUMNS, type DevicePushFactColumns, type DevicePushFacts, pushFactsOf } from './device-push-status.store';
 
 /** A claimed push request with what sending it needs. */
 export interface ClaimedPush extends DevicePushFacts {
@@ -22,34 +22,22 @@ export interface PushRequestOutcome {
   apnsId: string | null;
 }
 
-interface ClaimedRow extends DeadTokenColumns {
+interface ClaimedRow extends DevicePushFactColumns {
   id: string;
   device_id: string;
   attempt: number;
   udid: string;
-  enrolled: boolean;
-  topic: string | null;
-  push_token: string | null;
-  push_magic: string | null;
-  enrollment_id: string;
-  token_update_count: number;
   certificate_fingerprint: string | null;
   correlation_id: string | null;
 }
 
 function fromRow(r: ClaimedRow): ClaimedPush {
   return {
+    ...pushFactsOf(r),
     id: r.id,
     deviceId: r.device_id,
     attempt: r.attempt,
     udid: r.udid,
-    enrolled: r.enrolled,
-    topic: r.topic,
-    pushToken: r.push_token,
-    pushMagic: r.push_magic,
-    enrollmentId: r.enrollment_id,
-    tokenUpdateCount: r.token_update_count,
-    deadToken: deadTokenOf(r),
     certificateFingerprint: r.certificate_fingerprint,
     correlationId: r.correlation_id,
   };
@@ -79,9 +67,8 @@ export const PushClaimsStore = {
          FROM devices d LEFT JOIN apns_certificates c ON c.topic = d.topic LEFT JOIN device_push_status s ON s.device_id = d.id
         WHERE p.id = ANY($1::bigint[]) AND d.id = p.device_id
           AND (p.status = 'pending' OR (p.status = 'sending' AND p.lease_until < now()))
-        RETURNING p.id::text AS id, p.device_id, p.attempt, d.udid, d.enrolled, d.topic, d.push_token, d.push_magic,
-                  d.enrollment_id, d.token_update_count, s.dead_token, s.dead_enrollment_id, s.dead_token_update,
-                  s.token_invalid_at, s.token_invalid_reason, c.fingerprint AS certificate_fingerprint, p.correlation_id`,
+        RETURNING p.id::text AS id, p.device_id, p.attempt, d.udid, ${DEVICE_PUSH_FACT_COLUMNS},
+                  c.fingerprint AS certificate_fingerprint, p.correlation_id`,
       [ids, owner, leaseMs],
     );
     return rows.map(fromRow);
