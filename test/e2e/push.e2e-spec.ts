@@ -144,7 +144,7 @@ describe('push at fleet scale', () => {
       }, { timeoutMs: 20_000 });
       expect((await system.events(`udid=${d.udid}`)).find((e) => e.type === 'push.failed')?.data).toMatchObject({ outcome: 'dead-token', reason });
     }
-    const invalidAt = (await db.query('SELECT token_invalid_at FROM devices WHERE udid = $1', [unregistered.udid])).rows[0].token_invalid_at as Date;
+    const invalidAt = (await db.query('SELECT s.token_invalid_at FROM device_push_status s JOIN devices d ON d.id = s.device_id WHERE d.udid = $1', [unregistered.udid])).rows[0].token_invalid_at as Date;
     expect(invalidAt.getTime()).toBe(deadSince);
 
     // Not pushed again: no request row, nothing sent, the command waits.

@@ -17,9 +17,12 @@ export const PushEnv = BaseEnv.extend({
   APNS_SESSIONS: z.coerce.number().int().min(1).max(16).default(2),
   /** Seconds a push stays valid at APNs when the device is offline (apns-expiration). */
   APNS_PUSH_TTL_SECONDS: z.coerce.number().int().min(0).default(7 * 24 * 3600),
-  /** push.batch jobs one worker handles at once (each is up to PUSH_BATCH_SIZE pushes). */
+  /** push.batch jobs one worker handles at once (each up to the PUSH_BATCH_SIZE of the service that enqueued it). */
   PUSH_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
-  /** Requests per push.batch job this worker enqueues itself (retries, sweep). */
+  /**
+   * Request ids per push.batch job this worker enqueues (retries, the sweep's re-enqueues; a sweep takes at
+   * most 8 jobs' worth). The command service's setting of the same name sizes the jobs it enqueues.
+   */
   PUSH_BATCH_SIZE: z.coerce.number().int().min(1).max(10000).default(500),
   /**
    * How long a claimed request belongs to its worker. A worker that dies (kill -9) leaves its requests

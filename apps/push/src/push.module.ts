@@ -7,6 +7,7 @@ import { ApnsClientsService } from './apns/apns-clients.service';
 import { PushMetrics } from './metrics/push-metrics.service';
 import { PUSH_CONFIG, type PushConfig } from './push.config';
 import { PushJobsProcessor } from './push/push-jobs.processor';
+import { PushRecorder } from './push/push-recorder.service';
 import { PushSender } from './push/push-sender.service';
 
 /** The APNs push worker: claims push requests from Postgres as BullMQ hands out batches; scaled horizontally. */
@@ -29,6 +30,7 @@ export class PushModule {
         { provide: SecretBox, useValue: SecretBox.fromKey(config.MDM_SECRET_KEY) },
         ApnsClientsService,
         PushMetrics,
+        PushRecorder,
         PushSender,
         PushJobsProcessor,
       ],

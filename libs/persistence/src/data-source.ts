@@ -28,6 +28,7 @@ import { CorrelationIds1764283000000 } from './migrations/1764283000000-correlat
 import { HotPaths1764284000000 } from './migrations/1764284000000-hot-paths';
 import { DeviceInventory1764286000000 } from './migrations/1764286000000-device-inventory';
 import { DeviceInformationInInventory1764287000000 } from './migrations/1764287000000-device-information-in-inventory';
+import { DevicePushStatus1764288000000 } from './migrations/1764288000000-device-push-status';
 
 export const ENTITIES = [
   DeviceEntity,
@@ -63,6 +64,7 @@ export const MIGRATIONS = [
   HotPaths1764284000000,
   DeviceInventory1764286000000,
   DeviceInformationInInventory1764287000000,
+  DevicePushStatus1764288000000,
 ];
 
 /** Arbitrary but fixed: every service takes this Postgres advisory lock before migrating. */

@@ -34,3 +34,6 @@ export * from './stores/command-delivery-lists.store';
 export * from './stores/command-devices.store';
 export * from './stores/idempotency-keys.store';
 export * from './stores/device-activity.store';
+export * from './stores/device-push-status.store';
+export * from './stores/push-claims.store';
+export * from './stores/push-topics.store';

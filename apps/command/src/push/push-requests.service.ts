@@ -2,7 +2,7 @@ import { ConflictException, Inject, Injectable, Logger, NotFoundException } from
 import type { EntityManager } from 'typeorm';
 import { pushBatchJobs } from '@mdm/contracts';
 import { JobProducer } from '@mdm/messaging';
-import { CommandDevicesStore, insertPushRequests, type PushRequestReason } from '@mdm/persistence';
+import { DevicePushStatusStore, insertPushRequests, type PushRequestReason, unpushableReason } from '@mdm/persistence';
 import { COMMAND_CONFIG, type CommandConfig } from '../command.config';
 
 export interface PushDevicesView {
@@ -48,7 +48,7 @@ export class PushRequestsService {
    */
   async planPushes(tx: EntityManager, udids: readonly string[]): Promise<PushDevicesView & { planned: { ids: string[]; delayMs: number } }> {
     const unique = [...new Set(udids)];
-    const found = await CommandDevicesStore.pushTargets(tx, unique);
+    const found = await DevicePushStatusStore.pushFactsByUdid(tx, unique);
     if (found.length < unique.length) {
       const known = new Set(found.map((d) => d.udid));
       const unknown = unique.filter((u) => !known.has(u));
@@ -59,8 +59,8 @@ export class PushRequestsService {
     const skipped: PushDevicesView['skipped'] = [];
     const ok: string[] = [];
     for (const d of found) {
-      if (d.tokenInvalidAt) skipped.push({ udid: d.udid, reason: `push token is dead (${d.tokenInvalidReason ?? 'APNs refused it'}) until the device sends a new TokenUpdate` });
-      else if (!d.pushToken) skipped.push({ udid: d.udid, reason: 'device has no push token' });
+      const reason = unpushableReason(d);
+      if (reason !== null) skipped.push({ udid: d.udid, reason });
       else ok.push(d.id);
     }
     return { pushed: ok.length, skipped, planned: await this.request(tx, ok, 'manual', 0) };

@@ -125,7 +125,6 @@ export class CheckinService {
       };
       if (existing) {
         await DeviceStore.reauthenticate(tx, existing.id, facts);
-        await DeviceStore.clearDeadToken(tx, existing.id);
         if (existing.certFingerprint && existing.certFingerprint !== cert.fingerprint) {
           await DeviceCertificateStore.revoke(tx, existing.certFingerprint, 'replaced by a new enrollment');
         }
@@ -167,7 +166,6 @@ export class CheckinService {
         enrolledAt: device.enrolledAt ?? now,
         at: now,
       });
-      await DeviceStore.clearDeadToken(tx, device.id);
       await recordEvents(tx, [
         { type: 'device.token_updated', data: { udid: device.udid, enrollmentId: device.enrollmentId, count, rawPayload } },
         ...(device.enrolled

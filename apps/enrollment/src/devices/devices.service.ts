@@ -1,8 +1,7 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { type DeviceListQuery, iso, type OffsetPage } from '@mdm/contracts';
-import { type DeviceRecord, DeviceStore, strandedTopicsOf } from '@mdm/persistence';
-import { devicePushStatus } from './push-status';
+import { type DeviceRecord, DeviceStore, devicePushStatus, DevicePushStatusStore, type DevicePushStatus, isTokenDead, strandedTopicsOf } from '@mdm/persistence';
 
 export interface DeviceView {
   udid: string;
@@ -44,12 +43,15 @@ export class DevicesService {
   }
 
   private async views(devices: DeviceRecord[]): Promise<DeviceView[]> {
-    const stranded = await strandedTopicsOf(this.dataSource, devices.map((d) => d.id));
-    return devices.map((d) => toView(d, !stranded.has(d.id)));
+    const ids = devices.map((d) => d.id);
+    const stranded = await strandedTopicsOf(this.dataSource, ids);
+    const pushStatus = await DevicePushStatusStore.ofDevices(this.dataSource, ids);
+    return devices.map((d) => toView(d, !stranded.has(d.id), pushStatus.get(d.id)));
   }
 }
 
-function toView(d: DeviceRecord, topicHasCertificate: boolean): DeviceView {
+function toView(d: DeviceRecord, topicHasCertificate: boolean, status: DevicePushStatus | undefined): DeviceView {
+  const facts = { ...d, deadToken: status?.deadToken ?? null };
   return {
     udid: d.udid,
     serialNumber: d.serialNumber,
@@ -64,10 +66,10 @@ function toView(d: DeviceRecord, topicHasCertificate: boolean): DeviceView {
     topic: d.topic,
     tokenUpdateCount: d.tokenUpdateCount,
     push: {
-      ...devicePushStatus({ ...d, ...d.push, topicHasCertificate }),
-      lastPushAt: iso(d.push.lastPushAt),
-      lastOutcome: d.push.lastPushOutcome,
-      tokenInvalidReason: d.push.tokenInvalidReason,
+      ...devicePushStatus({ ...facts, topicHasCertificate }),
+      lastPushAt: iso(status?.lastPushAt ?? null),
+      lastOutcome: status?.lastPushOutcome ?? null,
+      tokenInvalidReason: isTokenDead(facts) ? (facts.deadToken?.reason ?? null) : null,
     },
     authenticatedAt: iso(d.authenticatedAt),
     enrolledAt: iso(d.enrolledAt),

@@ -1,10 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { DataSource, type Repository } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { ApnsClient } from '@mdm/apns';
 import { Broadcast, noPushCertificateReason } from '@mdm/contracts';
 import { BroadcastBus } from '@mdm/messaging';
-import { ApnsCertificateEntity, rowsOf } from '@mdm/persistence';
+import { PushTopicsStore } from '@mdm/persistence';
 import { SecretBox } from '@mdm/pki';
 import { PUSH_CONFIG, type PushConfig } from '../push.config';
 import { reloadPlan } from './reload-plan';
@@ -38,7 +37,6 @@ export class ApnsClientsService implements OnModuleInit, OnApplicationShutdown {
   private reloadAgain: Promise<void> | undefined;
 
   constructor(
-    @InjectRepository(ApnsCertificateEntity) private readonly certs: Repository<ApnsCertificateEntity>,
     private readonly dataSource: DataSource,
     @Inject(PUSH_CONFIG) private readonly config: PushConfig,
     private readonly secrets: SecretBox,
@@ -84,15 +82,9 @@ export class ApnsClientsService implements OnModuleInit, OnApplicationShutdown {
     const entry = this.clients.get(topic);
     if (!entry || entry.stopped !== undefined) return undefined;
     entry.stopped = reason;
-    const rows = rowsOf<{ topic: string }>(await this.dataSource.query(
-      `INSERT INTO push_topic_stops (topic, fingerprint, reason) VALUES ($1, $2, $3)
-       ON CONFLICT (topic) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, reason = EXCLUDED.reason, stopped_at = now()
-        WHERE push_topic_stops.fingerprint <> EXCLUDED.fingerprint
-       RETURNING topic`,
-      [topic, entry.fingerprint, reason],
-    ));
+    const stoppedHere = await PushTopicsStore.stop(this.dataSource, { topic, fingerprint: entry.fingerprint, reason });
     await this.broadcast.publish(Broadcast.ApnsCertificateChanged).catch(() => undefined);
-    return rows.length ? entry.fingerprint : undefined;
+    return stoppedHere ? entry.fingerprint : undefined;
   }
 
   reload(): Promise<void> {
@@ -111,10 +103,8 @@ export class ApnsClientsService implements OnModuleInit, OnApplicationShutdown {
 
   private async doReload(): Promise<void> {
     try {
-      const rows = await this.certs.find();
-      const stops: Array<{ topic: string; fingerprint: string; reason: string }> = await this.dataSource.query(
-        'SELECT topic, fingerprint, reason FROM push_topic_stops',
-      );
+      const rows = await PushTopicsStore.certificates(this.dataSource);
+      const stops = await PushTopicsStore.stops(this.dataSource);
       const stopOf = new Map(stops.map((s) => [s.topic, s]));
       // A stop applies to the certificate APNs refused; a new certificate lifts it.
       const stoppedReason = (row: { topic: string; fingerprint: string }): string | undefined => {
@@ -139,7 +129,7 @@ export class ApnsClientsService implements OnModuleInit, OnApplicationShutdown {
         const stop = stopOf.get(row.topic);
         const stopped = stoppedReason(row);
         const current = this.clients.get(row.topic);
-        if (stop && !stopped) await this.dataSource.query('DELETE FROM push_topic_stops WHERE topic = $1 AND fingerprint = $2', [row.topic, stop.fingerprint]);
+        if (stop && !stopped) await PushTopicsStore.lift(this.dataSource, row.topic, stop.fingerprint);
         const client = new ApnsClient({
           url: this.config.APNS_URL,
           certPem: row.certPem,

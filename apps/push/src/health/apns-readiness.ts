@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { PushTopicsStore } from '@mdm/persistence';
 import type { ReadinessChecks } from '@mdm/service-kit';
 import type { ApnsClientsService } from '../apns/apns-clients.service';
 
@@ -12,10 +13,10 @@ import type { ApnsClientsService } from '../apns/apns-clients.service';
  */
 export function apnsReadiness(dataSource: DataSource, clients: ApnsClientsService): ReadinessChecks {
   return async () => {
-    const rows: Array<{ topic: string }> = await dataSource.query('SELECT topic FROM apns_certificates ORDER BY topic');
-    if (!rows.length) return { apns: 'no push certificate stored' };
+    const topics = await PushTopicsStore.topics(dataSource);
+    if (!topics.length) return { apns: 'no push certificate stored' };
     const refused: string[] = [];
-    for (const { topic } of rows) {
+    for (const topic of topics) {
       const lookup = await clients.forTopic(topic);
       // One usable topic is enough to do work.
       if (lookup.kind === 'ready') return { apns: 'ok' };

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Counter, Gauge, Histogram } from 'prom-client';
+import { PushClaimsStore } from '@mdm/persistence';
 import { cachedReading, SCRAPE_CACHE_MS, ServiceMetrics } from '@mdm/service-kit';
 import { ApnsClientsService } from '../apns/apns-clients.service';
 
@@ -37,15 +38,7 @@ export class PushMetrics {
         this.set(clients.inFlight);
       },
     });
-    const requests = cachedReading(SCRAPE_CACHE_MS, async () => {
-      const rows: Array<{ pending: string; sending: string; age: number | null }> = await dataSource.query(
-        `SELECT count(*) FILTER (WHERE status = 'pending') AS pending, count(*) FILTER (WHERE status = 'sending') AS sending,
-                extract(epoch FROM now() - min(not_before) FILTER (WHERE status = 'pending' AND not_before <= now()))::float8 AS age
-           FROM push_requests WHERE status IN ('pending', 'sending')`,
-      );
-      const r = rows[0];
-      return { pending: Number(r?.pending ?? 0), sending: Number(r?.sending ?? 0), age: Math.max(0, r?.age ?? 0) };
-    });
+    const requests = cachedReading(SCRAPE_CACHE_MS, () => PushClaimsStore.queueDepth(dataSource));
     new Gauge({
       name: 'mdm_push_queue_depth',
       help: 'Push requests not yet finished (all replicas), by status: pending (includes ones not yet due) or sending',
@@ -62,7 +55,7 @@ export class PushMetrics {
       help: 'How long the oldest due push request has waited to be claimed (all replicas; 0 when none is due)',
       registers,
       async collect() {
-        this.set((await requests()).age);
+        this.set((await requests()).oldestDueAgeSeconds);
       },
     });
   }

@@ -34,11 +34,6 @@ export class DeviceEntity {
   @Column({ name: 'bootstrap_token', type: 'text', nullable: true }) bootstrapToken!: string | null;
   @Column({ name: 'bootstrap_token_at', type: 'timestamptz', nullable: true }) bootstrapTokenAt!: Date | null;
   @Column({ name: 'token_update_count', type: 'integer', default: 0 }) tokenUpdateCount!: number;
-  /** Set when APNs called the token dead (410 Unregistered, BadDeviceToken): no pushes until a newer TokenUpdate. */
-  @Column({ name: 'token_invalid_at', type: 'timestamptz', nullable: true }) tokenInvalidAt!: Date | null;
-  @Column({ name: 'token_invalid_reason', type: 'text', nullable: true }) tokenInvalidReason!: string | null;
-  @Column({ name: 'last_push_at', type: 'timestamptz', nullable: true }) lastPushAt!: Date | null;
-  @Column({ name: 'last_push_outcome', type: 'text', nullable: true }) lastPushOutcome!: string | null;
 
   @Column({ name: 'authenticated_at', type: 'timestamptz', nullable: true }) authenticatedAt!: Date | null;
   @Column({ name: 'enrolled_at', type: 'timestamptz', nullable: true }) enrolledAt!: Date | null;

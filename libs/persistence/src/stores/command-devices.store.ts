@@ -1,6 +1,7 @@
 import { OPEN_COMMAND_STATUSES } from '@mdm/contracts';
 import { select, selectOne, type Sql } from '../sql';
 import { OPEN_STATUS_LIST, servableSince } from './command-deliveries.store';
+import { lastPushAtSql, pushableDeviceSql } from './device-push-status.store';
 
 /** A device as the connect channel checks it, with whether it has commands that may be served. */
 export interface ConnectingDevice {
@@ -19,16 +20,6 @@ export interface CommandTarget {
   enrolled: boolean;
   isSupervised: boolean | null;
   osVersion: string | null;
-}
-
-/** What a manual push needs of a device. */
-export interface PushTarget {
-  id: string;
-  udid: string;
-  enrolled: boolean;
-  pushToken: string | null;
-  tokenInvalidAt: Date | null;
-  tokenInvalidReason: string | null;
 }
 
 /** The command service's reads of `devices` (owned by the enrollment service): it never writes them. */
@@ -59,22 +50,6 @@ export const CommandDevicesStore = {
     return rows.map((r) => ({ id: r.id, udid: r.udid, enrolled: r.enrolled, isSupervised: r.is_supervised, osVersion: r.os_version }));
   },
 
-  async pushTargets(tx: Sql, udids: readonly string[]): Promise<PushTarget[]> {
-    const rows = await select<{ id: string; udid: string; enrolled: boolean; push_token: string | null; token_invalid_at: Date | null; token_invalid_reason: string | null }>(
-      tx,
-      'SELECT id, udid, enrolled, push_token, token_invalid_at, token_invalid_reason FROM devices WHERE udid = ANY($1::text[])',
-      [udids],
-    );
-    return rows.map((r) => ({
-      id: r.id,
-      udid: r.udid,
-      enrolled: r.enrolled,
-      pushToken: r.push_token,
-      tokenInvalidAt: r.token_invalid_at,
-      tokenInvalidReason: r.token_invalid_reason,
-    }));
-  },
-
   async idByUdid(db: Sql, udid: string): Promise<string | undefined> {
     return (await selectOne<{ id: string }>(db, 'SELECT id FROM devices WHERE udid = $1', [udid]))?.id;
   },
@@ -87,9 +62,9 @@ export const CommandDevicesStore = {
     const rows = await select<{ id: string }>(
       db,
       `SELECT d.id FROM devices d
-        WHERE d.enrolled AND d.push_token IS NOT NULL AND d.token_invalid_at IS NULL
+        WHERE ${pushableDeviceSql('d')}
           AND COALESCE(d.last_seen_at, d.enrolled_at, '-infinity') < now() - make_interval(secs => $1)
-          AND COALESCE(d.last_push_at, '-infinity') < now() - make_interval(secs => $1)
+          AND ${lastPushAtSql('d')} < now() - make_interval(secs => $1)
           AND EXISTS (SELECT 1 FROM command_deliveries q WHERE q.device_id = d.id AND q.status = ANY($2))
         LIMIT $3`,
       [silentSeconds, OPEN_COMMAND_STATUSES, limit],

@@ -1,14 +1,3 @@
-/**
- * What APNs said about the device's pushes. Kept apart from the rest of the row: the push service writes
- * these columns, and where they live may change without touching the enrollment's own columns.
- */
-export interface DevicePushState {
-  tokenInvalidAt: Date | null;
-  tokenInvalidReason: string | null;
-  lastPushAt: Date | null;
-  lastPushOutcome: string | null;
-}
-
 /** What the device says it is, in Authenticate (and DeviceInformation). */
 export interface DeviceDescription {
   serialNumber: string | null;
@@ -43,7 +32,6 @@ export interface DeviceRecord extends DeviceDescription {
   checkedOutAt: Date | null;
   lastSeenAt: Date | null;
   createdAt: Date;
-  push: DevicePushState;
 }
 
 export interface DeviceRow {
@@ -73,18 +61,13 @@ export interface DeviceRow {
   checked_out_at: Date | null;
   last_seen_at: Date | null;
   created_at: Date;
-  token_invalid_at: Date | null;
-  token_invalid_reason: string | null;
-  last_push_at: Date | null;
-  last_push_outcome: string | null;
 }
 
 /** Every column of `DeviceRow`, for a device aliased `d`. */
 export const DEVICE_COLUMNS = `d.id, d.udid, d.enrollment_id, d.enrolled, d.topic, d.serial_number, d.product_name, d.model,
   d.model_name, d.device_name, d.os_version, d.build_version, d.is_supervised, d.cert_fingerprint, d.cert_not_after,
   d.push_token, d.push_magic, d.unlock_token, d.bootstrap_token, d.bootstrap_token_at, d.token_update_count,
-  d.authenticated_at, d.enrolled_at, d.checked_out_at, d.last_seen_at, d.created_at,
-  d.token_invalid_at, d.token_invalid_reason, d.last_push_at, d.last_push_outcome`;
+  d.authenticated_at, d.enrolled_at, d.checked_out_at, d.last_seen_at, d.created_at`;
 
 export function deviceFromRow(r: DeviceRow): DeviceRecord {
   return {
@@ -114,11 +97,5 @@ export function deviceFromRow(r: DeviceRow): DeviceRecord {
     checkedOutAt: r.checked_out_at,
     lastSeenAt: r.last_seen_at,
     createdAt: r.created_at,
-    push: {
-      tokenInvalidAt: r.token_invalid_at,
-      tokenInvalidReason: r.token_invalid_reason,
-      lastPushAt: r.last_push_at,
-      lastPushOutcome: r.last_push_outcome,
-    },
   };
 }

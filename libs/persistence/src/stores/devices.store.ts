@@ -3,7 +3,7 @@ import { DEVICE_COLUMNS, type DeviceDescription, type DeviceRecord, type DeviceR
 import { listDevices } from './device-list';
 
 export type { DeviceListFilter } from './device-list';
-export type { DeviceDescription, DevicePushState, DeviceRecord } from './device-record';
+export type { DeviceDescription, DeviceRecord } from './device-record';
 
 /** The facts an Authenticate message (and the certificate it came with) sets on the device. */
 export interface AuthenticateFacts extends DeviceDescription {
@@ -83,11 +83,6 @@ export const DeviceStore = {
         WHERE id = $1`,
       [id, f.pushToken, f.pushMagic, f.unlockToken, f.tokenUpdateCount, f.enrolledAt, f.at],
     );
-  },
-
-  /** A new token (or enrollment) revives a token APNs called dead. Push-state column: see `DevicePushState`. */
-  async clearDeadToken(tx: Sql, id: string): Promise<void> {
-    await tx.query(`UPDATE devices SET token_invalid_at = NULL, token_invalid_reason = NULL, updated_at = now() WHERE id = $1`, [id]);
   },
 
   async checkOut(tx: Sql, id: string, at: Date): Promise<void> {

@@ -1,4 +1,5 @@
 import { rowsOf, type Sql } from '../sql';
+import { pushableDeviceSql } from './device-push-status.store';
 
 /** `certificate`: a push certificate for the device's topic was stored again, and commands wait. */
 export type PushRequestReason = 'command' | 'manual' | 'retry' | 'sweep' | 'notnow' | 'certificate';
@@ -8,8 +9,9 @@ export type PushRequestReason = 'command' | 'manual' | 'retry' | 'sweep' | 'notn
  * the rows that need a `push.batch` job `delayMs` from now. A device that already has a pending request
  * gets no second row (that request covers it: this is the coalescing); if that request waits longer (a
  * NotNow backoff), it is brought forward and its id returned, since its own job comes too late. A
- * device that cannot be pushed (not enrolled, no token, a token APNs called dead) gets none at all. Run it in the transaction that made the push necessary, so the
- * request exists exactly when the reason for it does.
+ * device that cannot be pushed (`pushableDeviceSql`) gets none at all. Run it in the transaction that
+ * made the push necessary, so the request exists exactly when the reason for it does. This is how
+ * other services ask the push service to push: they insert requests, the push service sends them.
  */
 export async function insertPushRequests(
   tx: Sql,
@@ -23,7 +25,7 @@ export async function insertPushRequests(
     `INSERT INTO push_requests (device_id, reason, attempt, not_before)
      SELECT d.id, $2, $4, now() + make_interval(secs => $3::double precision / 1000)
        FROM devices d
-      WHERE d.id = ANY($1::uuid[]) AND d.enrolled AND d.push_token IS NOT NULL AND d.token_invalid_at IS NULL
+      WHERE d.id = ANY($1::uuid[]) AND ${pushableDeviceSql('d')}
       ORDER BY d.id
      ON CONFLICT (device_id) WHERE status = 'pending'
        DO UPDATE SET not_before = EXCLUDED.not_before WHERE push_requests.not_before > EXCLUDED.not_before

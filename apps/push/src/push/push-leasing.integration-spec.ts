@@ -1,0 +1,143 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions, DevicePushStatusStore, insertPushRequests, PushClaimsStore, runMigrations } from '@mdm/persistence';
+
+/** Push leasing against real Postgres (no Redis, no APNs): the statements the push worker's correctness rests on. */
+const server = new URL(process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/mdm_test');
+const database = `${server.pathname.slice(1) || 'mdm_test'}_leasing_${randomBytes(4).toString('hex')}`;
+const LEASE_MS = 60_000;
+/** A lease that ran out the moment it was taken: stands in for a worker that died, without waiting. */
+const EXPIRED_LEASE_MS = -1_000;
+
+async function onServer(statement: string): Promise<void> {
+  const url = new URL(server);
+  url.pathname = '/postgres';
+  const client = new Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
+let ds: DataSource;
+
+beforeAll(async () => {
+  await onServer(`CREATE DATABASE "${database}"`);
+  const url = new URL(server);
+  url.pathname = `/${database}`;
+  ds = new DataSource(dataSourceOptions(url.toString(), 4));
+  await ds.initialize();
+  await runMigrations(ds);
+});
+
+afterAll(async () => {
+  await ds?.destroy();
+  await onServer(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+});
+
+/** An enrolled device with a push token, as enrollment leaves it after a TokenUpdate. */
+async function enrolledDevice(): Promise<{ id: string; token: string; enrollmentId: string }> {
+  const token = randomBytes(32).toString('hex');
+  const enrollmentId = randomUUID();
+  const [row] = (await ds.query(
+    `INSERT INTO devices (udid, enrollment_id, enrolled, topic, push_token, push_magic, token_update_count)
+     VALUES ($1, $2, true, 'com.apple.mgmt.External.test', $3, $4, 1) RETURNING id`,
+    [randomUUID().toUpperCase(), enrollmentId, token, randomUUID()],
+  )) as Array<{ id: string }>;
+  return { id: row!.id, token, enrollmentId };
+}
+
+async function requestFor(deviceId: string): Promise<string> {
+  const ids = await ds.transaction((tx) => insertPushRequests(tx, [deviceId], 'manual', 0));
+  expect(ids).toHaveLength(1);
+  return ids[0]!;
+}
+
+function claim(ids: string[], owner: string, leaseMs = LEASE_MS) {
+  return ds.transaction((tx) => PushClaimsStore.claim(tx, ids, owner, leaseMs));
+}
+
+async function leaseOf(id: string): Promise<{ status: string; lease_owner: string | null; lease_until: Date | null }> {
+  const [row] = (await ds.query('SELECT status, lease_owner, lease_until FROM push_requests WHERE id = $1', [id])) as Array<{ status: string; lease_owner: string | null; lease_until: Date | null }>;
+  return row!;
+}
+
+const sent = (id: string) => ({ id, status: 'sent' as const, outcome: 'sent', reason: null, apnsId: 'apns-1' });
+
+describe('push leasing', () => {
+  it('claims a pending request once, with what sending needs; a live lease keeps other workers out', async () => {
+    const device = await enrolledDevice();
+    const id = await requestFor(device.id);
+    const [claimed] = await claim([id], 'worker-a');
+    expect(claimed).toMatchObject({ id, deviceId: device.id, attempt: 1, enrolled: true, pushToken: device.token, enrollmentId: device.enrollmentId, deadToken: null });
+    expect(await claim([id], 'worker-b')).toEqual([]);
+    expect(await leaseOf(id)).toMatchObject({ status: 'sending', lease_owner: 'worker-a' });
+  });
+
+  it('renews only its own live lease', async () => {
+    const id = await requestFor((await enrolledDevice()).id);
+    await claim([id], 'worker-a', 1_000);
+    const before = (await leaseOf(id)).lease_until!;
+    await PushClaimsStore.renew(ds, [id], 'worker-b', LEASE_MS);
+    expect((await leaseOf(id)).lease_until).toEqual(before);
+    await PushClaimsStore.renew(ds, [id], 'worker-a', LEASE_MS);
+    expect((await leaseOf(id)).lease_until!.getTime()).toBeGreaterThan(before.getTime() + 30_000);
+  });
+
+  it('sweeps a dead worker\'s expired lease; the new owner sends it and the old one can no longer record it', async () => {
+    const id = await requestFor((await enrolledDevice()).id);
+    await claim([id], 'dead-worker', EXPIRED_LEASE_MS);
+    expect(await PushClaimsStore.unattended(ds, LEASE_MS, 1000)).toContain(id);
+    expect(await claim([id], 'survivor')).toHaveLength(1);
+    expect(await PushClaimsStore.unattended(ds, LEASE_MS, 1000)).not.toContain(id);
+
+    const late = await ds.transaction((tx) => PushClaimsStore.complete(tx, 'dead-worker', [sent(id)], new Date()));
+    expect(late.size).toBe(0);
+    const mine = await ds.transaction((tx) => PushClaimsStore.complete(tx, 'survivor', [sent(id)], new Date()));
+    expect([...mine]).toEqual([id]);
+    expect(await leaseOf(id)).toEqual({ status: 'sent', lease_owner: 'survivor', lease_until: null });
+    // Recorded: no longer claimable or renewable, and the sweep leaves it alone.
+    expect(await claim([id], 'worker-c', EXPIRED_LEASE_MS)).toEqual([]);
+    await PushClaimsStore.renew(ds, [id], 'survivor', LEASE_MS);
+    expect((await leaseOf(id)).lease_until).toBeNull();
+    expect(await PushClaimsStore.unattended(ds, EXPIRED_LEASE_MS, 1000)).not.toContain(id);
+  });
+
+  it('sweeps a pending request whose job was lost once it is overdue', async () => {
+    const id = await requestFor((await enrolledDevice()).id);
+    expect(await PushClaimsStore.unattended(ds, LEASE_MS, 1000)).not.toContain(id);
+    expect(await PushClaimsStore.unattended(ds, EXPIRED_LEASE_MS, 1000)).toContain(id);
+  });
+
+  it('a dead token stops new requests until the next TokenUpdate, even one with the same token', async () => {
+    const device = await enrolledDevice();
+    const id = await requestFor(device.id);
+    await claim([id], 'worker-a');
+    await ds.transaction(async (tx) => {
+      await PushClaimsStore.complete(tx, 'worker-a', [{ id, status: 'failed', outcome: 'dead-token', reason: 'Unregistered', apnsId: null }], new Date());
+      await DevicePushStatusStore.recordAttempts(tx, [{ deviceId: device.id, outcome: 'dead-token: Unregistered' }], new Date());
+      await DevicePushStatusStore.recordDeadTokens(tx, [
+        { deviceId: device.id, token: device.token, enrollmentId: device.enrollmentId, tokenUpdateCount: 1, at: new Date(), reason: 'Unregistered' },
+      ]);
+    });
+    expect(await ds.transaction((tx) => insertPushRequests(tx, [device.id], 'manual', 0))).toEqual([]);
+    const status = (await DevicePushStatusStore.ofDevices(ds, [device.id])).get(device.id);
+    expect(status).toMatchObject({ lastPushOutcome: 'dead-token: Unregistered', deadToken: { token: device.token, reason: 'Unregistered' } });
+
+    await ds.query('UPDATE devices SET token_update_count = token_update_count + 1 WHERE id = $1', [device.id]);
+    expect(await ds.transaction((tx) => insertPushRequests(tx, [device.id], 'manual', 0))).toHaveLength(1);
+  });
+
+  it('deletes finished history older than the kept days, never unfinished requests', async () => {
+    const finished = await requestFor((await enrolledDevice()).id);
+    const pending = await requestFor((await enrolledDevice()).id);
+    await claim([finished], 'worker-a');
+    await ds.transaction((tx) => PushClaimsStore.complete(tx, 'worker-a', [sent(finished)], new Date(Date.now() - 3 * 86_400_000)));
+    await PushClaimsStore.deleteHistory(ds, 2);
+    const left = (await ds.query('SELECT id::text AS id FROM push_requests WHERE id = ANY($1::bigint[])', [[finished, pending]])) as Array<{ id: string }>;
+    expect(left.map((r) => r.id)).toEqual([pending]);
+  });
+});
