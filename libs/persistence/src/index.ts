@@ -30,3 +30,6 @@ export * from './stores/device-profiles.store';
 export * from './stores/device-profile-results.store';
 export * from './stores/profile-commands.store';
 export * from './stores/certificate-authorities.store';
+export * from './stores/webhooks.store';
+export * from './stores/webhook-deliveries.store';
+export * from './stores/webhook-delivery-queue.store';
