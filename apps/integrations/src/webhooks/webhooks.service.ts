@@ -7,7 +7,6 @@ import {
   type StoredDelivery,
   type StoredWebhook,
   WebhookDeliveriesStore,
-  type WebhookDeliveryStatus,
   WebhookDeliveryQueueStore,
   WebhooksStore,
 } from '@mdm/persistence';
@@ -29,28 +28,17 @@ export interface WebhookView {
   updatedAt: string;
 }
 
-export interface DeliveryView {
-  id: string;
-  webhookId: string;
-  eventId: string;
-  eventSeq: string;
-  eventType: string;
-  udid: string | null;
-  origin: 'feed' | 'replay';
-  status: WebhookDeliveryStatus;
-  /** A worker holds it right now (its request may be on the wire). */
-  inFlight: boolean;
-  attempts: number;
-  /** When the next attempt is due (open deliveries only). */
+type DeliveryDates = 'nextAttemptAt' | 'retryUntil' | 'lastAttemptAt' | 'deliveredAt' | 'deadAt' | 'createdAt';
+
+/** A delivery as the API shows it: dates in ISO 8601; `nextAttemptAt` only while it is open. */
+export type DeliveryView = Omit<StoredDelivery, DeliveryDates> & {
   nextAttemptAt: string | null;
   retryUntil: string;
   lastAttemptAt: string | null;
-  lastHttpStatus: number | null;
-  lastError: string | null;
   deliveredAt: string | null;
   deadAt: string | null;
   createdAt: string;
-}
+};
 
 export interface AttemptView {
   attempt: number;

@@ -2,27 +2,14 @@ import { Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { DeviceProfileStatus, ProfileAssignmentRequest } from '@mdm/contracts';
-import { AssignmentsStore, DeviceFactsStore, type DeviceProfileListing, DeviceGroupsStore, DeviceProfilesStore, type JsonValue, ProfilesStore, type Sql } from '@mdm/persistence';
+import { AssignmentsStore, DeviceFactsStore, type DeviceProfileListing, DeviceGroupsStore, DeviceProfilesStore, ProfilesStore, type Sql } from '@mdm/persistence';
 import { effectiveSettings, type EffectiveSettings } from '@mdm/protocol';
-import type { Conflict } from './plan';
 import { VERIFYING } from './plan';
 import { ProfileCommandsSubmitter } from './profile-commands.submitter';
 import { RECONCILE_CHUNK, ReconcilerService } from './reconciler.service';
 
-export interface DeviceProfileView {
-  udid: string;
-  profileId: string;
-  identifier: string;
-  desired: boolean;
-  desiredVersion: number | null;
-  installedVersion: number | null;
-  status: DeviceProfileStatus;
-  reason: string | null;
-  errorChain: JsonValue[] | null;
-  conflicts: Conflict[] | null;
-  pendingAction: 'install' | 'remove' | null;
-  updatedAt: string;
-}
+/** A row as the API shows it: `action` is the pending one, `failedVersion` stays inside. */
+export type DeviceProfileView = Omit<DeviceProfileListing, 'action' | 'failedVersion' | 'updatedAt'> & { pendingAction: 'install' | 'remove' | null; updatedAt: string };
 
 /** Assignments of profiles to devices and groups, and the per-device state they lead to. */
 @Injectable()
@@ -136,6 +123,18 @@ export class AssignmentsService {
 }
 
 function rowView(r: DeviceProfileListing): DeviceProfileView {
-  const { action, updatedAt, ...rest } = r;
-  return { ...rest, pendingAction: action, updatedAt: updatedAt.toISOString() };
+  return {
+    udid: r.udid,
+    profileId: r.profileId,
+    identifier: r.identifier,
+    desired: r.desired,
+    desiredVersion: r.desiredVersion,
+    installedVersion: r.installedVersion,
+    status: r.status,
+    reason: r.reason,
+    errorChain: r.errorChain,
+    conflicts: r.conflicts,
+    pendingAction: r.action,
+    updatedAt: r.updatedAt.toISOString(),
+  };
 }

@@ -8,20 +8,6 @@ export interface ProfileConflict {
   with: Array<{ profileId: string; identifier: string }>;
 }
 
-/** One `device_profiles` row as the planner reads it. */
-export interface StoredDeviceProfile {
-  profileId: string;
-  identifier: string;
-  desired: boolean;
-  desiredVersion: number | null;
-  installedVersion: number | null;
-  status: DeviceProfileStatus;
-  reason: string | null;
-  conflicts: ProfileConflict[] | null;
-  action: 'install' | 'remove' | null;
-  failedVersion: number | null;
-}
-
 /** The planner's next state of a row. */
 export interface DeviceProfileChange {
   profileId: string;
@@ -33,24 +19,22 @@ export interface DeviceProfileChange {
   conflicts: ProfileConflict[] | null;
 }
 
-/** A row as the API shows it, with the device's UDID. */
-export interface DeviceProfileListing {
-  udid: string;
-  profileId: string;
-  identifier: string;
-  desired: boolean;
-  desiredVersion: number | null;
+/** One `device_profiles` row as the planner reads it. */
+export interface StoredDeviceProfile extends DeviceProfileChange {
   installedVersion: number | null;
-  status: DeviceProfileStatus;
-  reason: string | null;
-  errorChain: JsonValue[] | null;
-  conflicts: ProfileConflict[] | null;
   action: 'install' | 'remove' | null;
+  failedVersion: number | null;
+}
+
+/** A row as the API lists it, with the device's UDID. */
+export interface DeviceProfileListing extends StoredDeviceProfile {
+  udid: string;
+  errorChain: JsonValue[] | null;
   updatedAt: Date;
 }
 
-interface ListingRow {
-  udid: string;
+interface DeviceProfileRow {
+  device_id: string;
   profile_id: string;
   identifier: string;
   desired: boolean;
@@ -58,15 +42,15 @@ interface ListingRow {
   installed_version: number | null;
   status: DeviceProfileStatus;
   reason: string | null;
-  error_chain: JsonValue[] | null;
   conflicts: ProfileConflict[] | null;
   action: 'install' | 'remove' | null;
+  failed_version: number | null;
+  error_chain: JsonValue[] | null;
   updated_at: Date;
 }
 
-function listing(r: ListingRow): DeviceProfileListing {
+function fromRow(r: DeviceProfileRow): StoredDeviceProfile {
   return {
-    udid: r.udid,
     profileId: r.profile_id,
     identifier: r.identifier,
     desired: r.desired,
@@ -74,15 +58,17 @@ function listing(r: ListingRow): DeviceProfileListing {
     installedVersion: r.installed_version,
     status: r.status,
     reason: r.reason,
-    errorChain: r.error_chain,
     conflicts: r.conflicts,
     action: r.action,
-    updatedAt: r.updated_at,
+    failedVersion: r.failed_version,
   };
 }
 
-const LISTING_COLUMNS = `d.udid, dp.profile_id, dp.identifier, dp.desired, dp.desired_version, dp.installed_version, dp.status, dp.reason,
-  dp.error_chain, dp.conflicts, dp.action, dp.updated_at`;
+function listing(r: DeviceProfileRow & { udid: string }): DeviceProfileListing {
+  return { ...fromRow(r), udid: r.udid, errorChain: r.error_chain, updatedAt: r.updated_at };
+}
+
+const LISTING_COLUMNS = 'd.udid, dp.*';
 
 /**
  * Desired against known state per device and profile (`device_profiles`): what the reconciler plans and the
@@ -91,36 +77,9 @@ const LISTING_COLUMNS = `d.udid, dp.profile_id, dp.identifier, dp.desired, dp.de
 export const DeviceProfilesStore = {
   /** The rows of these devices, by device. */
   async ofDevices(tx: Sql, deviceIds: readonly string[]): Promise<Map<string, StoredDeviceProfile[]>> {
-    const rows = await select<{
-      device_id: string;
-      profile_id: string;
-      identifier: string;
-      desired: boolean;
-      desired_version: number | null;
-      installed_version: number | null;
-      status: DeviceProfileStatus;
-      reason: string | null;
-      conflicts: ProfileConflict[] | null;
-      action: 'install' | 'remove' | null;
-      failed_version: number | null;
-    }>(tx, `SELECT * FROM device_profiles WHERE device_id = ANY($1::uuid[])`, [deviceIds]);
+    const rows = await select<DeviceProfileRow>(tx, `SELECT * FROM device_profiles WHERE device_id = ANY($1::uuid[])`, [deviceIds]);
     const out = new Map<string, StoredDeviceProfile[]>();
-    for (const r of rows) {
-      const list = out.get(r.device_id) ?? [];
-      list.push({
-        profileId: r.profile_id,
-        identifier: r.identifier,
-        desired: r.desired,
-        desiredVersion: r.desired_version,
-        installedVersion: r.installed_version,
-        status: r.status,
-        reason: r.reason,
-        conflicts: r.conflicts,
-        action: r.action,
-        failedVersion: r.failed_version,
-      });
-      out.set(r.device_id, list);
-    }
+    for (const r of rows) out.set(r.device_id, [...(out.get(r.device_id) ?? []), fromRow(r)]);
     return out;
   },
 
@@ -152,7 +111,7 @@ export const DeviceProfilesStore = {
   async pageOfProfile(db: Sql, profileId: string, q: { status?: DeviceProfileStatus; limit: number; offset: number }): Promise<{ rows: DeviceProfileListing[]; total: number }> {
     const where = `dp.profile_id = $1 AND ($2::text IS NULL OR dp.status = $2)`;
     const [rows, count] = await Promise.all([
-      select<ListingRow>(db, `SELECT ${LISTING_COLUMNS} FROM device_profiles dp JOIN devices d ON d.id = dp.device_id WHERE ${where} ORDER BY d.udid LIMIT $3 OFFSET $4`, [
+      select<DeviceProfileRow & { udid: string }>(db, `SELECT ${LISTING_COLUMNS} FROM device_profiles dp JOIN devices d ON d.id = dp.device_id WHERE ${where} ORDER BY d.udid LIMIT $3 OFFSET $4`, [
         profileId,
         q.status ?? null,
         q.limit,
@@ -165,7 +124,7 @@ export const DeviceProfilesStore = {
 
   /** The device's rows, by profile identifier. */
   async ofDevice(db: Sql, deviceId: string): Promise<DeviceProfileListing[]> {
-    const rows = await select<ListingRow>(
+    const rows = await select<DeviceProfileRow & { udid: string }>(
       db,
       `SELECT ${LISTING_COLUMNS} FROM device_profiles dp JOIN devices d ON d.id = dp.device_id WHERE dp.device_id = $1 ORDER BY dp.identifier`,
       [deviceId],
