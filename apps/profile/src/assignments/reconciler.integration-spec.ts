@@ -1,5 +1,4 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import {
   AssignmentsStore,
@@ -13,32 +12,17 @@ import {
   runMigrations,
   select,
 } from '@mdm/persistence';
+import { scratchDatabase, type ScratchDatabase } from '@mdm/testing';
 import { ReconcilerService } from './reconciler.service';
 
 // The reconciler's stores against real Postgres, on a database of its own (no services, no Redis).
-const base = new URL(process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/mdm_test');
-const name = `${base.pathname.slice(1) || 'mdm_test'}_reconciler_${randomBytes(4).toString('hex')}`;
-
-async function admin(sql: string): Promise<void> {
-  const url = new URL(base);
-  url.pathname = '/postgres';
-  const client = new Client({ connectionString: url.toString() });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
+let db: ScratchDatabase;
 let ds: DataSource;
 let reconciler: ReconcilerService;
 
 beforeAll(async () => {
-  await admin(`CREATE DATABASE "${name}"`);
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  ds = new DataSource(dataSourceOptions(url.toString(), 4));
+  db = await scratchDatabase('reconciler');
+  ds = new DataSource(dataSourceOptions(db.url, 4));
   await ds.initialize();
   await runMigrations(ds);
   reconciler = new ReconcilerService(ds);
@@ -46,7 +30,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await ds.destroy();
-  await admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  await db.drop();
 });
 
 interface DeviceSeed {
