@@ -1,5 +1,12 @@
-import type { StoredPayload } from '../entities/profile.entity';
 import { rowCountOf, select, selectOne, type Sql } from '../sql';
+
+/** One payload of a profile as the admin API speaks it: settings in JSON ($data/$date for bytes and dates). */
+export interface StoredPayload {
+  type: string;
+  /** PayloadIdentifier; `<profile identifier>.<type>.<n>` when left out. */
+  identifier?: string;
+  settings: Record<string, unknown>;
+}
 
 /** What devices get of a profile: a change of any of it is a new version. */
 export interface ProfileDefinition {
