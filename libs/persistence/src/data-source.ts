@@ -12,8 +12,6 @@ import { Events1764270000000 } from './migrations/1764270000000-events';
 import { PushRequests1764273500000 } from './migrations/1764273500000-push-requests';
 import { EnrollmentIdentity1764271000000 } from './migrations/1764271000000-enrollment-identity';
 import { DeviceCertificateEntity } from './entities/device-certificate.entity';
-import { ProfileEntity } from './entities/profile.entity';
-import { ProfileVersionEntity } from './entities/profile-version.entity';
 import { Profiles1764276000000 } from './migrations/1764276000000-profiles';
 import { IdempotencyKeys1764277000000 } from './migrations/1764277000000-idempotency-keys';
 import { ApiKeyEntity } from './entities/api-key.entity';
@@ -21,8 +19,6 @@ import { ApiKeys1764279000000 } from './migrations/1764279000000-api-keys';
 import { EventFeed1764278000000 } from './migrations/1764278000000-event-feed';
 import { ProfileAssignments1764281000000 } from './migrations/1764281000000-profile-assignments';
 import { ListIndexes1764282000000 } from './migrations/1764282000000-list-indexes';
-import { WebhookEntity } from './entities/webhook.entity';
-import { WebhookDeliveryAttemptEntity, WebhookDeliveryEntity } from './entities/webhook-delivery.entity';
 import { Webhooks1764280000000 } from './migrations/1764280000000-webhooks';
 import { CorrelationIds1764283000000 } from './migrations/1764283000000-correlation-ids';
 import { HotPaths1764284000000 } from './migrations/1764284000000-hot-paths';
@@ -38,12 +34,7 @@ export const ENTITIES = [
   ApnsPendingKeyEntity,
   DeviceCertificateEntity,
   EnrollmentConfigurationEntity,
-  ProfileEntity,
-  ProfileVersionEntity,
   ApiKeyEntity,
-  WebhookEntity,
-  WebhookDeliveryEntity,
-  WebhookDeliveryAttemptEntity,
 ];
 
 export const MIGRATIONS = [

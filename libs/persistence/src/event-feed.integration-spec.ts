@@ -1,40 +1,24 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { Client } from 'pg';
+import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { EventSchemas, type EventType } from '@mdm/contracts';
+import { scratchDatabase, type ScratchDatabase } from '@mdm/testing';
 import { dataSourceOptions, runMigrations } from './data-source';
 import { consumeEvents, eventMatcher, type FeedEvent } from './event-feed';
 import { recordEvents } from './stores/events.store';
 
-const base = new URL(process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/mdm_test');
-const name = `${base.pathname.slice(1) || 'mdm_test'}_feed_${randomBytes(4).toString('hex')}`;
-
-async function admin(sql: string): Promise<void> {
-  const url = new URL(base);
-  url.pathname = '/postgres';
-  const client = new Client({ connectionString: url.toString() });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
+let db: ScratchDatabase;
 let ds: DataSource;
 
 beforeAll(async () => {
-  await admin(`CREATE DATABASE "${name}"`);
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  ds = new DataSource(dataSourceOptions(url.toString(), 6));
+  db = await scratchDatabase('feed');
+  ds = new DataSource(dataSourceOptions(db.url, 6));
   await ds.initialize();
   await runMigrations(ds);
 });
 
 afterAll(async () => {
   await ds.destroy();
-  await admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  await db.drop();
 });
 
 const checkedOut = (udid: string): { type: 'device.checked_out'; data: { udid: string; enrollmentId: string; canceledCommands: number } } => ({

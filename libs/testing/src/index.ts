@@ -5,3 +5,4 @@ export * from './fake-apns';
 export * from './test-pki';
 export * from './scep-client';
 export * from './connect-session';
+export * from './scratch-database';

@@ -19,7 +19,7 @@ import {
   type CommandTarget,
   type JsonObject,
   type JsonValue,
-  type StoredDelivery,
+  type StoredCommandDelivery,
   strandedTopicsOf,
 } from '@mdm/persistence';
 import {
@@ -232,7 +232,7 @@ export class CommandsService {
   }
 
   /** The topics of those devices, among these deliveries' QUEUED ones, that no stored certificate can push. */
-  private strandedOf(deliveries: readonly StoredDelivery[]): Promise<Map<string, string>> {
+  private strandedOf(deliveries: readonly StoredCommandDelivery[]): Promise<Map<string, string>> {
     return strandedTopicsOf(this.dataSource, deliveries.filter((d) => d.status === CommandStatus.Queued).map((d) => d.deviceId));
   }
 
@@ -248,7 +248,7 @@ export class CommandsService {
 }
 
 /** `strandedTopics`: device id to topic, for devices whose topic has no push certificate (they stay QUEUED). */
-function deliveryView(d: StoredDelivery, udid: string, strandedTopics: ReadonlyMap<string, string>): DeliveryView {
+function deliveryView(d: StoredCommandDelivery, udid: string, strandedTopics: ReadonlyMap<string, string>): DeliveryView {
   const stranded = d.status === CommandStatus.Queued ? strandedTopics.get(d.deviceId) : undefined;
   return {
     udid,

@@ -3,31 +3,14 @@ import { hostname } from 'node:os';
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import type { WebhookFormat } from '@mdm/contracts';
+import { type ClaimedDelivery, WebhookDeliveryQueueStore } from '@mdm/persistence';
 import { SecretBox } from '@mdm/pki';
 import { isValidRequestId, runWithRequestId } from '@mdm/service-kit';
 import { INTEGRATIONS_CONFIG, type IntegrationsConfig } from '../integrations.config';
 import { IntegrationsMetrics } from '../metrics/integrations-metrics.service';
 import { deliveryBody } from './envelope';
 import { type AttemptDecision, type AttemptResult, decideAttempt, describeFailure, resultClass } from './retry-policy';
-import { DELIVERIES_CHANNEL } from './wakeup';
 import { sendWebhook } from './webhook-sender';
-
-/** A delivery this worker holds the lease of, with what it needs to send it. */
-interface ClaimedDelivery {
-  id: string;
-  event_id: string;
-  event_type: string;
-  attempts: number;
-  retry_until: Date;
-  url: string;
-  secret_sealed: string;
-  format: WebhookFormat;
-  /** Null when the event row is gone. */
-  data: Record<string, unknown> | null;
-  udid: string | null;
-  occurred_at: Date | null;
-}
 
 const HISTORY_SWEEP_MS = 60_000;
 
@@ -126,63 +109,39 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   }
 
   private async claim(limit: number): Promise<ClaimedDelivery[]> {
-    return this.dataSource.query(
-      `WITH picked AS (
-         SELECT d.id FROM webhook_deliveries d
-           JOIN webhooks w ON w.id = d.webhook_id AND w.enabled
-          WHERE d.status IN ('pending', 'retrying') AND d.next_attempt_at <= now()
-            AND (d.lease_until IS NULL OR d.lease_until < now())
-            AND (d.udid IS NULL OR NOT EXISTS (
-                  SELECT 1 FROM webhook_deliveries p
-                   WHERE p.webhook_id = d.webhook_id AND p.udid = d.udid
-                     AND p.status IN ('pending', 'retrying') AND p.position < d.position))
-          ORDER BY d.next_attempt_at, d.position
-          LIMIT $2
-          FOR UPDATE OF d SKIP LOCKED
-       ), claimed AS (
-         UPDATE webhook_deliveries d SET lease_owner = $1, lease_until = now() + $3::bigint * interval '1 millisecond'
-           FROM picked WHERE d.id = picked.id
-         RETURNING d.id, d.webhook_id, d.event_id, d.event_seq, d.event_type, d.attempts, d.retry_until
-       )
-       SELECT c.id, c.event_id, c.event_type, c.attempts, c.retry_until, w.url, w.secret_sealed, w.format,
-              e.data, e.udid, e.occurred_at
-         FROM claimed c
-         JOIN webhooks w ON w.id = c.webhook_id
-         LEFT JOIN events e ON e.id = c.event_seq`,
-      [this.owner, limit, this.config.WEBHOOK_LEASE_MS],
-    );
+    return WebhookDeliveryQueueStore.claim(this.dataSource, this.owner, limit, this.config.WEBHOOK_LEASE_MS);
   }
 
   private async deliver(d: ClaimedDelivery): Promise<void> {
     const started = new Date();
     let result: AttemptResult;
     const body =
-      d.data && d.occurred_at
-        ? deliveryBody(d.format, { eventId: d.event_id, type: d.event_type, udid: d.udid, occurredAt: d.occurred_at, data: d.data })
+      d.data && d.occurredAt
+        ? deliveryBody(d.format, { eventId: d.eventId, type: d.eventType, udid: d.udid, occurredAt: d.occurredAt, data: d.data })
         : undefined;
     if (body === undefined) {
       // Nothing to send, now or later: the event was deleted, or the webhook's format changed to one without it.
-      const why = d.data ? `the ${d.format} format has no message for ${d.event_type}` : 'the event no longer exists';
+      const why = d.data ? `the ${d.format} format has no message for ${d.eventType}` : 'the event no longer exists';
       await this.record(d, started, 0, { kind: 'network', message: why }, { outcome: 'dead' });
       return;
     }
     let secret: string;
     try {
-      secret = this.secrets.openString(d.secret_sealed);
+      secret = this.secrets.openString(d.secretSealed);
     } catch (err) {
       result = { kind: 'network', message: `the webhook secret cannot be opened with MDM_SECRET_KEY: ${(err as Error).message}` };
       await this.record(d, started, 0, result, this.decide(result, d));
       return;
     }
     const correlationId = correlationOf(d);
-    result = await sendWebhook({ url: d.url, secret, body, deliveryId: d.id, eventId: d.event_id, eventType: d.event_type, requestId: correlationId }, this.config.WEBHOOK_TIMEOUT_MS);
+    result = await sendWebhook({ url: d.url, secret, body, deliveryId: d.id, eventId: d.eventId, eventType: d.eventType, requestId: correlationId }, this.config.WEBHOOK_TIMEOUT_MS);
     const durationMs = Date.now() - started.getTime();
     this.metrics.attempt(resultClass(result), durationMs);
     this.logger.log({
-      msg: `webhook delivery ${d.id} (${d.event_type}) attempt ${d.attempts + 1}: ${resultClass(result)}`,
+      msg: `webhook delivery ${d.id} (${d.eventType}) attempt ${d.attempts + 1}: ${resultClass(result)}`,
       deliveryId: d.id,
-      eventId: d.event_id,
-      eventType: d.event_type,
+      eventId: d.eventId,
+      eventType: d.eventType,
       attempt: d.attempts + 1,
       result: resultClass(result),
       durationMs,
@@ -192,52 +151,35 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   }
 
   private decide(result: AttemptResult, d: ClaimedDelivery): AttemptDecision {
-    return decideAttempt(result, d.attempts + 1, new Date(), new Date(d.retry_until), {
+    return decideAttempt(result, d.attempts + 1, new Date(), new Date(d.retryUntil), {
       baseMs: this.config.WEBHOOK_RETRY_BASE_MS,
       maxMs: this.config.WEBHOOK_RETRY_MAX_MS,
     });
   }
 
   /**
-   * The outcome and the attempt, in one statement that applies only while this worker still holds the lease
-   * (a worker that lost it, by running past it, leaves the row to whoever claimed it since). The device's
-   * later deliveries can't go before this one anyway, so they are made due when it is (retry) or now (over):
-   * while a receiver is down, the claim query does not walk every blocked delivery behind each device.
+   * The outcome and the attempt, written only while this worker still holds the lease (a worker that lost
+   * it, by running past it, leaves the row to whoever claimed it since).
    */
   private async record(d: ClaimedDelivery, started: Date, durationMs: number, result: AttemptResult, decision: AttemptDecision): Promise<void> {
     const status = decision.outcome === 'retry' ? 'retrying' : decision.outcome;
-    const httpStatus = result.kind === 'http' ? result.status : null;
     const error = describeFailure(result, this.config.WEBHOOK_TIMEOUT_MS);
     try {
-      const rows: unknown[] = await this.dataSource.query(
-        `WITH u AS (
-           UPDATE webhook_deliveries
-              SET status = $3, attempts = attempts + 1,
-                  next_attempt_at = COALESCE($4::timestamptz, next_attempt_at),
-                  last_attempt_at = $5, last_http_status = $6, last_error = $7,
-                  delivered_at = CASE WHEN $3 = 'delivered' THEN now() ELSE delivered_at END,
-                  dead_at = CASE WHEN $3 = 'dead' THEN now() ELSE NULL END,
-                  lease_owner = NULL, lease_until = NULL
-            WHERE id = $1 AND lease_owner = $2
-           RETURNING id, attempts, webhook_id, udid, position
-         ), followers AS (
-           UPDATE webhook_deliveries f SET next_attempt_at = COALESCE($4::timestamptz, now())
-             FROM u
-            WHERE u.udid IS NOT NULL AND f.webhook_id = u.webhook_id AND f.udid = u.udid
-              AND f.status = 'pending' AND f.position > u.position
-              AND f.next_attempt_at IS DISTINCT FROM COALESCE($4::timestamptz, now())
-         )
-         INSERT INTO webhook_delivery_attempts (delivery_id, attempt, started_at, duration_ms, http_status, error, outcome)
-         SELECT id, attempts, $5, $8, $6, $7, $9 FROM u
-         RETURNING attempt`,
-        [d.id, this.owner, status, decision.outcome === 'retry' ? decision.nextAttemptAt : null, started, httpStatus, error, durationMs, decision.outcome],
-      );
-      if (!rows.length) {
+      const applied = await WebhookDeliveryQueueStore.record(this.dataSource, d.id, this.owner, {
+        status,
+        outcome: decision.outcome,
+        nextAttemptAt: decision.outcome === 'retry' ? decision.nextAttemptAt : null,
+        startedAt: started,
+        durationMs,
+        httpStatus: result.kind === 'http' ? result.status : null,
+        error,
+      });
+      if (!applied) {
         this.logger.warn(`delivery ${d.id}: lease lost before its outcome (${status}) was written; whoever holds it now decides`);
         return;
       }
-      this.metrics.outcome(decision.outcome, d.occurred_at ?? undefined);
-      if (decision.outcome === 'dead') this.logger.warn(`delivery ${d.id} (${d.event_type}) to ${d.url} is dead after ${d.attempts + 1} attempt(s): ${error ?? ''}`);
+      this.metrics.outcome(decision.outcome, d.occurredAt ?? undefined);
+      if (decision.outcome === 'dead') this.logger.warn(`delivery ${d.id} (${d.eventType}) to ${d.url} is dead after ${d.attempts + 1} attempt(s): ${error ?? ''}`);
     } catch (err) {
       // The lease runs out and the delivery is sent again: at-least-once.
       this.logger.error(`delivery ${d.id}: writing the outcome failed, it will be sent again after its lease: ${(err as Error).message}`);
@@ -247,13 +189,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
   /** Deliveries that are over (delivered or dead) go after WEBHOOK_HISTORY_DAYS, their attempts with them. */
   private async sweepHistory(): Promise<void> {
     try {
-      await this.dataSource.query(
-        `DELETE FROM webhook_deliveries WHERE id IN (
-           SELECT id FROM webhook_deliveries
-            WHERE status IN ('delivered', 'dead') AND created_at < now() - $1::int * interval '1 day'
-            LIMIT 5000)`,
-        [this.config.WEBHOOK_HISTORY_DAYS],
-      );
+      await WebhookDeliveryQueueStore.sweepHistory(this.dataSource, this.config.WEBHOOK_HISTORY_DAYS);
     } catch (err) {
       this.logger.warn(`webhook history sweep failed: ${(err as Error).message}`);
     }
@@ -276,7 +212,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     this.listener = client;
     client
       .connect()
-      .then(() => client.query(`LISTEN ${DELIVERIES_CHANNEL}`))
+      .then(() => WebhookDeliveryQueueStore.listen(client))
       .then(() => this.wake())
       .catch((err: Error) => retry(err.message));
   }

@@ -1,11 +1,9 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { WebhookFormat } from '@mdm/contracts';
-import { eventMatcher, EventFeedRunner, type FeedEvent } from '@mdm/persistence';
+import { eventMatcher, EventFeedRunner, type FeedEvent, type NewDelivery, WebhookDeliveryQueueStore, WebhooksStore } from '@mdm/persistence';
 import { INTEGRATIONS_CONFIG, type IntegrationsConfig } from '../integrations.config';
 import { IntegrationsMetrics } from '../metrics/integrations-metrics.service';
 import { webhookWants } from '../webhooks/event-patterns';
-import { notifyDeliveries } from './wakeup';
 
 /** The event feed consumer's name: its cursor row in `event_cursors`. */
 export const FAN_OUT_CONSUMER = 'webhooks';
@@ -44,39 +42,20 @@ export class WebhookFanOut implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   private async fanOut(tx: EntityManager, events: FeedEvent[]): Promise<void> {
-    const rows: Array<{ id: string; events: string[]; format: WebhookFormat; created_at: Date }> = await tx.query(
-      `SELECT id, events, format, created_at FROM webhooks WHERE enabled`,
-    );
+    const rows = await WebhooksStore.enabled(tx);
     if (!rows.length) return;
-    const hooks = rows.map((r) => ({ id: r.id, events: r.events, format: r.format, createdAt: r.created_at, matches: eventMatcher(r.events) }));
-    const webhookIds: string[] = [];
-    const eventIds: string[] = [];
-    const seqs: string[] = [];
-    const types: string[] = [];
-    const udids: Array<string | null> = [];
+    const hooks = rows.map((r) => ({ ...r, matches: eventMatcher(r.events) }));
+    const deliveries: NewDelivery[] = [];
     for (const event of events) {
       for (const hook of hooks) {
         if (!webhookWants(hook, event, hook.matches)) continue;
-        webhookIds.push(hook.id);
-        eventIds.push(event.eventId);
-        seqs.push(event.seq);
-        types.push(event.type);
-        udids.push(event.udid);
+        deliveries.push({ webhookId: hook.id, eventId: event.eventId, eventSeq: event.seq, eventType: event.type, udid: event.udid });
       }
     }
-    if (!webhookIds.length) return;
-    const inserted: unknown[] = await tx.query(
-      `INSERT INTO webhook_deliveries (webhook_id, event_id, event_seq, event_type, udid, retry_until)
-       SELECT x.webhook_id, x.event_id, x.seq, x.type, x.udid, now() + $6::bigint * interval '1 millisecond'
-         FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::text[], $5::text[]) WITH ORDINALITY AS x(webhook_id, event_id, seq, type, udid, n)
-        ORDER BY x.n
-       ON CONFLICT (webhook_id, event_id) WHERE origin = 'feed' DO NOTHING
-       RETURNING id`,
-      [webhookIds, eventIds, seqs, types, udids, this.config.WEBHOOK_RETRY_WINDOW],
-    );
-    if (inserted.length) {
-      await notifyDeliveries(tx);
-      this.metrics.created(inserted.length);
+    const inserted = await WebhookDeliveryQueueStore.fanOut(tx, deliveries, this.config.WEBHOOK_RETRY_WINDOW);
+    if (inserted) {
+      await WebhookDeliveryQueueStore.notify(tx);
+      this.metrics.created(inserted);
     }
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Counter, Gauge, Histogram } from 'prom-client';
+import { WebhookDeliveriesStore } from '@mdm/persistence';
 import { cachedReading, SCRAPE_CACHE_MS, ServiceMetrics } from '@mdm/service-kit';
 
 /**
@@ -46,16 +47,7 @@ export class IntegrationsMetrics {
       help: 'Deliveries created by the event feed (one per event and matching webhook)',
       registers: [registry],
     });
-    const open = cachedReading(SCRAPE_CACHE_MS, async () => {
-      const rows: Array<{ pending: string; retrying: string; dead: string; age: number | null }> = await dataSource.query(
-        `SELECT count(*) FILTER (WHERE status = 'pending') AS pending, count(*) FILTER (WHERE status = 'retrying') AS retrying,
-                count(*) FILTER (WHERE status = 'dead') AS dead,
-                extract(epoch FROM now() - min(created_at) FILTER (WHERE status IN ('pending', 'retrying')))::float8 AS age
-           FROM webhook_deliveries WHERE status IN ('pending', 'retrying', 'dead')`,
-      );
-      const r = rows[0];
-      return { pending: Number(r?.pending ?? 0), retrying: Number(r?.retrying ?? 0), dead: Number(r?.dead ?? 0), age: r?.age ?? 0 };
-    });
+    const open = cachedReading(SCRAPE_CACHE_MS, () => WebhookDeliveriesStore.depth(dataSource));
     new Gauge({
       name: 'mdm_webhooks_queue_depth',
       help: 'Deliveries (all replicas), by status: pending, retrying (open), dead (dead letters kept for WEBHOOK_HISTORY_DAYS)',
@@ -73,7 +65,7 @@ export class IntegrationsMetrics {
       help: 'Age of the oldest open (pending or retrying) delivery: how far behind the slowest receiver is',
       registers: [registry],
       async collect() {
-        this.set(Math.max(0, (await open()).age));
+        this.set(Math.max(0, (await open()).oldestOpenSeconds));
       },
     });
   }

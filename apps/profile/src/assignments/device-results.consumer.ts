@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { EventData, EventType, MdmEvent } from '@mdm/contracts';
-import { EventFeedRunner, type FeedEvent, recordEvents } from '@mdm/persistence';
+import { DeviceFactsStore, DeviceProfileResultsStore, EventFeedRunner, type FeedEvent, recordEvents } from '@mdm/persistence';
 import { PROFILE_CONFIG, type ProfileConfig } from '../profile.config';
 import { derivedUuid } from '../profiles/profile-definition';
 import { REMOVE_FAILED, VERIFYING } from './plan';
@@ -69,7 +69,7 @@ export class DeviceResultsConsumer implements OnApplicationBootstrap, OnApplicat
     const verify = new Map<string, { udid: string }>();
     // Every device of the batch is locked before any of its rows is touched (see lockDevices).
     const udids = [...new Set(events.filter((e) => e.type.startsWith('device.')).map((e) => (e.data as { udid: string }).udid))];
-    const known: Array<{ id: string; udid: string }> = await tx.query(`SELECT id, udid FROM devices WHERE udid = ANY($1::text[])`, [udids]);
+    const known = await DeviceFactsStore.byUdid(tx, udids);
     const idOf = new Map(known.map((d) => [d.udid, d.id]));
     const commandDevices = events.filter((e) => e.type.startsWith('command.')).map((e) => (e.data as CommandEventData).deviceId);
     await this.reconciler.lockDevices(tx, [...known.map((d) => d.id), ...commandDevices]);
@@ -100,41 +100,23 @@ export class DeviceResultsConsumer implements OnApplicationBootstrap, OnApplicat
       return true;
     }
     if (c.requestType !== 'InstallProfile' && c.requestType !== 'RemoveProfile') return false;
-    const rows: Array<{ profile_id: string; identifier: string; action: 'install' | 'remove'; action_version: number | null; exists: boolean }> = await tx.query(
-      `SELECT dp.profile_id, dp.identifier, dp.action, dp.action_version, EXISTS (SELECT 1 FROM profiles p WHERE p.id = dp.profile_id) AS exists
-         FROM profile_commands pc JOIN device_profiles dp ON dp.profile_command_id = pc.id
-        WHERE pc.command_uuid = $1 AND dp.device_id = $2`,
-      [c.commandUuid, c.deviceId],
-    );
-    const row = rows[0];
+    const row = await DeviceProfileResultsStore.awaiting(tx, c.commandUuid, c.deviceId);
     // Not one of ours (an operator's own InstallProfile), or superseded by a check-out.
     if (!row) return false;
-    const base = { udid: c.udid, deviceId: c.deviceId, profileId: row.profile_id, identifier: row.identifier, version: row.action_version ?? 1 };
+    const base = { udid: c.udid, deviceId: c.deviceId, profileId: row.profileId, identifier: row.identifier, version: row.actionVersion ?? 1 };
     if (type === 'command.acknowledged' && row.action === 'install') {
-      await this.setRow(tx, c.deviceId, row.profile_id, `status = 'pending', reason = $3`, [VERIFYING]);
+      await DeviceProfileResultsStore.installAcknowledged(tx, c.deviceId, row.profileId, VERIFYING);
       verify.set(c.deviceId, { udid: c.udid });
     } else if (type === 'command.acknowledged') {
-      await this.setRow(tx, c.deviceId, row.profile_id, `status = 'removed', reason = NULL, installed_version = NULL`, []);
-      await recordEvents(tx, [{ type: 'profile.removed', data: { ...base, cause: row.exists ? 'unassigned' : 'deleted' } }]);
+      await DeviceProfileResultsStore.removed(tx, c.deviceId, row.profileId);
+      await recordEvents(tx, [{ type: 'profile.removed', data: { ...base, cause: row.profileExists ? 'unassigned' : 'deleted' } }]);
     } else {
       const reason = failureReason(type, c);
-      const failedVersion = row.action === 'remove' ? REMOVE_FAILED : row.action_version;
-      await this.setRow(tx, c.deviceId, row.profile_id, `status = 'failed', reason = $3, error_chain = $4, failed_version = $5`, [
-        reason,
-        c.errorChain ? JSON.stringify(c.errorChain) : null,
-        failedVersion,
-      ]);
+      const failedVersion = row.action === 'remove' ? REMOVE_FAILED : row.actionVersion;
+      await DeviceProfileResultsStore.failed(tx, c.deviceId, row.profileId, { reason, errorChain: c.errorChain ?? null, failedVersion });
       await recordEvents(tx, [{ type: 'profile.failed', data: c.errorChain ? { ...base, reason, errorChain: c.errorChain } : { ...base, reason } }]);
     }
     return true;
-  }
-
-  /** Ends the in-flight action of a row and sets what `set` says ($1 device, $2 profile, then `params`). */
-  private async setRow(tx: EntityManager, deviceId: string, profileId: string, set: string, params: unknown[]): Promise<void> {
-    await tx.query(
-      `UPDATE device_profiles SET ${set}, action = NULL, profile_command_id = NULL, updated_at = now() WHERE device_id = $1 AND profile_id = $2`,
-      [deviceId, profileId, ...params],
-    );
   }
 
   /**
@@ -142,23 +124,17 @@ export class DeviceResultsConsumer implements OnApplicationBootstrap, OnApplicat
    * installed at the version whose PayloadUUID it shows (0: a version we can't tell, so outdated).
    */
   private async applyProfileList(tx: EntityManager, deviceId: string, udid: string, list: ListedProfile[]): Promise<void> {
-    const rows: Array<{ profile_id: string; identifier: string; desired: boolean; desired_version: number | null; status: string; reason: string | null; action: string | null; max_version: number | null }> =
-      await tx.query(
-        `SELECT dp.profile_id, dp.identifier, dp.desired, dp.desired_version, dp.status, dp.reason, dp.action,
-                (SELECT max(v.version) FROM profile_versions v WHERE v.profile_id = dp.profile_id) AS max_version
-           FROM device_profiles dp WHERE dp.device_id = $1`,
-        [deviceId],
-      );
+    const rows = await DeviceProfileResultsStore.forProfileList(tx, deviceId);
     const events: MdmEvent[] = [];
     for (const r of rows) {
       const entry = list.find((l) => l.identifier === r.identifier);
-      const installed = entry ? versionOf(r.profile_id, entry.uuid, r.max_version ?? r.desired_version ?? 0) : null;
-      const base = { udid, deviceId, profileId: r.profile_id, identifier: r.identifier, version: r.desired_version ?? installed ?? 1 };
+      const installed = entry ? versionOf(r.profileId, entry.uuid, r.maxVersion ?? r.desiredVersion ?? 0) : null;
+      const base = { udid, deviceId, profileId: r.profileId, identifier: r.identifier, version: r.desiredVersion ?? installed ?? 1 };
       let status = r.status;
       let reason = r.reason;
       if (r.action) {
         // A command in flight decides the status when its result comes.
-      } else if (r.desired && installed !== null && installed === r.desired_version) {
+      } else if (r.desired && installed !== null && installed === r.desiredVersion) {
         if (status !== 'installed') events.push({ type: 'profile.installed', data: base });
         status = 'installed';
         reason = null;
@@ -170,34 +146,19 @@ export class DeviceResultsConsumer implements OnApplicationBootstrap, OnApplicat
         status = 'removed';
         reason = null;
       }
-      await tx.query(
-        `UPDATE device_profiles SET installed_version = $3, status = $4, reason = $5,
-                failed_version = CASE WHEN $4 = 'failed' AND $6 THEN desired_version ELSE failed_version END, updated_at = now()
-          WHERE device_id = $1 AND profile_id = $2`,
-        [deviceId, r.profile_id, installed, status, reason, status === 'failed' && r.status !== 'failed'],
-      );
+      await DeviceProfileResultsStore.listed(tx, deviceId, r.profileId, { installedVersion: installed, status, reason, newlyFailed: status === 'failed' && r.status !== 'failed' });
     }
     await recordEvents(tx, events);
   }
 
   /** The enrollment ended (check-out, or a new Authenticate): iOS removed every managed profile with it. */
   private async forgetInstalled(tx: EntityManager, deviceId: string, udid: string): Promise<void> {
-    const gone: Array<{ profile_id: string; identifier: string; installed_version: number }> = await tx.query(
-      `SELECT profile_id, identifier, installed_version FROM device_profiles WHERE device_id = $1 AND installed_version IS NOT NULL`,
-      [deviceId],
-    );
-    await tx.query(
-      `UPDATE device_profiles SET installed_version = NULL, action = NULL, profile_command_id = NULL, failed_version = NULL, error_chain = NULL,
-              status = CASE WHEN desired THEN 'pending' ELSE 'removed' END,
-              reason = CASE WHEN desired THEN 'the device left management; installed again when it enrolls' END, updated_at = now()
-        WHERE device_id = $1`,
-      [deviceId],
-    );
+    const gone = await DeviceProfileResultsStore.forgetInstalled(tx, deviceId, 'the device left management; installed again when it enrolls');
     await recordEvents(
       tx,
       gone.map((g) => ({
         type: 'profile.removed' as const,
-        data: { udid, deviceId, profileId: g.profile_id, identifier: g.identifier, version: Math.max(1, g.installed_version), cause: 'checked-out' as const },
+        data: { udid, deviceId, profileId: g.profileId, identifier: g.identifier, version: Math.max(1, g.installedVersion), cause: 'checked-out' as const },
       })),
     );
   }

@@ -1,17 +1,9 @@
-import type { DeviceGroupRule, DeviceProfileStatus } from '@mdm/contracts';
+import type { DeviceGroupRule } from '@mdm/contracts';
+import type { DeviceFacts as StoredDeviceFacts, DeviceProfileChange, ProfileConflict, StoredDeviceProfile } from '@mdm/persistence';
 import { compareOsVersions, payloadApplicability, payloadSpec } from '@mdm/protocol';
 
 /** What the reconciler knows about a device. Unknown facts (null) never block and never match a rule. */
-export interface DeviceFacts {
-  id: string;
-  udid: string;
-  enrolled: boolean;
-  /** The device has answered DeviceInformation: supervision and iOS version are known, not guessed. */
-  inventoried: boolean;
-  supervised: boolean | null;
-  osVersion: string | null;
-  productName: string | null;
-}
+export type DeviceFacts = StoredDeviceFacts;
 
 /** A profile the device should hold, at its current version. */
 export interface DesiredProfile {
@@ -23,35 +15,13 @@ export interface DesiredProfile {
   payloadTypes: readonly string[];
 }
 
-export interface Conflict {
-  payloadType: string;
-  /** The other profiles carrying it. */
-  with: Array<{ profileId: string; identifier: string }>;
-}
+export type Conflict = ProfileConflict;
 
 /** One `device_profiles` row as the planner reads it. */
-export interface DeviceProfileRow {
-  profileId: string;
-  identifier: string;
-  desired: boolean;
-  desiredVersion: number | null;
-  installedVersion: number | null;
-  status: DeviceProfileStatus;
-  reason: string | null;
-  conflicts: Conflict[] | null;
-  action: 'install' | 'remove' | null;
-  failedVersion: number | null;
-}
+export type DeviceProfileRow = StoredDeviceProfile;
 
 /** The row's next state; `action` set means a command must be planned for it. */
-export interface RowChange {
-  profileId: string;
-  identifier: string;
-  desired: boolean;
-  desiredVersion: number | null;
-  status: DeviceProfileStatus;
-  reason: string | null;
-  conflicts: Conflict[] | null;
+export interface RowChange extends DeviceProfileChange {
   action?: { kind: 'install'; version: number } | { kind: 'remove' };
 }
 

@@ -2,19 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, NotFoundException, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
+import { DeviceFactsStore, DeviceProfilesStore, type PlannedProfileCommand, ProfileCommandsStore, type ProfileCommandRequest } from '@mdm/persistence';
 import { PROFILE_CONFIG, type ProfileConfig } from '../profile.config';
-import { rowsOf } from '@mdm/persistence';
 import { ProfilesService } from '../profiles/profiles.service';
 import { ReconcilerService } from './reconciler.service';
-
-interface OutboxRow {
-  id: string;
-  action: 'install' | 'remove' | 'list';
-  profile_id: string | null;
-  version: number | null;
-  identifier: string | null;
-  udids: string[];
-}
 
 /** Rows handed over per pass; each is one POST to the command service. */
 const BATCH = 20;
@@ -89,31 +80,20 @@ export class ProfileCommandsSubmitter implements OnApplicationBootstrap, OnAppli
    * event feed may hand over before the retried POST) unmatched to this row.
    */
   private async prepareBatch(tx: EntityManager): Promise<void> {
-    const rows: OutboxRow[] = await tx.query(
-      `SELECT id, action, profile_id, version, identifier, udids FROM profile_commands
-        WHERE submitted_at IS NULL AND request IS NULL ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
-      [BATCH],
-    );
-    for (const row of rows) {
+    for (const row of await ProfileCommandsStore.claimUnprepared(tx, BATCH)) {
       const command = await this.command(tx, row);
-      if (!command) continue;
-      const commandUuid = randomUUID();
-      await tx.query(`UPDATE profile_commands SET request = $2, command_uuid = $3 WHERE id = $1`, [row.id, JSON.stringify({ udids: row.udids, command, commandUuid }), commandUuid]);
+      if (command) await ProfileCommandsStore.prepare(tx, row.id, { udids: row.udids, command, commandUuid: randomUUID() });
     }
   }
 
   private async submitBatch(tx: EntityManager): Promise<number> {
-    const rows: Array<{ id: string; request: { udids: string[]; command: Record<string, unknown>; commandUuid?: string } }> = await tx.query(
-      `SELECT id, request FROM profile_commands
-        WHERE submitted_at IS NULL AND request IS NOT NULL ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
-      [BATCH],
-    );
+    const rows = await ProfileCommandsStore.claimPrepared(tx, BATCH);
     for (const row of rows) {
       try {
         await this.submit(tx, row.id, row.request);
       } catch (err) {
         // The command service is down or restarting: leave the rest for the next pass.
-        await tx.query(`UPDATE profile_commands SET attempts = attempts + 1, last_error = $2 WHERE id = $1`, [row.id, (err as Error).message]);
+        await ProfileCommandsStore.attemptFailed(tx, row.id, (err as Error).message);
         this.logger.warn(`profile command ${row.id} not submitted yet: ${(err as Error).message}`);
         return 0;
       }
@@ -122,11 +102,11 @@ export class ProfileCommandsSubmitter implements OnApplicationBootstrap, OnAppli
   }
 
   /** The command to send, or undefined when the row was abandoned. */
-  private async command(tx: EntityManager, row: OutboxRow): Promise<Record<string, unknown> | undefined> {
+  private async command(tx: EntityManager, row: PlannedProfileCommand): Promise<Record<string, unknown> | undefined> {
     if (row.action === 'remove') return { RequestType: 'RemoveProfile', Identifier: row.identifier! };
     if (row.action === 'list') return { RequestType: 'ProfileList' };
     try {
-      const file = await this.profiles.mobileconfig(row.profile_id!, { version: row.version! });
+      const file = await this.profiles.mobileconfig(row.profileId!, { version: row.version! });
       return { RequestType: 'InstallProfile', Payload: { $data: file.body.toString('base64') } };
     } catch (err) {
       if (!(err instanceof NotFoundException)) throw err;
@@ -135,10 +115,9 @@ export class ProfileCommandsSubmitter implements OnApplicationBootstrap, OnAppli
     }
   }
 
-  private async submit(tx: EntityManager, id: string, request: { udids: string[]; command: Record<string, unknown>; commandUuid?: string }): Promise<void> {
+  private async submit(tx: EntityManager, id: string, request: ProfileCommandRequest): Promise<void> {
     // A device that checked out since the plan can't take commands; its check-out reset its rows.
-    const enrolled: Array<{ n: number }> = await tx.query(`SELECT count(*)::int AS n FROM devices WHERE udid = ANY($1::text[]) AND enrolled`, [request.udids]);
-    if (enrolled[0]!.n < request.udids.length) {
+    if ((await DeviceFactsStore.countEnrolled(tx, request.udids)) < request.udids.length) {
       return this.replan(tx, id, 'a device of this command checked out before it was sent');
     }
     const res = await fetch(`${this.config.COMMAND_SERVICE_URL}/v1/commands`, {
@@ -151,37 +130,27 @@ export class ProfileCommandsSubmitter implements OnApplicationBootstrap, OnAppli
     if (res.status >= 500 || res.status === 409 || res.status === 429) throw new Error(`command service answered ${res.status}: ${text.slice(0, 300)}`);
     if (!res.ok) return this.abandon(tx, id, `command service refused the ${String(request.command['RequestType'])}: ${res.status} ${text.slice(0, 300)}`);
     const { commandUuid } = JSON.parse(text) as { commandUuid: string };
-    await tx.query(`UPDATE profile_commands SET command_uuid = $2, submitted_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = $1`, [id, commandUuid]);
+    await ProfileCommandsStore.submitted(tx, id, commandUuid);
   }
 
   /** Drops a planned command that can no longer go out as planned, and plans its devices afresh. */
   private async replan(tx: EntityManager, id: string, reason: string): Promise<void> {
     this.logger.log(`profile command ${id} replanned: ${reason}`);
-    await tx.query(`UPDATE profile_commands SET submitted_at = now(), last_error = $2 WHERE id = $1`, [id, reason]);
+    await ProfileCommandsStore.close(tx, id, reason);
     await this.lockRowsOf(tx, id);
-    const rows: unknown = await tx.query(
-      `UPDATE device_profiles SET action = NULL, profile_command_id = NULL, updated_at = now() WHERE profile_command_id = $1 RETURNING device_id`,
-      [id],
-    );
-    await this.reconciler.reconcile(tx, rowsOf<{ device_id: string }>(rows).map((r) => r.device_id));
+    await this.reconciler.reconcile(tx, await DeviceProfilesStore.release(tx, id));
   }
 
   /** The devices whose rows wait on this command, locked as every writer of profile state does. */
   private async lockRowsOf(tx: EntityManager, id: string): Promise<void> {
-    const devices: Array<{ device_id: string }> = await tx.query(`SELECT device_id FROM device_profiles WHERE profile_command_id = $1`, [id]);
-    await this.reconciler.lockDevices(tx, devices.map((d) => d.device_id));
+    await this.reconciler.lockDevices(tx, await DeviceProfilesStore.devicesAwaiting(tx, id));
   }
 
   /** Gives up on a planned command: its rows fail with the reason, so the operator sees why. */
   private async abandon(tx: EntityManager, id: string, reason: string): Promise<void> {
     this.logger.warn(`profile command ${id} abandoned: ${reason}`);
-    await tx.query(`UPDATE profile_commands SET submitted_at = now(), last_error = $2 WHERE id = $1`, [id, reason]);
+    await ProfileCommandsStore.close(tx, id, reason);
     await this.lockRowsOf(tx, id);
-    await tx.query(
-      `UPDATE device_profiles SET status = 'failed', reason = $2, action = NULL, profile_command_id = NULL,
-              failed_version = CASE WHEN action = 'remove' THEN 0 ELSE action_version END, updated_at = now()
-        WHERE profile_command_id = $1`,
-      [id, reason],
-    );
+    await DeviceProfilesStore.failAwaiting(tx, id, reason);
   }
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import { AssignmentsStore } from '@mdm/persistence';
 import { PROFILE_CONFIG, type ProfileConfig } from '../profile.config';
 import { AssignmentsService } from './assignments.service';
 
@@ -34,11 +35,6 @@ export class ReconcileSweep implements OnApplicationBootstrap, OnApplicationShut
   }
 
   async sweep(): Promise<void> {
-    const rows: Array<{ id: string }> = await this.db.query(
-      `SELECT id FROM devices WHERE enrolled AND (EXISTS (SELECT 1 FROM device_profiles dp WHERE dp.device_id = devices.id)
-          OR EXISTS (SELECT 1 FROM profile_assignments a WHERE a.group_id IS NOT NULL) OR EXISTS (SELECT 1 FROM profile_assignments a WHERE a.device_id = devices.id))
-        ORDER BY id`,
-    );
-    await this.assignments.reconcileMany(rows.map((r) => r.id));
+    await this.assignments.reconcileMany(await AssignmentsStore.devicesToSweep(this.db));
   }
 }

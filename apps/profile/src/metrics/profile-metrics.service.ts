@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Gauge } from 'prom-client';
+import { ProfileCommandsStore } from '@mdm/persistence';
 import { cachedReading, SCRAPE_CACHE_MS, ServiceMetrics } from '@mdm/service-kit';
 
 /**
@@ -10,12 +11,7 @@ import { cachedReading, SCRAPE_CACHE_MS, ServiceMetrics } from '@mdm/service-kit
 @Injectable()
 export class ProfileMetrics {
   constructor(dataSource: DataSource, metrics: ServiceMetrics) {
-    const outbox = cachedReading(SCRAPE_CACHE_MS, async () => {
-      const rows: Array<{ n: string; age: number | null }> = await dataSource.query(
-        `SELECT count(*) AS n, extract(epoch FROM now() - min(created_at))::float8 AS age FROM profile_commands WHERE submitted_at IS NULL`,
-      );
-      return { count: Number(rows[0]?.n ?? 0), age: Math.max(0, rows[0]?.age ?? 0) };
-    });
+    const outbox = cachedReading(SCRAPE_CACHE_MS, () => ProfileCommandsStore.backlog(dataSource));
     new Gauge({
       name: 'mdm_profile_commands_unsubmitted',
       help: 'Planned InstallProfile/RemoveProfile/ProfileList commands not yet accepted by the command service (all replicas)',
@@ -29,7 +25,7 @@ export class ProfileMetrics {
       help: 'Age of the oldest planned profile command not yet accepted by the command service (0 when none)',
       registers: [metrics.registry],
       async collect() {
-        this.set((await outbox()).age);
+        this.set((await outbox()).ageSeconds);
       },
     });
   }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ProfilePayloadDefinition } from '@mdm/contracts';
-import type { StoredPayload } from '@mdm/persistence';
+import type { ProfileDefinition, StoredPayload } from '@mdm/persistence';
 import { buildPlist, jsonToPlistValue, payloadSpec, type PlistDict, ProtocolError, validatePayloadSettings } from '@mdm/protocol';
 
 /** What the catalog said about a definition: errors refuse it, warnings are returned with it. */
@@ -11,13 +11,7 @@ export interface DefinitionReport {
 }
 
 /** The parts of a profile that end up in the .mobileconfig; any change to them is a new version. */
-export interface ProfileContent {
-  name: string;
-  identifier: string;
-  removalDisallowed: boolean;
-  description: string | null;
-  payloads: StoredPayload[];
-}
+export type ProfileContent = ProfileDefinition;
 
 // The server owns these: UUIDs are derived per version and PayloadVersion is always 1, so a value
 // in the settings would silently disagree with what devices get.

@@ -1,7 +1,7 @@
 import { Inject, Injectable, InternalServerErrorException, ServiceUnavailableException } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
-import { CertificateAuthorityEntity } from '@mdm/persistence';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { CertificateAuthorityStore } from '@mdm/persistence';
 import { type CmsSigner, SecretBox } from '@mdm/pki';
 import { PROFILE_CONFIG, type ProfileConfig } from '../profile.config';
 
@@ -18,7 +18,7 @@ export class ProfileSignerService {
   private cached: CmsSigner | undefined;
 
   constructor(
-    @InjectRepository(CertificateAuthorityEntity) private readonly rows: Repository<CertificateAuthorityEntity>,
+    @InjectDataSource() private readonly db: DataSource,
     @Inject(PROFILE_CONFIG) private readonly config: ProfileConfig,
     private readonly secrets: SecretBox,
   ) {}
@@ -26,7 +26,7 @@ export class ProfileSignerService {
   async signer(): Promise<CmsSigner> {
     if (this.config.profileSigner) return this.config.profileSigner;
     if (this.cached) return this.cached;
-    const row = await this.rows.findOneBy({ name: PROFILE_SIGNER });
+    const row = await CertificateAuthorityStore.byName(this.db, PROFILE_SIGNER);
     if (!row) {
       // The enrollment service creates it at its first start, right after the device CA.
       throw new ServiceUnavailableException(

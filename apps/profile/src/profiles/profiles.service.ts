@@ -1,8 +1,8 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
-import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, type EntityManager, QueryFailedError, type Repository } from 'typeorm';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, QueryFailedError } from 'typeorm';
 import type { OffsetPage, ProfileDefinitionRequest, ProfileListQuery, UploadProfileRequest } from '@mdm/contracts';
-import { ProfileEntity, ProfileVersionEntity, type StoredPayload } from '@mdm/persistence';
+import { ProfilesStore, type StoredPayload, type StoredProfile } from '@mdm/persistence';
 import { signAttached } from '@mdm/pki';
 import { buildMobileconfig, checkDefinition, definitionWarnings, type ProfileContent, sameContent } from './profile-definition';
 import { RECONCILE_CHUNK, ReconcilerService } from '../assignments/reconciler.service';
@@ -36,19 +36,17 @@ const UNIQUE_VIOLATION = '23505';
 export class ProfilesService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    @InjectRepository(ProfileEntity) private readonly profiles: Repository<ProfileEntity>,
-    @InjectRepository(ProfileVersionEntity) private readonly versions: Repository<ProfileVersionEntity>,
     private readonly signers: ProfileSignerService,
     private readonly reconciler: ReconcilerService,
   ) {}
 
   async create(req: ProfileDefinitionRequest, extraWarnings: string[] = []): Promise<ProfileView> {
     const { content, warnings } = this.checked(req);
-    let saved: ProfileEntity;
+    let saved: StoredProfile;
     try {
       saved = await this.db.transaction(async (tx) => {
-        const row = await tx.getRepository(ProfileEntity).save(tx.getRepository(ProfileEntity).create({ ...content, version: 1 }));
-        await this.recordVersion(tx, row);
+        const row = await ProfilesStore.create(tx, content);
+        await ProfilesStore.recordVersion(tx, row);
         return row;
       });
     } catch (err) {
@@ -62,9 +60,8 @@ export class ProfilesService {
   async replace(id: string, req: ProfileDefinitionRequest): Promise<ProfileView> {
     const { content, warnings } = this.checked(req);
     const saved = await this.db.transaction(async (tx) => {
-      const repo = tx.getRepository(ProfileEntity);
       // Row lock: two concurrent edits must not both become version n+1.
-      const current = await repo.findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
+      const current = await ProfilesStore.lock(tx, id);
       if (!current) throw new NotFoundException(`profile ${id} not found`);
       if (content.identifier !== current.identifier) {
         throw new BadRequestException(
@@ -72,9 +69,8 @@ export class ProfilesService {
         );
       }
       if (sameContent(content, contentOf(current))) return { row: current, targets: [] };
-      Object.assign(current, content, { version: current.version + 1 });
-      const row = await repo.save(current);
-      await this.recordVersion(tx, row);
+      const row = await ProfilesStore.update(tx, id, content, current.version + 1);
+      await ProfilesStore.recordVersion(tx, row);
       // Devices take a changed profile only whole: every targeted device gets the new version installed.
       const targets = await this.reconciler.devicesOfProfile(tx, id);
       await this.reconciler.reconcile(tx, targets.slice(0, RECONCILE_CHUNK));
@@ -106,15 +102,7 @@ export class ProfilesService {
   }
 
   async list(q: ProfileListQuery): Promise<OffsetPage<'profiles', ProfileView>> {
-    const column = { identifier: 'p.identifier', name: 'p.name', createdAt: 'p.created_at', updatedAt: 'p.updated_at' }[q.sort];
-    const query = this.profiles.createQueryBuilder('p');
-    if (q.payloadType) query.where('p.payloads @> :carrying::jsonb', { carrying: JSON.stringify([{ type: q.payloadType }]) });
-    const [rows, total] = await query
-      .orderBy(column, q.order === 'desc' ? 'DESC' : 'ASC')
-      .addOrderBy('p.id', 'ASC')
-      .skip(q.offset)
-      .take(q.limit)
-      .getManyAndCount();
+    const { profiles: rows, total } = await ProfilesStore.list(this.db, { ...q, payloadType: q.payloadType || undefined });
     return { profiles: rows.map((p) => view(p, definitionWarnings(p.payloads))), total, limit: q.limit, offset: q.offset };
   }
 
@@ -127,8 +115,7 @@ export class ProfilesService {
   async remove(id: string): Promise<void> {
     const rest = await this.db.transaction(async (tx) => {
       const targets = await this.reconciler.devicesOfProfile(tx, id);
-      const result = await tx.getRepository(ProfileEntity).delete({ id });
-      if (!result.affected) throw new NotFoundException(`profile ${id} not found`);
+      if (!(await ProfilesStore.delete(tx, id))) throw new NotFoundException(`profile ${id} not found`);
       await this.reconciler.reconcile(tx, targets.slice(0, RECONCILE_CHUNK));
       return targets.slice(RECONCILE_CHUNK);
     });
@@ -142,7 +129,7 @@ export class ProfilesService {
     let version = current.version;
     let content = contentOf(current);
     if (opts.version !== undefined && opts.version !== current.version) {
-      const old = await this.versions.findOneBy({ profileId: id, version: opts.version });
+      const old = await ProfilesStore.version(this.db, id, opts.version);
       if (!old) throw new NotFoundException(`profile ${id} has no version ${opts.version}`);
       version = old.version;
       content = { ...content, name: old.name, removalDisallowed: old.removalDisallowed, description: old.description, payloads: old.payloads };
@@ -152,8 +139,8 @@ export class ProfilesService {
     return { body: await signAttached(xml, await this.signers.signer()), identifier: current.identifier, version, signed: true };
   }
 
-  private async find(id: string): Promise<ProfileEntity> {
-    const found = await this.profiles.findOneBy({ id });
+  private async find(id: string): Promise<StoredProfile> {
+    const found = await ProfilesStore.byId(this.db, id);
     if (!found) throw new NotFoundException(`profile ${id} not found`);
     return found;
   }
@@ -172,16 +159,9 @@ export class ProfilesService {
       warnings: report.warnings,
     };
   }
-
-  private async recordVersion(tx: EntityManager, p: ProfileEntity): Promise<void> {
-    const repo = tx.getRepository(ProfileVersionEntity);
-    await repo.save(
-      repo.create({ profileId: p.id, version: p.version, name: p.name, removalDisallowed: p.removalDisallowed, description: p.description, payloads: p.payloads }),
-    );
-  }
 }
 
-function contentOf(p: ProfileEntity): ProfileContent {
+function contentOf(p: StoredProfile): ProfileContent {
   return { name: p.name, identifier: p.identifier, removalDisallowed: p.removalDisallowed, description: p.description, payloads: p.payloads };
 }
 
@@ -189,7 +169,7 @@ function isUniqueViolation(err: unknown): boolean {
   return err instanceof QueryFailedError && (err.driverError as { code?: string } | undefined)?.code === UNIQUE_VIOLATION;
 }
 
-function view(p: ProfileEntity, warnings: string[]): ProfileView {
+function view(p: StoredProfile, warnings: string[]): ProfileView {
   return {
     id: p.id,
     name: p.name,

@@ -3,7 +3,7 @@ import type { JsonObject, JsonValue } from '../json';
 import { select, selectOne, type Sql } from '../sql';
 
 /** A delivery as the admin API lists it. */
-export interface StoredDelivery {
+export interface StoredCommandDelivery {
   id: string;
   commandUuid: string;
   deviceId: string;
@@ -43,7 +43,7 @@ interface DeliveryRow {
   completed_at: Date | null;
 }
 
-function fromRow(r: DeliveryRow): StoredDelivery {
+function fromRow(r: DeliveryRow): StoredCommandDelivery {
   return {
     id: String(r.id),
     commandUuid: r.command_uuid,
@@ -80,7 +80,7 @@ type CommandDevicesPage = { limit: number; offset: number } & Partial<Pick<Comma
 /** Read side of the command queues: what the admin API, console and mdmctl list. */
 export const CommandDeliveryListsStore = {
   /** One page of a command's deliveries with each device's UDID, only those in `status` when given. */
-  async pageOfCommand(db: Sql, commandUuid: string, page: CommandDevicesPage): Promise<Array<StoredDelivery & { udid: string }>> {
+  async pageOfCommand(db: Sql, commandUuid: string, page: CommandDevicesPage): Promise<Array<StoredCommandDelivery & { udid: string }>> {
     const sort = page.sort ?? 'queuedAt';
     const rows = await select<DeliveryRow & { udid: string }>(
       db,
@@ -93,7 +93,7 @@ export const CommandDeliveryListsStore = {
   },
 
   /** One page of a device's deliveries with each command's type, filtered as `DeviceCommandsQuery` allows, and their count. */
-  async pageOfDevice(db: Sql, deviceId: string, q: DeviceCommandsQuery): Promise<{ rows: Array<StoredDelivery & { requestType: string }>; total: number }> {
+  async pageOfDevice(db: Sql, deviceId: string, q: DeviceCommandsQuery): Promise<{ rows: Array<StoredCommandDelivery & { requestType: string }>; total: number }> {
     const from = `FROM command_deliveries d JOIN commands c ON c.command_uuid = d.command_uuid
       WHERE d.device_id = $1 AND ($2::text[] IS NULL OR d.status = ANY($2::text[])) AND ($3::text IS NULL OR c.request_type = $3)`;
     const filters = [deviceId, q.status ?? null, q.requestType ?? null];

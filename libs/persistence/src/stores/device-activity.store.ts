@@ -1,7 +1,7 @@
 import { preferIndexLookups, type Sql } from '../sql';
 
 /** What a DeviceInformation answer says about the device; a fact it left out is absent. */
-export interface DeviceFacts {
+export interface ReportedDeviceFacts {
   serialNumber?: string;
   productName?: string;
   model?: string;
@@ -34,7 +34,7 @@ export const DeviceActivityStore = {
   },
 
   /** The device's facts: one the answer left out keeps its previous value. */
-  async applyFacts(tx: Sql, deviceId: string, facts: DeviceFacts): Promise<void> {
+  async applyFacts(tx: Sql, deviceId: string, facts: ReportedDeviceFacts): Promise<void> {
     await tx.query(
       `UPDATE devices SET
               serial_number = COALESCE($2, serial_number), product_name = COALESCE($3, product_name),
