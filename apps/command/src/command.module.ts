@@ -7,8 +7,8 @@ import { DeviceQueueService } from './queue/device-queue.service';
 import { COMMAND_CONFIG, type CommandConfig } from './command.config';
 import { CommandsController } from './commands/commands.controller';
 import { CommandsService } from './commands/commands.service';
-import { EnrollmentInventoryProcessor } from './commands/enrollment-inventory.processor';
-import { PushOutcomeProcessor } from './commands/push-outcome.processor';
+import { EnrollmentInventoryConsumer } from './commands/enrollment-inventory.consumer';
+import { PushSentConsumer } from './commands/push-sent.consumer';
 import { ConnectController } from './connect/connect.controller';
 import { ConnectService } from './connect/connect.service';
 import { PushController } from './push/push.controller';
@@ -26,7 +26,7 @@ export class CommandModule {
     return {
       module: CommandModule,
       imports: [
-        InfrastructureModule.forRoot(config, { consume: [Queue.Command], produce: [Queue.Push] }),
+        InfrastructureModule.forRoot(config, { consume: [Queue.Command], produce: [Queue.Push], feed: { intervalMs: config.COMMAND_FEED_INTERVAL_MS } }),
       ],
       controllers: [CommandsController, ConnectController, PushController, DeviceQueueController, InventoryController],
       providers: [
@@ -35,8 +35,8 @@ export class CommandModule {
         IdempotencyService,
         CommandsService,
         ConnectService,
-        PushOutcomeProcessor,
-        EnrollmentInventoryProcessor,
+        PushSentConsumer,
+        ...(config.MDM_ENROLL_INVENTORY ? [EnrollmentInventoryConsumer] : []),
         PushRequestsService,
         CommandSweepsProcessor,
         InventoryRefreshService,

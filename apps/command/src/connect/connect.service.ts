@@ -217,7 +217,7 @@ export class ConnectService implements OnApplicationBootstrap, BeforeApplication
           AND (SELECT c.expires_at FROM commands c WHERE c.command_uuid = d.command_uuid) <= now()`,
       [deviceId, OPEN_COMMAND_STATUSES, CommandStatus.Expired],
     );
-    // A plain row lock, not SKIP LOCKED: a delivery locked by another writer (push.accepted turning QUEUED into
+    // A plain row lock, not SKIP LOCKED: a delivery locked by another writer (the push.sent consumer turning QUEUED into
     // SENT) is waited for and then handed out, where skipping it would send the device away with nothing.
     const rows: Array<{ id: string; command_plist: string; command_uuid: string; correlation_id: string | null }> = await tx.query(
       `SELECT d.id, c.command_plist, c.command_uuid, c.correlation_id

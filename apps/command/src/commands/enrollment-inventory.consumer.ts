@@ -1,9 +1,7 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import type { EventData, JobData } from '@mdm/contracts';
-import { OnJob } from '@mdm/messaging';
-import { EventFeedRunner } from '@mdm/persistence';
-import { COMMAND_CONFIG, type CommandConfig } from '../command.config';
+import { Injectable, Logger } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { type EventData, FeedConsumer } from '@mdm/contracts';
+import { type FeedEvent, FollowFeed } from '@mdm/persistence';
 import { InventoryRefreshService } from '../inventory/inventory-refresh.service';
 import { CommandsService } from './commands.service';
 
@@ -12,49 +10,28 @@ import { CommandsService } from './commands.service';
  * CertificateList) and which profiles it holds, so the server can decide what may be sent to it. Follows
  * `device.enrolled` in the event feed, which enrollment writes in the TokenUpdate's own transaction: an
  * enrollment that committed always gets its inventory, whatever restarts or Redis does in between.
+ * Registered only when MDM_ENROLL_INVENTORY is on.
  */
 @Injectable()
-export class EnrollmentInventoryProcessor implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(EnrollmentInventoryProcessor.name);
-  private readonly runner: EventFeedRunner | undefined;
+export class EnrollmentInventoryConsumer {
+  private readonly logger = new Logger(EnrollmentInventoryConsumer.name);
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly commands: CommandsService,
     private readonly refresh: InventoryRefreshService,
-    @Inject(COMMAND_CONFIG) config: CommandConfig,
-  ) {
-    if (!config.MDM_ENROLL_INVENTORY) return;
-    this.runner = new EventFeedRunner(
-      dataSource,
-      'command-inventory',
-      { types: ['device.enrolled'], limit: 100, intervalMs: config.COMMAND_FEED_INTERVAL_MS },
-      async (_tx, events) => {
-        for (const e of events) await this.inventory(e.data as EventData<'device.enrolled'>);
-      },
-      this.logger,
-    );
-  }
+  ) {}
 
-  onApplicationBootstrap(): void {
-    this.runner?.start();
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.runner?.stop();
-  }
-
-  /** Jobs queued by enrollment services older than the event feed; kept until none can be waiting. */
-  @OnJob('device.enrolled')
-  async handle(data: JobData<'device.enrolled'>): Promise<void> {
-    await this.inventory({ udid: data.udid, enrollmentId: data.enrollmentId });
+  @FollowFeed(FeedConsumer.CommandInventory, { types: ['device.enrolled'], limit: 100 })
+  async onEnrolled(_tx: EntityManager, events: FeedEvent[]): Promise<void> {
+    for (const e of events) await this.inventory(e.data as EventData<'device.enrolled'>);
   }
 
   /**
    * Queues what is not queued yet for this enrollment. The commands commit in their own transaction, so
    * a crash before the feed's cursor moves replays the event: the check below makes that harmless.
    */
-  private async inventory(data: Pick<EventData<'device.enrolled'>, 'udid' | 'enrollmentId'>): Promise<void> {
+  private async inventory(data: EventData<'device.enrolled'>): Promise<void> {
     const rows: Array<{ id: string; enrolled: boolean; enrollment_id: string }> = await this.dataSource.query(
       `SELECT id, enrolled, enrollment_id FROM devices WHERE udid = $1`,
       [data.udid],
