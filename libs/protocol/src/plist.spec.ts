@@ -3,10 +3,10 @@ import * as path from 'path';
 import { ProtocolError } from './errors';
 import { buildPlist, parsePlist, parsePlistDict } from './plist';
 import type { PlistDict, PlistValue } from './plist';
+import { describeWithShared, sharedPath } from '../../../test/support/shared-checkout';
 
-const FIXTURES = path.resolve(__dirname, '../../../../shared/fixtures/nanomdm');
-const withFixtures = fs.existsSync(FIXTURES) ? describe : describe.skip;
-if (!fs.existsSync(FIXTURES)) console.warn(`fixtures not found at ${FIXTURES}; skipping device plist tests`);
+const FIXTURES = sharedPath('fixtures/nanomdm');
+const withFixtures = describeWithShared(FIXTURES);
 
 const HEADER =
   '<?xml version="1.0" encoding="UTF-8"?>\n' +
