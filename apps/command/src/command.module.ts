@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { Queue } from '@mdm/contracts';
+import { FeedConsumer, Queue } from '@mdm/contracts';
 import { InfrastructureModule } from '@mdm/service-kit';
 import { IdempotencyService } from './idempotency/idempotency.service';
 import { DeviceQueueController } from './queue/device-queue.controller';
@@ -26,7 +26,11 @@ export class CommandModule {
     return {
       module: CommandModule,
       imports: [
-        InfrastructureModule.forRoot(config, { consume: [Queue.Command], produce: [Queue.Push], feed: { intervalMs: config.COMMAND_FEED_INTERVAL_MS } }),
+        InfrastructureModule.forRoot(config, {
+          consume: [Queue.Command],
+          produce: [Queue.Push],
+          feed: { intervalMs: config.COMMAND_FEED_INTERVAL_MS, paused: config.MDM_ENROLL_INVENTORY ? [] : [FeedConsumer.CommandInventory] },
+        }),
       ],
       controllers: [CommandsController, ConnectController, PushController, DeviceQueueController, InventoryController],
       providers: [
@@ -36,7 +40,7 @@ export class CommandModule {
         CommandsService,
         ConnectService,
         PushSentConsumer,
-        ...(config.MDM_ENROLL_INVENTORY ? [EnrollmentInventoryConsumer] : []),
+        EnrollmentInventoryConsumer,
         PushRequestsService,
         CommandSweepsProcessor,
         InventoryRefreshService,

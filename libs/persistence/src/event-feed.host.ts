@@ -10,6 +10,8 @@ export interface EventFeedOptions {
   intervalMs: number;
   /** Events read per transaction for consumers whose `@FollowFeed` names no limit. */
   limit?: number;
+  /** Consumers switched off by configuration: never run, their cursor kept and their lag still reported. */
+  paused?: readonly FeedConsumer[];
 }
 
 export const EVENT_FEED_OPTIONS = Symbol('EventFeedOptions');
@@ -47,7 +49,7 @@ export class EventFeedHost implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   onApplicationBootstrap(): void {
-    for (const runner of this.found().values()) runner.start();
+    for (const [consumer, runner] of this.found()) if (!this.options.paused?.includes(consumer)) runner.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {

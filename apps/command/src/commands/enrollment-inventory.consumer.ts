@@ -10,7 +10,7 @@ import { CommandsService } from './commands.service';
  * CertificateList) and which profiles it holds, so the server can decide what may be sent to it. Follows
  * `device.enrolled` in the event feed, which enrollment writes in the TokenUpdate's own transaction: an
  * enrollment that committed always gets its inventory, whatever restarts or Redis does in between.
- * Registered only when MDM_ENROLL_INVENTORY is on.
+ * Paused (see command.module.ts) when MDM_ENROLL_INVENTORY is off.
  */
 @Injectable()
 export class EnrollmentInventoryConsumer {
