@@ -23,7 +23,7 @@ interface SentPush {
   at: string;
 }
 
-/** An event written before `queuedBefore` existed counts from when it happened. */
+/** `queuedBefore` is optional in `push.sent`: without it, the event's own time is the bound. */
 function sentPush(event: FeedEvent): SentPush {
   const data = event.data as EventData<'push.sent'>;
   return { deviceId: data.deviceId, at: data.queuedBefore ?? event.occurredAt.toISOString() };
