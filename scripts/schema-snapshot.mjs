@@ -7,12 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { createRequire, Module } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-
-const require = createRequire(import.meta.url);
-const ts = require('typescript');
+import { loadTypeScript } from './load-typescript.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const migrationsDir = path.join(root, 'libs/persistence/src/migrations');
@@ -33,16 +30,7 @@ function loadMigrations() {
     .filter((f) => /^\d+-.+\.ts$/.test(f) && !f.endsWith('.spec.ts'))
     .sort((a, b) => Number(a.split('-')[0]) - Number(b.split('-')[0]))
     .map((f) => {
-      const file = path.join(migrationsDir, f);
-      const { outputText } = ts.transpileModule(fs.readFileSync(file, 'utf8'), {
-        compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
-        fileName: file,
-      });
-      const mod = new Module(file);
-      mod.filename = file;
-      mod.paths = Module._nodeModulePaths(migrationsDir);
-      mod._compile(outputText, file);
-      const Migration = Object.values(mod.exports).find((v) => typeof v === 'function');
+      const Migration = Object.values(loadTypeScript(path.join(migrationsDir, f))).find((v) => typeof v === 'function');
       if (!Migration) throw new Error(`${f} exports no migration class`);
       return { file: f, migration: new Migration() };
     });
