@@ -3,7 +3,8 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { FeedConsumer } from '@mdm/contracts';
-import { EventFeedHost } from './event-feed.host';
+import { EventFeedRunner } from './event-feed';
+import { EventFeedHost, type EventFeedOptions } from './event-feed.host';
 import { EventFeedModule } from './event-feed.module';
 import { FollowFeed } from './follow-feed.decorator';
 
@@ -17,6 +18,12 @@ class Follower {
 @Injectable()
 class SecondFollower {
   @FollowFeed(FeedConsumer.Webhooks)
+  async handle(): Promise<void> {}
+}
+
+@Injectable()
+class ProfileFollower {
+  @FollowFeed(FeedConsumer.Profile)
   async handle(): Promise<void> {}
 }
 
@@ -36,8 +43,8 @@ afterEach(async () => {
   await Promise.all(opened.splice(0).map((app) => app.close()));
 });
 
-async function hostWith(providers: Array<new (...args: never[]) => object>, limit?: number): Promise<EventFeedHost> {
-  @Module({ imports: [FakeDataSourceModule, EventFeedModule.forRoot({ intervalMs: 1000, limit })], providers })
+async function hostWith(providers: Array<new (...args: never[]) => object>, limit?: number, options: Partial<EventFeedOptions> = {}): Promise<EventFeedHost> {
+  @Module({ imports: [FakeDataSourceModule, EventFeedModule.forRoot({ intervalMs: 1000, limit, ...options })], providers })
   class AppModule {}
   const app = await NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false });
   opened.push(app);
@@ -59,6 +66,16 @@ describe('EventFeedHost', () => {
 
   it('refuses an afterCommit that is not a method', async () => {
     await expect(hostWith([BadHook]).then((h) => h.consumers())).rejects.toThrow('afterCommit missing is not a method');
+  });
+
+  it('starts every consumer with the app but a paused one', async () => {
+    const start = jest.spyOn(EventFeedRunner.prototype, 'start').mockImplementation(() => undefined);
+    try {
+      await hostWith([Follower, ProfileFollower], 50, { paused: [FeedConsumer.Profile] });
+      expect(start).toHaveBeenCalledTimes(1);
+    } finally {
+      start.mockRestore();
+    }
   });
 
   it('drains only consumers it follows', async () => {
