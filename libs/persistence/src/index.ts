@@ -25,3 +25,5 @@ export * from './entities/webhook.entity';
 export * from './entities/webhook-delivery.entity';
 export * from './stores/stranded-devices.store';
 export * from './stores/inventory.store';
+export * from './stores/sent-commands.store';
+export * from './stores/first-inventory.store';

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { type EventData, FeedConsumer } from '@mdm/contracts';
-import { type FeedEvent, FollowFeed } from '@mdm/persistence';
+import { type FeedEvent, FirstInventoryStore, FollowFeed } from '@mdm/persistence';
 import { InventoryRefreshService } from '../inventory/inventory-refresh.service';
 import { CommandsService } from './commands.service';
 
@@ -32,20 +32,10 @@ export class EnrollmentInventoryConsumer {
    * a crash before the feed's cursor moves replays the event: the check below makes that harmless.
    */
   private async inventory(data: EventData<'device.enrolled'>): Promise<void> {
-    const rows: Array<{ id: string; enrolled: boolean; enrollment_id: string }> = await this.dataSource.query(
-      `SELECT id, enrolled, enrollment_id FROM devices WHERE udid = $1`,
-      [data.udid],
-    );
-    const device = rows[0];
+    const device = await FirstInventoryStore.device(this.dataSource, data.udid);
     // Re-enrolled or checked out since: that enrollment's own first TokenUpdate takes care of it.
-    if (!device?.enrolled || device.enrollment_id !== data.enrollmentId) return;
-    const queued: Array<{ request_type: string }> = await this.dataSource.query(
-      `SELECT DISTINCT c.request_type FROM command_deliveries d JOIN commands c ON c.command_uuid = d.command_uuid
-        WHERE d.device_id = $1 AND c.request_type IN ('DeviceInformation', 'ProfileList')
-          AND d.queued_at >= (SELECT authenticated_at FROM devices WHERE id = $1)`,
-      [device.id],
-    );
-    const has = new Set(queued.map((r) => r.request_type));
+    if (!device?.enrolled || device.enrollmentId !== data.enrollmentId) return;
+    const has = await FirstInventoryStore.queuedInventoryRequests(this.dataSource, device.id);
     if (!has.has('DeviceInformation')) await this.refresh.refreshDevices([{ id: device.id, udid: data.udid }], 'enrollment');
     if (!has.has('ProfileList')) await this.commands.create({ udids: [data.udid], command: { RequestType: 'ProfileList' }, push: true, raw: false });
     this.logger.log(`queued the first inventory of ${data.udid}`);
