@@ -6,11 +6,11 @@
 // memory (it has no value imports), which spares a monorepo build before regenerating.
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire, Module } from 'node:module';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { loadTypeScript } from './load-typescript.mjs';
 
 const require = createRequire(import.meta.url);
-const ts = require('typescript');
 const YAML = require('yaml');
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -19,19 +19,6 @@ const args = process.argv.slice(2);
 const schemaArg = args.indexOf('--schema');
 const schemaDir = schemaArg >= 0 ? path.resolve(args[schemaArg + 1]) : path.resolve(root, '../shared/apple-device-management');
 const check = args.includes('--check');
-
-function loadDerive() {
-  const file = path.join(catalogDir, 'derive.ts');
-  const { outputText } = ts.transpileModule(fs.readFileSync(file, 'utf8'), {
-    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
-    fileName: file,
-  });
-  const mod = new Module(file);
-  mod.filename = file;
-  mod.paths = Module._nodeModulePaths(catalogDir);
-  mod._compile(outputText, file);
-  return mod.exports;
-}
 
 function readDir(dir) {
   return fs
@@ -46,7 +33,7 @@ if (!fs.existsSync(path.join(schemaDir, 'mdm/profiles'))) {
   process.exit(2);
 }
 
-const { deriveCatalogs, deriveCombineRules, deriveInventoryCatalog, formatCatalogJson } = loadDerive();
+const { deriveCatalogs, deriveCombineRules, deriveInventoryCatalog, formatCatalogJson } = loadTypeScript(path.join(catalogDir, 'derive.ts'));
 const catalogs = deriveCatalogs({
   readme: fs.readFileSync(path.join(schemaDir, 'README.md'), 'utf8'),
   profiles: readDir(path.join(schemaDir, 'mdm/profiles')),

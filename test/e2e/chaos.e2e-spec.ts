@@ -231,29 +231,31 @@ describe('faults under load', () => {
     await wave('Redis restart', () => redis.stop(), () => redis.start());
   });
 
-  it('loses nothing when Postgres restarts mid-load', async () => {
-    const cluster = postgresCluster(system.env['DATABASE_URL']!);
-    if (!cluster) {
-      rows.push({ fault: 'Postgres restart', inFlight: 0, lost: 0, duplicated: 0, notes: 'not run: DATABASE_URL is not a local pg_ctlcluster cluster' });
-      return;
-    }
-    await wave(
-      'Postgres restart',
-      async () => {
-        await db.end().catch(() => undefined);
-        execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', cluster.version, cluster.name, 'restart', '-m', 'fast'], { stdio: 'ignore' });
-        db = await eventually(
-          async () => {
-            const client = new Client({ connectionString: system.env['DATABASE_URL'] });
-            await client.connect();
-            return client;
-          },
-          { timeoutMs: 30_000, intervalMs: 200 },
-        );
-      },
-      async () => undefined,
-    );
-  });
+  // A fault this machine cannot inject is reported as skipped (and in the table), never as passed.
+  const cluster = postgresCluster(process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/mdm_test');
+  if (cluster) {
+    it('loses nothing when Postgres restarts mid-load', async () => {
+      await wave(
+        'Postgres restart',
+        async () => {
+          await db.end().catch(() => undefined);
+          execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', cluster.version, cluster.name, 'restart', '-m', 'fast'], { stdio: 'ignore' });
+          db = await eventually(
+            async () => {
+              const client = new Client({ connectionString: system.env['DATABASE_URL'] });
+              await client.connect();
+              return client;
+            },
+            { timeoutMs: 30_000, intervalMs: 200 },
+          );
+        },
+        async () => undefined,
+      );
+    });
+  } else {
+    rows.push({ fault: 'Postgres restart', inFlight: 0, lost: 0, duplicated: 0, notes: 'skipped: DATABASE_URL is not a local pg_ctlcluster cluster' });
+    it.skip('loses nothing when Postgres restarts mid-load (needs a local pg_ctlcluster cluster)', () => undefined);
+  }
 
   it('loses nothing when APNs answers 503 for a minute', async () => {
     await wave(

@@ -1,4 +1,4 @@
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createPublicKey, X509Certificate } from 'node:crypto';
 import { Client } from 'pg';
@@ -6,10 +6,11 @@ import { generateRsaKeyPair, parseAttachedSignedData, TrustStore } from '@mdm/pk
 import { buildPlist, parsePlistDict, type PlistDict } from '@mdm/protocol';
 import { buildScepPkiMessage, connectSession, DeviceSimulator, eventually, readCertRep, readEnrollmentProfile, scepEnroll, ScepFailure } from '@mdm/testing';
 import { TestSystem } from './system';
+import { itWithShared, sharedPath } from '../support/shared-checkout';
 
 jest.setTimeout(120_000);
 
-const FIXTURES = path.resolve(__dirname, '../../../shared/fixtures/nanomdm');
+const FIXTURES = sharedPath('fixtures/nanomdm');
 
 /**
  * Over-the-air enrollment as an iPhone does it: download the signed profile, get an identity
@@ -299,9 +300,7 @@ describe('enrollment and device identity', () => {
       expect(missing.text).toMatch(/PushMagic/);
     });
 
-    const fixtures = existsSync(FIXTURES) ? it : it.skip;
-    if (!existsSync(FIXTURES)) console.log(`skipping the nanomdm fixture check-ins: ${FIXTURES} is absent`);
-    fixtures('takes the real device plists from nanomdm through the check-in path', async () => {
+    itWithShared(FIXTURES)('takes the real device plists from nanomdm through the check-in path', async () => {
       const auth = readFileSync(path.join(FIXTURES, 'Authenticate.1.plist'));
       const token = readFileSync(path.join(FIXTURES, 'TokenUpdate.1.plist'));
       const fixtureTopic = parsePlistDict(auth)['Topic'] as string;

@@ -218,7 +218,7 @@ describe('admin API lists', () => {
       // Nothing new: the same cursor comes back, so a follower keeps its place.
       const idle = await system.api('GET', `/v1/events?udid=LIST-A&after=${after}`);
       expect(idle.json).toMatchObject({ events: [], next: after, hasMore: false });
-      // An event number, as `next` was before cursors, still works as a starting point.
+      // A bare event number works as a starting point too.
       const legacy = await system.api('GET', `/v1/events?udid=LIST-A&after=${whole[1]!.seq}&limit=1000`);
       expect(legacy.json.events.map((e: EventRow) => e.id)).toEqual(whole.slice(2).map((e) => e.id));
       const newest = await system.api('GET', '/v1/events?udid=LIST-A&order=desc&limit=3');

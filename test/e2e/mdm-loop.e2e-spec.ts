@@ -6,7 +6,7 @@ import { createDeviceIdentity, DeviceSimulator, eventually } from '@mdm/testing'
 import { TestSystem } from './system';
 
 /**
- * The MDM loop of MDM-PRIMER.md through the gateway, with all five services running as `npm start`
+ * The MDM loop of MDM-PRIMER.md through the gateway, with all six services running as `npm start`
  * runs them: enroll → push → command → result.
  */
 jest.setTimeout(120_000);

@@ -7,7 +7,7 @@ import { eventually } from '@mdm/testing';
 import { TestSystem } from './system';
 
 /**
- * Push at fleet scale, through the gateway with the five services running as `npm start` runs them, the
+ * Push at fleet scale, through the gateway with the six services running as `npm start` runs them, the
  * push worker reaching the fake APNs through an HTTPS_PROXY CONNECT proxy written here. Settings are
  * shortened (coalescing window, backoffs, lease, sweeps) so each policy shows within seconds.
  */

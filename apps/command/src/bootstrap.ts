@@ -1,10 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import { json, raw } from 'express';
-import { FeedConsumer } from '@mdm/contracts';
 import { startHttpService } from '@mdm/service-kit';
 import { loadCommandConfig } from './command.config';
 import { CommandModule } from './command.module';
-import { PUSH_SENT_CONSUMER } from './commands/push-outcome.processor';
 
 export async function bootstrap(env?: NodeJS.ProcessEnv): Promise<INestApplication> {
   const config = loadCommandConfig(env);
@@ -14,7 +12,6 @@ export async function bootstrap(env?: NodeJS.ProcessEnv): Promise<INestApplicati
     host: config.HOST,
     logLevel: config.LOG_LEVEL,
     logFormat: config.LOG_FORMAT,
-    feedConsumers: ['command-inventory', PUSH_SENT_CONSUMER, FeedConsumer.CommandDeviceLifecycle],
     configure: (app) => {
       app.use('/internal/connect', raw({ type: () => true, limit: '10mb' }));
       app.use(json({ limit: '10mb' }));

@@ -3,7 +3,7 @@ import { BaseEnv, loadConfig } from '@mdm/service-kit';
 
 export const CommandEnv = BaseEnv.extend({
   PORT: z.coerce.number().int().min(1).max(65535).default(8082),
-  /** Devices per push.requested job when one command targets many devices. */
+  /** Push requests per `push.batch` job: one claim and one set of writes in the push worker. */
   PUSH_BATCH_SIZE: z.coerce.number().int().min(1).max(10000).default(500),
   /** Commands queued for a device within this window share one push. */
   PUSH_COALESCE_MS: z.coerce.number().int().min(0).max(60_000).default(250),

@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { Queue } from '@mdm/contracts';
+import { FeedConsumer, Queue } from '@mdm/contracts';
 import { InfrastructureModule } from '@mdm/service-kit';
 import { IdempotencyService } from './idempotency/idempotency.service';
 import { DeviceQueueController } from './queue/device-queue.controller';
@@ -8,8 +8,8 @@ import { EndedEnrollmentsConsumer } from './queue/ended-enrollments.consumer';
 import { COMMAND_CONFIG, type CommandConfig } from './command.config';
 import { CommandsController } from './commands/commands.controller';
 import { CommandsService } from './commands/commands.service';
-import { EnrollmentInventoryProcessor } from './commands/enrollment-inventory.processor';
-import { PushOutcomeProcessor } from './commands/push-outcome.processor';
+import { EnrollmentInventoryConsumer } from './commands/enrollment-inventory.consumer';
+import { PushSentConsumer } from './commands/push-sent.consumer';
 import { ConnectController } from './connect/connect.controller';
 import { ConnectService } from './connect/connect.service';
 import { PushController } from './push/push.controller';
@@ -27,7 +27,11 @@ export class CommandModule {
     return {
       module: CommandModule,
       imports: [
-        InfrastructureModule.forRoot(config, { consume: [Queue.Command], produce: [Queue.Push, Queue.Enrollment] }),
+        InfrastructureModule.forRoot(config, {
+          consume: [Queue.Command],
+          produce: [Queue.Push, Queue.Enrollment],
+          feed: { intervalMs: config.COMMAND_FEED_INTERVAL_MS, paused: config.MDM_ENROLL_INVENTORY ? [] : [FeedConsumer.CommandInventory] },
+        }),
       ],
       controllers: [CommandsController, ConnectController, PushController, DeviceQueueController, InventoryController],
       providers: [
@@ -37,8 +41,8 @@ export class CommandModule {
         IdempotencyService,
         CommandsService,
         ConnectService,
-        PushOutcomeProcessor,
-        EnrollmentInventoryProcessor,
+        PushSentConsumer,
+        EnrollmentInventoryConsumer,
         PushRequestsService,
         CommandSweepsProcessor,
         InventoryRefreshService,

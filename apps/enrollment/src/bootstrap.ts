@@ -1,6 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
 import { json, raw } from 'express';
-import { FeedConsumer } from '@mdm/contracts';
 import { startHttpService } from '@mdm/service-kit';
 import { loadEnrollmentConfig } from './enrollment.config';
 import { EnrollmentModule } from './enrollment.module';
@@ -13,7 +12,6 @@ export async function bootstrap(env?: NodeJS.ProcessEnv): Promise<INestApplicati
     host: config.HOST,
     logLevel: config.LOG_LEVEL,
     logFormat: config.LOG_FORMAT,
-    feedConsumers: [FeedConsumer.EnrollmentDevices],
     configure: (app) => {
       app.use(['/internal/checkin', '/internal/scep'], raw({ type: () => true, limit: '10mb' }));
       app.use(json({ limit: '1mb' }));

@@ -32,7 +32,7 @@ export class EnrollmentModule {
     return {
       module: EnrollmentModule,
       imports: [
-        InfrastructureModule.forRoot(config, { consume: [Queue.Enrollment] }),
+        InfrastructureModule.forRoot(config, { consume: [Queue.Enrollment], feed: { intervalMs: config.ENROLLMENT_FEED_INTERVAL_MS } }),
       ],
       controllers: [CheckinController, DevicesController, ApnsCertificateController, DeviceCaController, EventsController, ScepController, EnrollmentProfileController, EnrollmentConfigurationsController, ApiKeysController, ApiKeyVerifyController],
       providers: [

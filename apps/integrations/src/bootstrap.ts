@@ -1,7 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { json } from 'express';
 import { startHttpService } from '@mdm/service-kit';
-import { FAN_OUT_CONSUMER } from './delivery/fan-out.service';
 import { loadIntegrationsConfig } from './integrations.config';
 import { IntegrationsModule } from './integrations.module';
 
@@ -13,7 +12,6 @@ export async function bootstrap(env?: NodeJS.ProcessEnv): Promise<INestApplicati
     host: config.HOST,
     logLevel: config.LOG_LEVEL,
     logFormat: config.LOG_FORMAT,
-    feedConsumers: [FAN_OUT_CONSUMER],
     configure: (app) => app.use(json({ limit: '256kb' })),
   });
 }

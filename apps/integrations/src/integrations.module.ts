@@ -17,7 +17,7 @@ export class IntegrationsModule {
   static forRoot(config: IntegrationsConfig): DynamicModule {
     return {
       module: IntegrationsModule,
-      imports: [InfrastructureModule.forRoot(config)],
+      imports: [InfrastructureModule.forRoot(config, { feed: { intervalMs: config.WEBHOOK_FEED_INTERVAL_MS, limit: config.WEBHOOK_FEED_BATCH } })],
       controllers: [WebhooksController],
       providers: [
         { provide: INTEGRATIONS_CONFIG, useValue: config },

@@ -12,7 +12,6 @@ export async function bootstrap(env?: NodeJS.ProcessEnv): Promise<INestApplicati
     host: config.HOST,
     logLevel: config.LOG_LEVEL,
     logFormat: config.LOG_FORMAT,
-    feedConsumers: ['profile-service'],
     configure: (app) => app.use(json({ limit: '5mb' })),
   });
 }

@@ -26,7 +26,7 @@ export class ProfileModule {
     return {
       module: ProfileModule,
       imports: [
-        InfrastructureModule.forRoot(config),
+        InfrastructureModule.forRoot(config, { feed: { intervalMs: config.PROFILE_FEED_INTERVAL_MS } }),
       ],
       controllers: [ProfilesController, AssignmentsController, DeviceGroupsController],
       providers: [

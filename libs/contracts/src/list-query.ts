@@ -12,8 +12,8 @@ import { Udid } from './api';
  * names what the list takes, so a typo never silently returns an unfiltered list.
  *
  * Answer: the items under the list's plural name (`devices`, `commands`, `events`, ...) beside
- * `total`, `limit` and `offset` (offset lists) or `limit`, `next` and `hasMore` (cursor lists). Every list
- * answered `{ <plural>: [...] }` before paging existed, so the name stays and clients keep working.
+ * `total`, `limit` and `offset` (offset lists) or `limit`, `next` and `hasMore` (cursor lists), so a client
+ * that reads only `{ <plural>: [...] }` keeps working.
  */
 
 export const SORT_ORDERS = ['asc', 'desc'] as const;
@@ -69,7 +69,7 @@ export function offsetListQuery<const S extends readonly [string, ...string[]], 
 
 /**
  * A position in the event log: `<txid>.<seq>` as handed out in `next` and in each event's `cursor`. A bare
- * `<seq>` (an event's number, as `next` was before) is still taken and means "after that event".
+ * `<seq>` (an event's number) means "after that event".
  */
 export const EventCursor = z
   .string()

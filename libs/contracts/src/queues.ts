@@ -7,50 +7,21 @@ import { z } from 'zod';
 export const Queue = {
   /** Push requests, consumed by the push workers (competing consumers). */
   Push: 'push-v1',
-  /** Work for the command service: push outcomes that advance command status. */
+  /** Periodic work of the command service (expiry, silent-device and inventory sweeps). */
   Command: 'command-v1',
   /** Work for the enrollment service: devices seen by connects, the push certificate expiry check. */
   Enrollment: 'enrollment-v1',
 } as const;
 export type QueueName = (typeof Queue)[keyof typeof Queue];
 
-export const PushRequested = z.object({
-  /** Device row ids (not UDIDs): the push worker loads token, magic and topic itself. */
-  deviceIds: z.array(z.string().uuid()).min(1),
-  reason: z.enum(['command', 'manual', 'retry', 'sweep', 'notnow']),
-  requestedAt: z.string().datetime(),
-});
-
-export const PushOutcome = z.object({
-  deviceId: z.string().uuid(),
-  outcome: z.enum(['sent', 'dead-token', 'certificate-error', 'retryable', 'failed', 'skipped']),
-  reason: z.string().optional(),
-  /** When APNs accepted (or refused) the push, so a late outcome never overwrites a newer status. */
-  at: z.string().datetime(),
-});
-
 /**
  * A batch of `push_requests` row ids (bigint as text). Postgres holds the work; the job is only a hint to
  * claim these rows, so a duplicate or replayed job sends nothing twice and a lost one is found by the sweep.
- * Supersedes `push.requested`, which stays consumable for jobs enqueued before the upgrade.
  */
 export const PushBatch = z.object({ requestIds: z.array(z.string().regex(/^\d+$/)).min(1) });
 
 /** Periodic work (BullMQ job schedulers): each tick is one job, so it runs once across all replicas. */
 export const Tick = z.object({});
-
-/** APNs accepted pushes for these devices at `at`: their QUEUED commands become SENT (one UPDATE per batch). */
-export const PushAccepted = z.object({
-  deviceIds: z.array(z.string().uuid()).min(1),
-  at: z.string().datetime(),
-});
-
-export const DeviceEnrolled = z.object({
-  deviceId: z.string().uuid(),
-  udid: z.string(),
-  /** The enrollment this job belongs to: a re-enrollment in between makes it moot. */
-  enrollmentId: z.string().uuid(),
-});
 
 /** Devices the command channel saw, with when (parallel arrays): the enrollment service writes `last_seen_at`. */
 export const DeviceSeen = z
@@ -59,11 +30,8 @@ export const DeviceSeen = z
 
 /** Every job the system moves, as a discriminated union: a producer cannot send the wrong payload. */
 export const JobSchemas = {
-  'push.requested': PushRequested,
-  'push.outcome': PushOutcome,
   'push.batch': PushBatch,
   'push.sweep': Tick,
-  'push.accepted': PushAccepted,
   'command.expiry-sweep': Tick,
   'command.silent-sweep': Tick,
   /** Queues an inventory refresh for enrolled devices whose last one is older than INVENTORY_REFRESH_INTERVAL. */
@@ -71,7 +39,6 @@ export const JobSchemas = {
   'device.seen': DeviceSeen,
   /** Push certificate expiry warnings; a job scheduler ticks it once per interval across replicas. */
   'apns.certificate.check': Tick,
-  'device.enrolled': DeviceEnrolled,
 } as const;
 export type JobName = keyof typeof JobSchemas;
 export type JobData<N extends JobName> = z.infer<(typeof JobSchemas)[N]>;
@@ -79,19 +46,14 @@ export type Job = { [N in JobName]: { name: N; data: JobData<N> } }[JobName];
 
 /** Which queue carries which job: the owning consumer of a job is fixed here, not at call sites. */
 export const JobQueue: { readonly [N in JobName]: QueueName } = {
-  'push.requested': Queue.Push,
-  'push.outcome': Queue.Command,
   'push.batch': Queue.Push,
   'push.sweep': Queue.Push,
-  'push.accepted': Queue.Command,
   'command.expiry-sweep': Queue.Command,
   'command.silent-sweep': Queue.Command,
   'command.inventory-sweep': Queue.Command,
   /** The enrollment service owns `devices`: connects report what they saw to it. */
   'device.seen': Queue.Enrollment,
   'apns.certificate.check': Queue.Enrollment,
-  /** The command service queues the first inventory (DeviceInformation, ProfileList). */
-  'device.enrolled': Queue.Command,
 };
 
 /** Parses a job payload at the consumer boundary; throws a zod error naming the bad field. */

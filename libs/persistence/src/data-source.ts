@@ -37,6 +37,7 @@ export const ENTITIES = [
   ApiKeyEntity,
 ];
 
+/** In timestamp order, as TypeORM applies them (a unit test checks it). */
 export const MIGRATIONS = [
   InitialSchema1764268800000,
   Events1764270000000,
@@ -48,9 +49,9 @@ export const MIGRATIONS = [
   IdempotencyKeys1764277000000,
   EventFeed1764278000000,
   ApiKeys1764279000000,
+  Webhooks1764280000000,
   ProfileAssignments1764281000000,
   ListIndexes1764282000000,
-  Webhooks1764280000000,
   CorrelationIds1764283000000,
   HotPaths1764284000000,
   DeviceInventory1764286000000,
@@ -77,7 +78,7 @@ export function dataSourceOptions(url: string, poolSize = 10): DataSourceOptions
 }
 
 /**
- * Runs pending migrations under an advisory lock, so five services starting at once (or N push
+ * Runs pending migrations under an advisory lock, so every service starting at once (or N push
  * replicas) migrate exactly once and the others wait.
  */
 export async function runMigrations(dataSource: DataSource): Promise<string[]> {

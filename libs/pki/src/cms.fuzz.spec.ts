@@ -7,6 +7,7 @@ import { signDetached, verifyDetachedSignature } from './cms';
 import { PkiError } from './errors';
 import { TrustStore } from './trust-store';
 import { derMutation, fuzzRun, mutate } from '../../../test/support/fuzz';
+import { itWithShared, sharedPath } from '../../../test/support/shared-checkout';
 
 /*
  * Fuzzing the device authentication path (verifyDetachedSignature, then TrustStore.verify): whatever
@@ -15,7 +16,7 @@ import { derMutation, fuzzRun, mutate } from '../../../test/support/fuzz';
  * property reports how many inputs it tried (test names, test-output/fuzz-summary.json).
  */
 
-const FIXTURES = path.resolve(__dirname, '../../../../shared/fixtures/nanomdm/mdm-signature');
+const FIXTURES = sharedPath('fixtures/nanomdm/mdm-signature');
 const { checkAsync } = fuzzRun(__filename);
 
 type Outcome = { verdict: 'refused'; error: PkiError } | { verdict: 'accepted'; signerDer: Buffer };
@@ -71,7 +72,7 @@ describe('CMS and trust properties (fast-check)', () => {
   });
 
   const fixture = (name: string) => path.join(FIXTURES, name);
-  (fs.existsSync(fixture('idle.header.txt')) ? it : it.skip)(
+  itWithShared(fixture('idle.header.txt'))(
     `answers mutated real device signatures (BER, indefinite lengths) with PkiError only (${RUNS.fixtureSignature} runs)`,
     async () => {
       const header = fs.readFileSync(fixture('idle.header.txt'), 'utf8');

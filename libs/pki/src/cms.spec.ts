@@ -7,11 +7,9 @@ import { parseCertificatePem } from './certificates';
 import { parseAttachedSignedData, signAttached, signDetached, verifyDetachedSignature } from './cms';
 import { PkiError } from './errors';
 import { TrustStore } from './trust-store';
+import { describeWithShared, sharedPath } from '../../../test/support/shared-checkout';
 
-const FIXTURES = path.resolve(__dirname, '../../../../shared/fixtures/nanomdm');
-const SIGNATURES = path.join(FIXTURES, 'mdm-signature');
-const haveFixtures = fs.existsSync(path.join(SIGNATURES, 'idle.header.txt'));
-if (!haveFixtures) console.warn(`nanomdm Mdm-Signature fixtures not found at ${SIGNATURES}; skipping those tests`);
+const SIGNATURES = sharedPath('fixtures/nanomdm/mdm-signature');
 
 async function pkiError(promise: Promise<unknown>): Promise<PkiError> {
   try {
@@ -23,7 +21,7 @@ async function pkiError(promise: Promise<unknown>): Promise<PkiError> {
   throw new Error('expected a PkiError, but the call succeeded');
 }
 
-(haveFixtures ? describe : describe.skip)('real device Mdm-Signature samples (nanomdm)', () => {
+describeWithShared(path.join(SIGNATURES, 'idle.header.txt'))('real device Mdm-Signature samples (nanomdm)', () => {
   const read = (name: string) => fs.readFileSync(path.join(SIGNATURES, name));
 
   it('verifies the idle signature over its body (SHA-1, BER indefinite length, no signed attributes)', async () => {

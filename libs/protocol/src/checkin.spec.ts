@@ -6,10 +6,10 @@ import { tokenHex } from './device-information';
 import { ProtocolError } from './errors';
 import { buildPlist } from './plist';
 import type { PlistDict, PlistValue } from './plist';
+import { describeWithShared, sharedPath } from '../../../test/support/shared-checkout';
 
-const FIXTURES = path.resolve(__dirname, '../../../../shared/fixtures/nanomdm');
-const withFixtures = fs.existsSync(FIXTURES) ? describe : describe.skip;
-if (!fs.existsSync(FIXTURES)) console.warn(`fixtures not found at ${FIXTURES}; skipping device check-in tests`);
+const FIXTURES = sharedPath('fixtures/nanomdm');
+const withFixtures = describeWithShared(FIXTURES);
 
 const fixture = (name: string) => fs.readFileSync(path.join(FIXTURES, name));
 

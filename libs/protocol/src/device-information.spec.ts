@@ -3,13 +3,13 @@ import * as path from 'path';
 import { DEFAULT_DEVICE_INFORMATION_QUERIES, parseDeviceInformation, tokenHex } from './device-information';
 import { isPlistDict } from './plist';
 import { parseReport } from './report';
+import { describeWithShared, sharedPath } from '../../../test/support/shared-checkout';
 
-const FIXTURES = path.resolve(__dirname, '../../../../shared/fixtures/nanomdm');
-const withFixtures = fs.existsSync(FIXTURES) ? describe : describe.skip;
-if (!fs.existsSync(FIXTURES)) console.warn(`fixtures not found at ${FIXTURES}; skipping DeviceInformation fixture test`);
+const FIXTURES = sharedPath('fixtures/nanomdm');
+const withFixtures = describeWithShared(FIXTURES);
 
-const SCHEMA = path.resolve(__dirname, '../../../../shared/apple-device-management/mdm/commands/information.device.yaml');
-const withSchema = fs.existsSync(SCHEMA) ? describe : describe.skip;
+const SCHEMA = sharedPath('apple-device-management/mdm/commands/information.device.yaml');
+const withSchema = describeWithShared(SCHEMA);
 
 describe('parseDeviceInformation', () => {
   it('maps the known keys', () => {

@@ -6,6 +6,7 @@ import { ProtocolError } from './errors';
 import { buildPlist, parsePlist, type PlistDict, type PlistValue } from './plist';
 import { parseReport } from './report';
 import { fuzzRun, mutate, textMutation } from '../../../test/support/fuzz';
+import { itWithShared, sharedPath } from '../../../test/support/shared-checkout';
 
 /*
  * Property-based and fuzz tests of the plist parser: whatever the bytes, parsePlist answers a value
@@ -13,7 +14,7 @@ import { fuzzRun, mutate, textMutation } from '../../../test/support/fuzz';
  * reports how many inputs it tried, in its test name and in test-output/fuzz-summary.json.
  */
 
-const FIXTURES = path.resolve(__dirname, '../../../../shared/fixtures/nanomdm');
+const FIXTURES = sharedPath('fixtures/nanomdm');
 const { check } = fuzzRun(__filename);
 
 /** Throws unless `fn` either returns or throws a ProtocolError. */
@@ -87,13 +88,9 @@ describe('plist properties (fast-check)', () => {
     ), RUNS.mutated);
   });
 
-  const fixtureFiles = fs.existsSync(FIXTURES)
-    ? ['Authenticate.1.plist', 'Authenticate.2.plist', 'TokenUpdate.1.plist', 'TokenUpdate.2.plist', 'DeviceInformation.1.plist', 'mdm-signature/idle.body.plist']
-        .map((name) => path.join(FIXTURES, name))
-        .filter((file) => fs.existsSync(file))
-    : [];
-  if (fixtureFiles.length === 0) console.warn(`fixtures not found at ${FIXTURES}; skipping the fixture mutation property`);
-  (fixtureFiles.length > 0 ? it : it.skip)(
+  const fixtureFiles = ['Authenticate.1.plist', 'Authenticate.2.plist', 'TokenUpdate.1.plist', 'TokenUpdate.2.plist', 'DeviceInformation.1.plist', 'mdm-signature/idle.body.plist']
+    .map((name) => path.join(FIXTURES, name));
+  itWithShared(FIXTURES)(
     `answers mutated real device messages with ProtocolError only, through parseCheckin and parseReport too (${RUNS.fixtures} runs)`,
     () => {
       const fixtures = fixtureFiles.map((file) => fs.readFileSync(file));

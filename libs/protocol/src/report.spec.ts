@@ -4,10 +4,10 @@ import { ProtocolError } from './errors';
 import { buildPlist } from './plist';
 import type { PlistDict } from './plist';
 import { COMMAND_STATUSES, parseReport } from './report';
+import { describeWithShared, sharedPath } from '../../../test/support/shared-checkout';
 
-const FIXTURES = path.resolve(__dirname, '../../../../shared/fixtures/nanomdm');
-const withFixtures = fs.existsSync(FIXTURES) ? describe : describe.skip;
-if (!fs.existsSync(FIXTURES)) console.warn(`fixtures not found at ${FIXTURES}; skipping device report tests`);
+const FIXTURES = sharedPath('fixtures/nanomdm');
+const withFixtures = describeWithShared(FIXTURES);
 
 function expectRefusal(fn: () => unknown, message: string | RegExp, key: string): void {
   let caught: unknown;

@@ -23,8 +23,6 @@ export interface HttpServiceOptions {
   logFormat?: LogFormat;
   /** Runs before listen: body parsers, global pipes. */
   configure?: (app: NestExpressApplication) => void;
-  /** Event-feed consumers this service owns; their lag goes to /metrics. */
-  feedConsumers?: readonly string[];
   /**
    * Serve /metrics (and /health) on this internal listener instead of the service's own port, which then
    * has no /metrics: for a service whose port is public. Closed with the app.
@@ -66,7 +64,7 @@ function accessLog(logger: Logger): (req: Request, res: Response, next: NextFunc
 /** Starts a Nest HTTP service with JSON logs, request ids, /metrics and graceful shutdown; tests call the same function. */
 export async function startHttpService(module: unknown, opts: HttpServiceOptions): Promise<INestApplication> {
   const logger = createLogger(opts.name, opts.logLevel, opts.logFormat);
-  const app = await NestFactory.create<NestExpressApplication>(withMetrics(module, opts.name, { serve: opts.metricsListener ?? 'app', feedConsumers: opts.feedConsumers }), {
+  const app = await NestFactory.create<NestExpressApplication>(withMetrics(module, opts.name, { serve: opts.metricsListener ?? 'app' }), {
     logger: new PinoNestLogger(logger),
     bodyParser: false,
   });
@@ -90,10 +88,10 @@ export async function startHttpService(module: unknown, opts: HttpServiceOptions
  */
 export async function startWorkerContext(
   module: unknown,
-  opts: { name: string; logLevel: string; logFormat?: LogFormat; feedConsumers?: readonly string[]; shutdownTimeoutMs?: number },
+  opts: { name: string; logLevel: string; logFormat?: LogFormat; shutdownTimeoutMs?: number },
 ): Promise<INestApplicationContext> {
   const logger = createLogger(opts.name, opts.logLevel, opts.logFormat);
-  const app = await NestFactory.createApplicationContext(withMetrics(module, opts.name, { serve: 'none', feedConsumers: opts.feedConsumers }), { logger: new PinoNestLogger(logger) });
+  const app = await NestFactory.createApplicationContext(withMetrics(module, opts.name, { serve: 'none' }), { logger: new PinoNestLogger(logger) });
   handleShutdownSignals(app, logger, opts.name, opts.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS);
   return app;
 }

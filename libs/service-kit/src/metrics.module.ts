@@ -4,6 +4,7 @@ import { ModuleRef } from '@nestjs/core';
 import type { Response } from 'express';
 import { DataSource } from 'typeorm';
 import { METRICS_REGISTRY } from '@mdm/messaging';
+import { EventFeedHost } from '@mdm/persistence';
 import { registerEventFeedLag, ServiceMetrics } from './metrics';
 import { closeProbes, serveProbes } from './probe-server';
 
@@ -20,8 +21,6 @@ export interface MetricsModuleOptions {
    * service whose port is public (the gateway); `'none'` for workers, which serve it with `serveHealth`.
    */
   serve: 'app' | 'none' | MetricsListenerOptions;
-  /** Event-feed consumers this service owns: their lag is reported here. */
-  feedConsumers?: readonly string[];
 }
 
 const METRICS_OPTIONS = Symbol('MetricsOptions');
@@ -44,12 +43,20 @@ class MetricsWiring implements OnModuleInit {
   constructor(
     private readonly metrics: ServiceMetrics,
     private readonly moduleRef: ModuleRef,
-    @Inject(METRICS_OPTIONS) private readonly options: MetricsModuleOptions,
   ) {}
 
+  /** The lag of every feed consumer this service follows (its @FollowFeed handlers). */
   onModuleInit(): void {
-    const consumers = this.options.feedConsumers ?? [];
+    const consumers = this.feedHost()?.consumers() ?? [];
     if (consumers.length) registerEventFeedLag(this.metrics.registry, this.moduleRef.get(DataSource, { strict: false }), consumers);
+  }
+
+  private feedHost(): EventFeedHost | undefined {
+    try {
+      return this.moduleRef.get(EventFeedHost, { strict: false });
+    } catch {
+      return undefined;
+    }
   }
 }
 

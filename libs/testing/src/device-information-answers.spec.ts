@@ -1,16 +1,15 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { commandSpec, compareOsVersions, isPlistDict, type PlistDict, type PlistValue } from '@mdm/protocol';
 import { parse as parseYaml } from 'yaml';
 import { createDeviceIdentity, DeviceSimulator, SIMULATED_DEVICE_INFORMATION_QUERIES, type DeviceIdentity, type DeviceSimulatorOptions } from './device-simulator';
 import { createTestDeviceCa } from './test-pki';
+import { describeWithShared, sharedPath } from '../../../test/support/shared-checkout';
 
 /** RSA key generation in the hooks is slow on a loaded machine. */
 const KEYGEN_TIMEOUT_MS = 60_000;
 
-const SCHEMA = path.resolve(__dirname, '../../../../shared/apple-device-management/mdm/commands/information.device.yaml');
-const withSchema = fs.existsSync(SCHEMA) ? describe : describe.skip;
-if (!fs.existsSync(SCHEMA)) console.warn(`Apple's schema not found at ${SCHEMA}; skipping the DeviceInformation schema checks`);
+const SCHEMA = sharedPath('apple-device-management/mdm/commands/information.device.yaml');
+const withSchema = describeWithShared(SCHEMA);
 
 /** Never answered by this simulated iPhone, each for the reason iOS has (see device-information-answers.ts). */
 const NEVER_ANSWERED = ['PushToken', 'DevicePropertiesAttestation', 'iTunesStoreAccountHash', 'OrganizationInfo', 'MDMOptions'];

@@ -1,8 +1,7 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import { Injectable, Logger } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { FeedConsumer } from '@mdm/contracts';
-import { CommandDeliveriesStore, EventFeedRunner, type FeedEvent } from '@mdm/persistence';
-import { COMMAND_CONFIG, type CommandConfig } from '../command.config';
+import { CommandDeliveriesStore, type FeedEvent, FollowFeed } from '@mdm/persistence';
 
 /** Why a delivery left the queue with its enrollment, per event. */
 const REASON = {
@@ -17,30 +16,12 @@ const REASON = {
  * Authenticate, so a re-enrolled device never sees a command of its earlier enrollment.
  */
 @Injectable()
-export class EndedEnrollmentsConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
+export class EndedEnrollmentsConsumer {
   private readonly logger = new Logger(EndedEnrollmentsConsumer.name);
-  private readonly runner: EventFeedRunner;
-
-  constructor(dataSource: DataSource, @Inject(COMMAND_CONFIG) config: CommandConfig) {
-    this.runner = new EventFeedRunner(
-      dataSource,
-      FeedConsumer.CommandDeviceLifecycle,
-      { types: Object.keys(REASON), limit: 500, intervalMs: config.COMMAND_FEED_INTERVAL_MS },
-      (tx, events) => this.cancel(tx, events),
-      this.logger,
-    );
-  }
-
-  onApplicationBootstrap(): void {
-    this.runner.start();
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.runner.stop();
-  }
 
   /** Only what was queued before the event: a later enrollment's commands stay. */
-  private async cancel(tx: EntityManager, events: readonly FeedEvent[]): Promise<void> {
+  @FollowFeed(FeedConsumer.CommandDeviceLifecycle, { types: ['device.authenticated', 'device.checked_out'], limit: 500 })
+  async cancel(tx: EntityManager, events: readonly FeedEvent[]): Promise<void> {
     for (const event of events) {
       // A first enrollment has no earlier queue.
       if (event.type === 'device.authenticated' && event.data['reenrollment'] !== true) continue;

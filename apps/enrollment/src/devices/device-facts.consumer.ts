@@ -1,8 +1,7 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { type EventData, FeedConsumer } from '@mdm/contracts';
-import { DeviceActivityStore, EventFeedRunner } from '@mdm/persistence';
-import { ENROLLMENT_CONFIG, type EnrollmentConfig } from '../enrollment.config';
+import { DeviceActivityStore, type FeedEvent, FollowFeed } from '@mdm/persistence';
 
 /**
  * The facts of DeviceInformation answers (serial number, model, OS, supervision...) onto the device's own
@@ -10,30 +9,12 @@ import { ENROLLMENT_CONFIG, type EnrollmentConfig } from '../enrollment.config';
  * feed, this service (the owner of `devices`) applies each exactly once, in order.
  */
 @Injectable()
-export class DeviceFactsConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(DeviceFactsConsumer.name);
-  private readonly runner: EventFeedRunner;
-
-  constructor(dataSource: DataSource, @Inject(ENROLLMENT_CONFIG) config: EnrollmentConfig) {
-    this.runner = new EventFeedRunner(
-      dataSource,
-      FeedConsumer.EnrollmentDevices,
-      { types: ['device.inventory_updated'], limit: 500, intervalMs: config.ENROLLMENT_FEED_INTERVAL_MS },
-      async (tx, events) => {
-        for (const e of events) {
-          const data = e.data as EventData<'device.inventory_updated'>;
-          await DeviceActivityStore.applyFacts(tx, data.deviceId, data);
-        }
-      },
-      this.logger,
-    );
-  }
-
-  onApplicationBootstrap(): void {
-    this.runner.start();
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.runner.stop();
+export class DeviceFactsConsumer {
+  @FollowFeed(FeedConsumer.EnrollmentDevices, { types: ['device.inventory_updated'], limit: 500 })
+  async apply(tx: EntityManager, events: FeedEvent[]): Promise<void> {
+    for (const e of events) {
+      const data = e.data as EventData<'device.inventory_updated'>;
+      await DeviceActivityStore.applyFacts(tx, data.deviceId, data);
+    }
   }
 }

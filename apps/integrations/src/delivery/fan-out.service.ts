@@ -1,47 +1,26 @@
-import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
-import { eventMatcher, EventFeedRunner, type FeedEvent, type NewDelivery, WebhookDeliveryQueueStore, WebhooksStore } from '@mdm/persistence';
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { FeedConsumer } from '@mdm/contracts';
+import { eventMatcher, type FeedEvent, FollowFeed, type NewDelivery, WebhookDeliveryQueueStore, WebhooksStore } from '@mdm/persistence';
 import { INTEGRATIONS_CONFIG, type IntegrationsConfig } from '../integrations.config';
 import { IntegrationsMetrics } from '../metrics/integrations-metrics.service';
 import { webhookWants } from '../webhooks/event-patterns';
 
-/** The event feed consumer's name: its cursor row in `event_cursors`. */
-export const FAN_OUT_CONSUMER = 'webhooks';
-
 /**
- * Turns events into deliveries: follows the event feed (`EventFeedRunner`, one cursor for every replica) and,
+ * Turns events into deliveries: follows the event feed (`@FollowFeed`, one cursor for every replica) and,
  * in the transaction that moves the cursor, inserts one `webhook_deliveries` row per event and matching enabled
  * webhook, in feed order (their `position` is the per-device sending order). A crash before the commit leaves
  * the cursor and inserts nothing; the next step does it again.
  */
 @Injectable()
-export class WebhookFanOut implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger(WebhookFanOut.name);
-  private readonly runner: EventFeedRunner;
-
+export class WebhookFanOut {
   constructor(
-    dataSource: DataSource,
     @Inject(INTEGRATIONS_CONFIG) private readonly config: IntegrationsConfig,
     private readonly metrics: IntegrationsMetrics,
-  ) {
-    this.runner = new EventFeedRunner(
-      dataSource,
-      FAN_OUT_CONSUMER,
-      { limit: config.WEBHOOK_FEED_BATCH, intervalMs: config.WEBHOOK_FEED_INTERVAL_MS },
-      (tx, events) => this.fanOut(tx, events),
-      this.logger,
-    );
-  }
+  ) {}
 
-  onApplicationBootstrap(): void {
-    this.runner.start();
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.runner.stop();
-  }
-
-  private async fanOut(tx: EntityManager, events: FeedEvent[]): Promise<void> {
+  @FollowFeed(FeedConsumer.Webhooks)
+  async fanOut(tx: EntityManager, events: FeedEvent[]): Promise<void> {
     const rows = await WebhooksStore.enabled(tx);
     if (!rows.length) return;
     const hooks = rows.map((r) => ({ ...r, matches: eventMatcher(r.events) }));

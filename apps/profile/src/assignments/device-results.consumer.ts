@@ -1,9 +1,7 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager } from 'typeorm';
-import type { EventData, EventType, MdmEvent } from '@mdm/contracts';
-import { DeviceFactsStore, DeviceProfileResultsStore, EventFeedRunner, type FeedEvent, recordEvents } from '@mdm/persistence';
-import { PROFILE_CONFIG, type ProfileConfig } from '../profile.config';
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { type EventData, type EventType, FeedConsumer, type MdmEvent } from '@mdm/contracts';
+import { DeviceFactsStore, DeviceProfileResultsStore, type FeedEvent, FollowFeed, recordEvents } from '@mdm/persistence';
 import { derivedUuid } from '../profiles/profile-definition';
 import { REMOVE_FAILED, VERIFYING } from './plan';
 import { ProfileCommandsSubmitter } from './profile-commands.submitter';
@@ -36,35 +34,19 @@ interface ListedProfile {
  * touched device is then reconciled, in the same transaction.
  */
 @Injectable()
-export class DeviceResultsConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(DeviceResultsConsumer.name);
-  private readonly runner: EventFeedRunner;
-
+export class DeviceResultsConsumer {
   constructor(
-    @InjectDataSource() db: DataSource,
     private readonly reconciler: ReconcilerService,
-    submitter: ProfileCommandsSubmitter,
-    @Inject(PROFILE_CONFIG) config: ProfileConfig,
-  ) {
-    this.runner = new EventFeedRunner(
-      db,
-      'profile-service',
-      { types: FOLLOWED, limit: RECONCILE_CHUNK, intervalMs: config.PROFILE_FEED_INTERVAL_MS },
-      (tx, events) => this.handle(tx, events),
-      this.logger,
-      () => submitter.kick(),
-    );
+    private readonly submitter: ProfileCommandsSubmitter,
+  ) {}
+
+  /** The commands the handler planned go out once its transaction committed. */
+  submitPlanned(): void {
+    this.submitter.kick();
   }
 
-  onApplicationBootstrap(): void {
-    this.runner.start();
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.runner.stop();
-  }
-
-  private async handle(tx: EntityManager, events: FeedEvent[]): Promise<void> {
+  @FollowFeed(FeedConsumer.Profile, { types: FOLLOWED, limit: RECONCILE_CHUNK, afterCommit: 'submitPlanned' })
+  async handle(tx: EntityManager, events: FeedEvent[]): Promise<void> {
     const touched = new Set<string>();
     const verify = new Map<string, { udid: string }>();
     // Every device of the batch is locked before any of its rows is touched (see lockDevices).

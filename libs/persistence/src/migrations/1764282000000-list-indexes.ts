@@ -11,8 +11,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * - No index on `last_seen_at`: it changes on every check-in and connect, and an indexed column that
  *   changes rules out HOT updates on the device row's hottest path. Sorting by it is a top-N sort.
  * - Events: the log is read in commit order `(txid, id)` (event-feed migration), also when filtered by
- *   device or type, so the per-device and per-type indexes now end in `(txid, id)` instead of `(id)`
- *   (replaced, not added: the insert path of a fleet-wide command writes 100,000 events).
+ *   device or type, so the per-device and per-type indexes end in `(txid, id)`; they replace the `(id)`
+ *   ones rather than join them, as a fleet-wide command inserts 100,000 events.
  */
 export class ListIndexes1764282000000 implements MigrationInterface {
   name = 'ListIndexes1764282000000';

@@ -1,20 +1,12 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Cheaper writes on the two hottest paths (a fleet-wide push, and every device's connect):
- *
- * - `command_deliveries_updated()` (the `command.*` events of a status change) paired `new_rows` with
- *   `old_rows` in the same join as `devices` and `commands`. Transition tables have no index, so once a
- *   caller turned hash joins off for its transaction (`preferIndexLookups`, as `push.accepted` and the
- *   connect path do) that pairing became a nested loop: 256 × 256 comparisons for a group of 256 pushes,
- *   the largest single cost of a push in Postgres. Now the function turns hash joins back on for itself
- *   only (a `SET` clause is undone when the function returns), pairs old and new rows by hash, and reads
- *   the device and command of each row with a sub-select on their primary keys, which no setting or stale
- *   statistic can turn into a scan. The events it writes are unchanged.
- * - `devices` gets fillfactor 85: its rows change constantly (last seen, last push, tokens) in columns no
- *   index covers, and a page with room keeps such an update on the page (HOT) instead of writing a new
- *   entry in every index of the table (one of them computes `os_version_key()` for it). Only pages
- *   written from now on keep the room; existing ones get it as they are rewritten.
+ * Less work on the two hottest paths (a fleet-wide push, every device's connect):
+ * - `command_deliveries_updated()` runs with hash joins on, whatever its caller set (`preferIndexLookups`):
+ *   transition tables have no index, so pairing `old_rows` with `new_rows` in a nested loop costs 256 × 256
+ *   comparisons per group of pushes. Each row's device and command are read by primary key.
+ * - `devices` has fillfactor 85: its rows change constantly in columns no index covers, and room on the page
+ *   keeps those updates HOT instead of writing every index again.
  */
 export class HotPaths1764284000000 implements MigrationInterface {
   name = 'HotPaths1764284000000';

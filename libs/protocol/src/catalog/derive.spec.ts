@@ -3,8 +3,9 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { deriveCatalogs, deriveCombineRules, deriveInventoryCatalog, formatCatalogJson, parseSchemaRelease, type SchemaFile } from './derive';
 import type { KeySpec } from './types';
+import { describeWithShared, itWithShared, sharedPath } from '../../../../test/support/shared-checkout';
 
-const SCHEMA = path.resolve(__dirname, '../../../../../shared/apple-device-management');
+const SCHEMA = sharedPath('apple-device-management');
 const README = '## OS Versions\n\n| OS | Version |\n|----|----|\n| iOS | 18.1 |\n| macOS | 15.1 |\n\n## Other\n| iOS | 1.0 |\n';
 
 function readDir(dir: string): SchemaFile[] {
@@ -26,14 +27,7 @@ function differing<T>(committed: T[], derived: T[], id: (e: T) => string): strin
   return [...new Set([...before.keys(), ...after.keys()])].filter((k) => before.get(k) !== after.get(k)).sort();
 }
 
-describe('committed catalogs against Apple schema (drift)', () => {
-  const present = fs.existsSync(path.join(SCHEMA, 'mdm/profiles'));
-  if (!present) {
-    it.skip('needs ../shared/apple-device-management', () => undefined);
-    console.log(`catalog drift test skipped: no schema at ${SCHEMA}`);
-    return;
-  }
-
+describeWithShared(path.join(SCHEMA, 'mdm/profiles'))('committed catalogs against Apple schema (drift)', () => {
   it('payloads.json and commands.json are what scripts/build-catalog.mjs derives today', () => {
     const derived = deriveCatalogs({
       readme: fs.readFileSync(path.join(SCHEMA, 'README.md'), 'utf8'),
@@ -75,7 +69,7 @@ describe('committed catalogs against Apple schema (drift)', () => {
 });
 
 describe('committed inventory catalog against Apple schema (drift)', () => {
-  (fs.existsSync(path.join(SCHEMA, 'mdm/commands')) ? it : it.skip)('inventory.json holds the iOS DeviceInformation queries Apple lists today', () => {
+  itWithShared(path.join(SCHEMA, 'mdm/commands'))('inventory.json holds the iOS DeviceInformation queries Apple lists today', () => {
     const derived = deriveInventoryCatalog({
       readme: fs.readFileSync(path.join(SCHEMA, 'README.md'), 'utf8'),
       commands: readDir(path.join(SCHEMA, 'mdm/commands')),

@@ -3,10 +3,12 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { payloadSpec } from './catalog';
 import { combineRuleFor, effectiveSettings, type EffectiveSettings, type SettingSource } from './effective';
+import { describeWithShared, sharedPath } from '../../../../test/support/shared-checkout';
 
 const RESTRICTIONS = 'com.apple.applicationaccess';
 const PASSCODE = 'com.apple.mobiledevice.passwordpolicy';
-const SCHEMA = path.resolve(__dirname, '../../../../../shared/apple-device-management');
+const SCHEMA = sharedPath('apple-device-management');
+const PASSCODE_YAML = path.join(SCHEMA, 'declarative/declarations/configurations/passcode.settings.yaml');
 
 const source = (profileId: string, payloadType: string, settings: Record<string, unknown>): SettingSource => ({
   profileId,
@@ -143,14 +145,8 @@ describe('effectiveSettings: passcode', () => {
   });
 });
 
-describe('combine rules against Apple schema (drift)', () => {
-  const file = path.join(SCHEMA, 'declarative/declarations/configurations/passcode.settings.yaml');
-  if (!fs.existsSync(file)) {
-    it.skip('needs ../shared/apple-device-management', () => undefined);
-    console.log(`combine drift test skipped: no schema at ${SCHEMA}`);
-    return;
-  }
-
+describeWithShared(PASSCODE_YAML)('combine rules against Apple schema (drift)', () => {
+  const file = PASSCODE_YAML;
   it('the passcode directions are the combinetype of passcode.settings.yaml (allowSimple inverted)', () => {
     const doc = parseYaml(fs.readFileSync(file, 'utf8')) as { payloadkeys: Array<{ key: string; combinetype?: string }> };
     const yaml = new Map(doc.payloadkeys.map((k) => [k.key, k.combinetype]));

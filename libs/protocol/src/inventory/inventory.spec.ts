@@ -1,13 +1,13 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { createCertificateAuthority } from '@mdm/pki';
 import { parsePlistDict } from '../plist';
 import { parseReport } from '../report';
 import { type CertificateSummary, parseInventoryAnswer, summarizeCertificate } from './answers';
 import { canonicalJson, diffCertificates, diffSecurityInfo, mergeDeviceInformation } from './diff';
 import { INVENTORY_GROUPS, inventoryGroup, inventoryQuerySpec, IOS_DEVICE_INFORMATION_QUERIES } from './queries';
+import { itWithShared, sharedPath } from '../../../../test/support/shared-checkout';
 
-const FIXTURE = path.resolve(__dirname, '../../../../../shared/fixtures/nanomdm/DeviceInformation.1.plist');
+const FIXTURE = sharedPath('fixtures/nanomdm/DeviceInformation.1.plist');
 
 /** A CA certificate as DER: any X.509 certificate will do for a CertificateList answer. */
 async function certificateDer(commonName: string): Promise<Buffer> {
@@ -35,7 +35,7 @@ describe('inventory queries (derived from Apple\'s schema)', () => {
 });
 
 describe('parseInventoryAnswer', () => {
-  (fs.existsSync(FIXTURE) ? it : it.skip)('keeps every answer of a real device, as JSON', () => {
+  itWithShared(FIXTURE)('keeps every answer of a real device, as JSON', () => {
     const report = parseReport(fs.readFileSync(FIXTURE));
     const answer = parseInventoryAnswer('DeviceInformation', report.body);
     expect(answer?.section).toBe('deviceInformation');
