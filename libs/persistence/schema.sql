@@ -214,6 +214,17 @@ CREATE TABLE public.device_profiles (
     CONSTRAINT device_profiles_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'installed'::text, 'failed'::text, 'blocked'::text, 'removing'::text, 'removed'::text])))
 );
 
+CREATE TABLE public.device_push_status (
+    device_id uuid NOT NULL,
+    last_push_at timestamp with time zone,
+    last_push_outcome text,
+    dead_token text,
+    dead_enrollment_id uuid,
+    dead_token_update integer,
+    token_invalid_at timestamp with time zone,
+    token_invalid_reason text
+);
+
 CREATE TABLE public.devices (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
     udid text NOT NULL,
@@ -228,17 +239,12 @@ CREATE TABLE public.devices (
     os_version text,
     build_version text,
     is_supervised boolean,
-    device_information jsonb,
     cert_fingerprint text,
     cert_not_after timestamp with time zone,
     push_token text,
     push_magic text,
     unlock_token text,
     token_update_count integer DEFAULT 0 NOT NULL,
-    token_invalid_at timestamp with time zone,
-    token_invalid_reason text,
-    last_push_at timestamp with time zone,
-    last_push_outcome text,
     authenticated_at timestamp with time zone,
     enrolled_at timestamp with time zone,
     checked_out_at timestamp with time zone,
@@ -516,6 +522,9 @@ ALTER TABLE ONLY public.device_inventory_changes
 ALTER TABLE ONLY public.device_profiles
     ADD CONSTRAINT device_profiles_pkey PRIMARY KEY (device_id, profile_id);
 
+ALTER TABLE ONLY public.device_push_status
+    ADD CONSTRAINT device_push_status_pkey PRIMARY KEY (device_id);
+
 ALTER TABLE ONLY public.devices
     ADD CONSTRAINT devices_pkey PRIMARY KEY (id);
 
@@ -671,6 +680,9 @@ ALTER TABLE ONLY public.device_profiles
 
 ALTER TABLE ONLY public.device_profiles
     ADD CONSTRAINT device_profiles_profile_command_id_fkey FOREIGN KEY (profile_command_id) REFERENCES public.profile_commands(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY public.device_push_status
+    ADD CONSTRAINT device_push_status_device_id_fkey FOREIGN KEY (device_id) REFERENCES public.devices(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY public.profile_assignments
     ADD CONSTRAINT profile_assignments_device_id_fkey FOREIGN KEY (device_id) REFERENCES public.devices(id) ON DELETE CASCADE;

@@ -1,20 +1,12 @@
 import { DataSource, type DataSourceOptions } from 'typeorm';
-import { ApnsCertificateEntity } from './entities/apns-certificate.entity';
-import { CertificateAuthorityEntity } from './entities/certificate-authority.entity';
-import { DeviceEntity } from './entities/device.entity';
-import { EventEntity } from './entities/event.entity';
-import { EnrollmentConfigurationEntity } from './entities/enrollment-configuration.entity';
 import { EnrollmentConfigurations1764275000000 } from './migrations/1764275000000-enrollment-configurations';
-import { ApnsPendingKeyEntity } from './entities/apns-pending-key.entity';
 import { ApnsCertificateLifecycle1764274000000 } from './migrations/1764274000000-apns-certificate-lifecycle';
 import { InitialSchema1764268800000 } from './migrations/1764268800000-initial-schema';
 import { Events1764270000000 } from './migrations/1764270000000-events';
 import { PushRequests1764273500000 } from './migrations/1764273500000-push-requests';
 import { EnrollmentIdentity1764271000000 } from './migrations/1764271000000-enrollment-identity';
-import { DeviceCertificateEntity } from './entities/device-certificate.entity';
 import { Profiles1764276000000 } from './migrations/1764276000000-profiles';
 import { IdempotencyKeys1764277000000 } from './migrations/1764277000000-idempotency-keys';
-import { ApiKeyEntity } from './entities/api-key.entity';
 import { ApiKeys1764279000000 } from './migrations/1764279000000-api-keys';
 import { EventFeed1764278000000 } from './migrations/1764278000000-event-feed';
 import { ProfileAssignments1764281000000 } from './migrations/1764281000000-profile-assignments';
@@ -25,17 +17,6 @@ import { HotPaths1764284000000 } from './migrations/1764284000000-hot-paths';
 import { DeviceInventory1764286000000 } from './migrations/1764286000000-device-inventory';
 import { DeviceInformationInInventory1764287000000 } from './migrations/1764287000000-device-information-in-inventory';
 import { DevicePushStatus1764288000000 } from './migrations/1764288000000-device-push-status';
-
-export const ENTITIES = [
-  DeviceEntity,
-  ApnsCertificateEntity,
-  CertificateAuthorityEntity,
-  EventEntity,
-  ApnsPendingKeyEntity,
-  DeviceCertificateEntity,
-  EnrollmentConfigurationEntity,
-  ApiKeyEntity,
-];
 
 /** In timestamp order, as TypeORM applies them (a unit test checks it). */
 export const MIGRATIONS = [
@@ -66,7 +47,6 @@ export function dataSourceOptions(url: string, poolSize = 10): DataSourceOptions
   return {
     type: 'postgres',
     url,
-    entities: ENTITIES,
     migrations: MIGRATIONS,
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each',

@@ -1,7 +1,4 @@
-/**
- * What a jsonb column holds. A concrete recursive type (rather than Record<string, unknown>) lets
- * TypeORM's partial-update types accept it.
- */
+/** What a jsonb column holds: a concrete recursive type, so stores can say what they read and write. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | JsonObject;
 export interface JsonObject {
   [key: string]: JsonValue;

@@ -2,7 +2,7 @@ import { type DynamicModule, Global, Inject, Logger, Module, type OnModuleInit }
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { initializeWithRetry } from './connect-with-retry';
-import { dataSourceOptions, ENTITIES, runMigrations } from './data-source';
+import { dataSourceOptions, runMigrations } from './data-source';
 
 export interface PersistenceOptions {
   url: string;
@@ -39,7 +39,6 @@ export class PersistenceModule {
           useFactory: () => ({ ...dataSourceOptions(options.url, options.poolSize), toRetry: () => false }),
           dataSourceFactory: (given) => initializeWithRetry(given ?? dataSourceOptions(options.url, options.poolSize)),
         }),
-        TypeOrmModule.forFeature(ENTITIES),
       ],
       providers: [{ provide: OPTIONS, useValue: options }, { provide: MigrateOnBoot, inject: [DataSource, OPTIONS], useFactory: (ds: DataSource, o: PersistenceOptions) => new MigrateOnBoot(ds, o) }],
       exports: [TypeOrmModule],
