@@ -1,7 +1,16 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { EVERY_EVENT, type EventType } from '@mdm/contracts';
+import { select, type Sql } from './sql';
 
 /** An event as a feed consumer receives it. `seq` is the table's bigserial, unique but not the feed order. */
+/**
+ * The settled-event rule, for the events row aliased `e`: only events of transactions older than every
+ * running one, so a reader's position never has an event commit behind it (migration EventFeed1764278000000).
+ */
+export function settledEventSql(e = 'e'): string {
+  return `${e}.txid < pg_snapshot_xmin(pg_current_snapshot())`;
+}
+
 export interface FeedEvent {
   seq: string;
   eventId: string;
@@ -57,7 +66,7 @@ export async function consumeEvents(
         // sorts 10 before 9 (skipping events when transaction ids gain a digit) and cannot use events_feed,
         // so every read would sort all settled events after the cursor.
         `SELECT e.id, e.txid::text AS txid, e.event_id, e.type, e.udid, e.data, e.occurred_at FROM events e
-          WHERE (e.txid, e.id) > ($1::xid8, $2::bigint) AND e.txid < pg_snapshot_xmin(pg_current_snapshot())
+          WHERE (e.txid, e.id) > ($1::xid8, $2::bigint) AND ${settledEventSql('e')}
           ORDER BY e.txid, e.id
           LIMIT $3`,
         [at.txid, at.last_id, options.limit],
@@ -133,4 +142,20 @@ export class EventFeedRunner {
       );
     }, delayMs);
   }
+}
+
+/** How far each consumer is behind: events past its cursor (counted up to a million) and the oldest one's age. */
+export async function feedLag(sql: Sql, consumers: readonly string[]): Promise<Array<{ consumer: string; lag: string; age: number | null }>> {
+  return select(
+    sql,
+    `SELECT k.consumer,
+            (SELECT count(*) FROM (SELECT 1 FROM events e
+               WHERE (e.txid, e.id) > (COALESCE(c.txid, '0'::xid8), COALESCE(c.last_id, 0)) LIMIT 1000000) x) AS lag,
+            (SELECT extract(epoch FROM now() - e.occurred_at)::float8 FROM events e
+               WHERE (e.txid, e.id) > (COALESCE(c.txid, '0'::xid8), COALESCE(c.last_id, 0))
+               ORDER BY e.txid, e.id LIMIT 1) AS age
+       FROM unnest($1::text[]) AS k(consumer)
+       LEFT JOIN event_cursors c ON c.consumer = k.consumer`,
+    [consumers],
+  );
 }

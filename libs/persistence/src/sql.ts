@@ -44,3 +44,8 @@ export async function preferIndexLookups(tx: Sql): Promise<void> {
             set_config('enable_mergejoin', 'off', true), set_config('enable_bitmapscan', 'off', true)`,
   );
 }
+
+/** Whether Postgres answers (readiness probes). */
+export async function pingDatabase(sql: Sql): Promise<void> {
+  await sql.query('SELECT 1');
+}

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { Controller, Get, HttpCode, HttpException, Inject, Module, type DynamicModule, type INestApplicationContext, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { createRedis, type RedisClient } from '@mdm/messaging';
+import { pingDatabase } from '@mdm/persistence';
 import { type MetricsSource, ServiceMetrics } from './metrics';
 import { closeProbes, livenessAnswer, serveProbes } from './probe-server';
 
@@ -11,8 +12,7 @@ export const HEALTH_REDIS_URL = Symbol('HealthRedisUrl');
 export async function checkReady(dataSource: DataSource, redis: RedisClient): Promise<Record<string, string>> {
   const checks: Record<string, string> = {};
   await Promise.all([
-    dataSource
-      .query('SELECT 1')
+    pingDatabase(dataSource)
       .then(() => (checks['postgres'] = 'ok'))
       .catch((e: Error) => (checks['postgres'] = e.message)),
     redis

@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
+import { feedLag } from '@mdm/persistence';
 
 /** What /metrics answers: Prometheus text exposition, rendered at scrape time. */
 export type MetricsSource = () => Promise<{ contentType: string; body: string }>;
@@ -109,20 +110,7 @@ export const SCRAPE_CACHE_MS = 5_000;
  * stops at 1,000,000 so a far-behind consumer costs a bounded index scan.
  */
 export function registerEventFeedLag(registry: Registry, dataSource: DataSource, consumers: readonly string[]): void {
-  const read = cachedReading(SCRAPE_CACHE_MS, async () => {
-    const rows: Array<{ consumer: string; lag: string; age: number | null }> = await dataSource.query(
-      `SELECT k.consumer,
-              (SELECT count(*) FROM (SELECT 1 FROM events e
-                 WHERE (e.txid, e.id) > (COALESCE(c.txid, '0'::xid8), COALESCE(c.last_id, 0)) LIMIT 1000000) x) AS lag,
-              (SELECT extract(epoch FROM now() - e.occurred_at)::float8 FROM events e
-                 WHERE (e.txid, e.id) > (COALESCE(c.txid, '0'::xid8), COALESCE(c.last_id, 0))
-                 ORDER BY e.txid, e.id LIMIT 1) AS age
-         FROM unnest($1::text[]) AS k(consumer)
-         LEFT JOIN event_cursors c ON c.consumer = k.consumer`,
-      [consumers],
-    );
-    return rows;
-  });
+  const read = cachedReading(SCRAPE_CACHE_MS, () => feedLag(dataSource, consumers));
   new Gauge({
     name: 'mdm_event_feed_lag_events',
     help: 'Events in the feed past a consumer\'s cursor (not yet consumed), by consumer',

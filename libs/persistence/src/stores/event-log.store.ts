@@ -1,5 +1,6 @@
 import type { SortOrder } from '@mdm/contracts';
 import { select, selectOne, type Sql } from '../sql';
+import { settledEventSql } from '../event-feed';
 
 /** A position in the log: the writing transaction and the event number, compared as a pair. */
 export interface EventLogPosition {
@@ -41,7 +42,7 @@ export const EventLogStore = {
     const desc = f.order === 'desc';
     const params: unknown[] = [];
     const p = (value: unknown): string => `$${params.push(value)}`;
-    const where = ['e.txid < pg_snapshot_xmin(pg_current_snapshot())'];
+    const where = [settledEventSql('e')];
     if (f.after) where.push(`(e.txid, e.id) ${desc ? '<' : '>'} (${p(f.after.txid)}::xid8, ${p(f.after.id)}::bigint)`);
     if (f.udid) where.push(`e.udid = ${p(f.udid)}`);
     if (f.type) {
