@@ -4,7 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createCertificateAuthority, issueKeyAndCertificate, type CertificateAndKey } from './authority';
 import { parseCertificatePem } from './certificates';
-import { parseAttachedSignedData, signAttached, signDetached, verifyDetachedSignature } from './cms';
+import { parseAttachedSignedData, verifyDetachedSignature } from './cms';
+import { signAttached, signDetached } from './cms-sign';
 import { PkiError } from './errors';
 import { TrustStore } from './trust-store';
 

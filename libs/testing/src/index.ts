@@ -4,4 +4,5 @@ export * from './device-simulator';
 export * from './fake-apns';
 export * from './test-pki';
 export * from './scep-client';
+export * from './scep-client-messages';
 export * from './connect-session';
