@@ -3,7 +3,9 @@ import * as path from 'path';
 import fc from 'fast-check';
 import { parseCheckin } from './checkin';
 import { ProtocolError } from './errors';
-import { buildPlist, parsePlist, type PlistDict, type PlistValue } from './plist';
+import { parsePlist } from './plist';
+import { type PlistDict, type PlistValue } from './plist-value';
+import { buildPlist } from './plist-writer';
 import { parseReport } from './report';
 import { fuzzRun, mutate, textMutation } from '../../../test/support/fuzz';
 
