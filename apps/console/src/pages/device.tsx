@@ -1,14 +1,15 @@
 import { useState } from 'react';
 import { api, get } from '../api';
 import { Badge, ErrorChain, Notice, StatusBadge } from '../components/badges';
-import { deliveryColumns, type Delivery, timeColumn } from '../components/columns';
+import { deliveryColumns, type Delivery, timeColumn, type WithErrorChain } from '../components/columns';
 import { CommandForm } from '../components/command-form';
 import { DeviceInventory } from '../components/device-inventory';
 import { type Column, DataTable, Pager } from '../components/table';
 import { ago, dateTime, yesNo } from '../format';
 import { LIVE_INTERVAL_MS, useAction, useLoad } from '../hooks';
 import { Link, navigate } from '../router';
-import { type Device, PushState } from './devices';
+import { PushState } from './devices';
+import type { DeviceProfileView, DeviceView, PendingCommandView } from '@mdm/contracts';
 
 export interface CommandRow extends Delivery {
   commandUuid: string;
@@ -16,28 +17,7 @@ export interface CommandRow extends Delivery {
   sentAt: string | null;
   deliveredAt: string | null;
 }
-interface QueueRow {
-  commandUuid: string;
-  requestType: string;
-  status: string;
-  notNowCount: number;
-  queuedAt: string;
-  expiresAt: string | null;
-}
-export interface DeviceProfile {
-  udid: string;
-  profileId: string;
-  identifier: string;
-  desired: boolean;
-  desiredVersion: number | null;
-  installedVersion: number | null;
-  status: string;
-  reason: string | null;
-  errorChain: Array<Record<string, unknown>> | null;
-  conflicts: Array<{ payloadType: string; with: Array<{ identifier: string; profileId?: string }> }> | null;
-  pendingAction: string | null;
-  updatedAt: string;
-}
+export type DeviceProfile = WithErrorChain<DeviceProfileView>;
 interface Effective {
   payloadType: string;
   keys: Array<{ key: string; value: unknown; decidedBy: { profileId: string; identifier: string }; rule: string; conflict: boolean }>;
@@ -48,8 +28,8 @@ export function DevicePage({ udid }: { udid: string }) {
   const enc = encodeURIComponent(udid);
   const [historyOffset, setHistoryOffset] = useState(0);
   const [statusFilter, setStatusFilter] = useState('');
-  const device = useLoad(() => get<Device>(`/v1/devices/${enc}`), [enc], LIVE_INTERVAL_MS);
-  const queue = useLoad(() => get<{ pending: QueueRow[] }>(`/v1/devices/${enc}/queue`), [enc], LIVE_INTERVAL_MS);
+  const device = useLoad(() => get<DeviceView>(`/v1/devices/${enc}`), [enc], LIVE_INTERVAL_MS);
+  const queue = useLoad(() => get<{ pending: PendingCommandView[] }>(`/v1/devices/${enc}/queue`), [enc], LIVE_INTERVAL_MS);
   const history = useLoad(
     () => get<{ commands: CommandRow[]; total: number }>(`/v1/devices/${enc}/commands`, { limit: HISTORY_LIMIT, offset: historyOffset, status: statusFilter }),
     [enc, historyOffset, statusFilter],
@@ -91,7 +71,7 @@ export function DevicePage({ udid }: { udid: string }) {
     timeColumn('Queued', (c) => c.queuedAt),
     timeColumn('Completed', (c) => c.completedAt),
   ];
-  const queueColumns: Array<Column<QueueRow>> = [
+  const queueColumns: Array<Column<PendingCommandView>> = [
     { label: 'Command', render: (c) => <Link to={`/commands/${c.commandUuid}`}>{c.requestType}</Link> },
     { label: 'Status', render: (c) => <StatusBadge status={c.status} /> },
     { label: 'NotNow', render: (c) => c.notNowCount },

@@ -8,32 +8,8 @@ import { ago, yesNo } from '../format';
 import { LIVE_INTERVAL_MS, useLoad } from '../hooks';
 import { navigate } from '../router';
 import { explainPush } from '../push-errors';
+import type { DeviceList, DeviceView } from '@mdm/contracts';
 
-export interface Device {
-  udid: string;
-  serialNumber: string | null;
-  productName: string | null;
-  model: string | null;
-  modelName: string | null;
-  deviceName: string | null;
-  osVersion: string | null;
-  buildVersion: string | null;
-  supervised: boolean | null;
-  enrolled: boolean;
-  topic: string | null;
-  tokenUpdateCount: number;
-  push: { pushable: boolean; statusReason?: string | null; lastPushAt: string | null; lastOutcome: string | null; tokenInvalidReason: string | null };
-  authenticatedAt: string | null;
-  enrolledAt: string | null;
-  checkedOutAt: string | null;
-  lastSeenAt: string | null;
-}
-interface DeviceList {
-  devices: Device[];
-  total: number;
-  limit: number;
-  offset: number;
-}
 interface Filters {
   enrolled: string;
   supervised: string;
@@ -45,7 +21,7 @@ const NO_FILTERS: Filters = { enrolled: '', supervised: '', model: '', serial: '
 const LIMIT = 25;
 
 /** The push state as a badge; a failed last push also as a sentence (`explainPush`) with APNs's code. */
-export function PushState({ d }: { d: Device }) {
+export function PushState({ d }: { d: DeviceView }) {
   if (!d.enrolled) return <Badge>not enrolled</Badge>;
   if (d.push.tokenInvalidReason) {
     return (
@@ -105,7 +81,7 @@ export function DevicesPage() {
   };
   const allOnPage = rows.length > 0 && rows.every((d) => selected.has(d.udid));
 
-  const columns: Array<Column<Device>> = [
+  const columns: Array<Column<DeviceView>> = [
     {
       label: 'Select',
       className: 'narrow',

@@ -8,12 +8,12 @@ import { Link, navigate } from '../router';
 import { saveBlob } from '../api';
 import type { DeviceProfile } from './device';
 import { type AssignmentsView, ProfileAssignments } from './profile-assignments';
-import type { Profile } from './profiles';
+import type { ProfileView } from '@mdm/contracts';
 
 const LIMIT = 50;
 
 export function ProfilePage({ id }: { id: string }) {
-  const profile = useLoad(() => get<Profile>(`/v1/profiles/${id}`), [id]);
+  const profile = useLoad(() => get<ProfileView>(`/v1/profiles/${id}`), [id]);
   const assignments = useLoad(() => get<AssignmentsView>(`/v1/profiles/${id}/assignments`), [id]);
   const [offset, setOffset] = useState(0);
   const [statusFilter, setStatusFilter] = useState('');

@@ -6,20 +6,12 @@ import { NotIssuedByAppleBadge, PushCertificateWarning } from '../components/pus
 import { dateTime, expiryTone } from '../format';
 import { useAction, useLoad } from '../hooks';
 import { Link } from '../router';
+import type { ApnsCertificateView } from '@mdm/contracts';
 
-interface PushCertificate {
-  topic: string;
-  notBefore: string;
-  notAfter: string;
-  fingerprint: string;
-  status: string;
-  daysLeft: number;
-  warnings: string[];
-}
 interface PushCertificates {
   status: string;
   warnings: string[];
-  certificates: PushCertificate[];
+  certificates: ApnsCertificateView[];
   /** Enrolled devices whose topic has no certificate any more (a forced upload of another topic). */
   strandedDevices?: Array<{ topic: string; devices: number }>;
 }
