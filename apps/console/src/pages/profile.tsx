@@ -6,7 +6,7 @@ import { ago } from '../format';
 import { LIVE_INTERVAL_MS, useAction, useLoad } from '../hooks';
 import { Link, navigate } from '../router';
 import { saveBlob } from '../api';
-import type { DeviceProfile } from './device';
+import type { DeviceProfile } from './device-sections';
 import { type AssignmentsView, ProfileAssignments } from './profile-assignments';
 import type { ProfileView } from '@mdm/contracts';
 
