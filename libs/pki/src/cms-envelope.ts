@@ -5,8 +5,8 @@ import { Certificate } from '@peculiar/asn1-x509';
 import { derElement, octetStringValue } from './ber';
 import { describe } from './certificates';
 import { DER_NULL, RSA_ENCRYPTION } from './cms-algorithms';
+import { contentInfo, contentOf } from './cms-content-info';
 import { identifies, issuerAndSerialNumberOf } from './cms-identity';
-import { contentInfo } from './cms-sign';
 import { toArrayBuffer } from './crypto-engine';
 import { PkiError } from './errors';
 import { rsaPkcs1DecryptImplicit } from './rsa-implicit-rejection';
@@ -98,9 +98,7 @@ export function openEnvelope(
 
 function readEnvelopedData(content: Buffer): cms.EnvelopedData {
   try {
-    const info = AsnConvert.parse(content, cms.ContentInfo);
-    if (info.contentType !== cms.id_envelopedData) throw new Error(`content type ${info.contentType} is not EnvelopedData`);
-    return AsnConvert.parse(info.content, cms.EnvelopedData);
+    return contentOf(content, cms.id_envelopedData, cms.EnvelopedData);
   } catch (err) {
     throw new EnvelopeError(`envelope could not be read: ${describe(err)}`, 'unreadable');
   }

@@ -4,6 +4,7 @@ import * as cms from '@peculiar/asn1-cms';
 import { AlgorithmIdentifier, Certificate } from '@peculiar/asn1-x509';
 import { derElement, derObjectIdentifier, derSetOf } from './ber';
 import { describe, parseCertificatePem } from './certificates';
+import { contentInfo } from './cms-content-info';
 import { DER_NULL, DIGEST_OID, ECDSA_OID, nodeHashName, RSA_ENCRYPTION, type DigestAlgorithm } from './cms-algorithms';
 import { issuerAndSerialNumberOf } from './cms-identity';
 import { toArrayBuffer } from './crypto-engine';
@@ -81,11 +82,6 @@ export function buildSignedData(input: {
     signerInfos: new cms.SignerInfos([signerInfo]),
   });
   return contentInfo(cms.id_signedData, signed);
-}
-
-/** DER ContentInfo around a SignedData or EnvelopedData. */
-export function contentInfo(contentType: string, content: cms.SignedData | cms.EnvelopedData): Buffer {
-  return Buffer.from(AsnConvert.serialize(new cms.ContentInfo({ contentType, content: AsnConvert.serialize(content) })));
 }
 
 function signerKey(signer: CmsSigner): { cert: Certificate; key: KeyObject } {

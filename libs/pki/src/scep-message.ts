@@ -4,7 +4,7 @@ import * as cms from '@peculiar/asn1-cms';
 import { Certificate, DirectoryString } from '@peculiar/asn1-x509';
 import { derElement, octetStringValue } from './ber';
 import { certificateFromDer, describe, parseCertificatesPem } from './certificates';
-import { contentInfo } from './cms-sign';
+import { contentInfo, contentOf } from './cms-content-info';
 import { PkiError } from './errors';
 
 /* What both ends of SCEP (RFC 8894) write and read: the attributes, their codes and the certs-only reply. */
@@ -104,9 +104,7 @@ export function degenerateCertificates(certPems: string[]): Buffer {
 export function certificatesOfDegenerate(der: Buffer): X509Certificate[] {
   let signedData: cms.SignedData;
   try {
-    const info = AsnConvert.parse(der, cms.ContentInfo);
-    if (info.contentType !== cms.id_signedData) throw new Error(`content type ${info.contentType} is not SignedData`);
-    signedData = AsnConvert.parse(info.content, cms.SignedData);
+    signedData = contentOf(der, cms.id_signedData, cms.SignedData);
   } catch (err) {
     throw new PkiError(`expected a certs-only SignedData: ${describe(err)}`, 'malformed');
   }

@@ -3,6 +3,7 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import * as cms from '@peculiar/asn1-cms';
 import { certificateFromDer, describe, parseCertificatePem } from './certificates';
 import { parseAttachedSignedData } from './cms';
+import { contentOf } from './cms-content-info';
 import { DIGEST_BY_OID, type DigestAlgorithm } from './cms-algorithms';
 import { EnvelopeError, openEnvelope, type ContentEncryption, type EnvelopeFault } from './cms-envelope';
 import { identifies } from './cms-identity';
@@ -147,9 +148,7 @@ function readCsr(der: Buffer, fail: Fail): ParsedCsr {
 function readSignedData(der: Buffer): cms.SignedData {
   let signedData: cms.SignedData;
   try {
-    const info = AsnConvert.parse(der, cms.ContentInfo);
-    if (info.contentType !== cms.id_signedData) throw new Error(`content type ${info.contentType} is not SignedData`);
-    signedData = AsnConvert.parse(info.content, cms.SignedData);
+    signedData = contentOf(der, cms.id_signedData, cms.SignedData);
   } catch (err) {
     throw new PkiError(`SCEP message is not a CMS SignedData: ${describe(err)}`, 'malformed');
   }
