@@ -87,24 +87,7 @@ export function DevicesPage() {
       className: 'narrow',
       render: (d) => <input type="checkbox" aria-label={`select ${d.deviceName ?? d.udid}`} checked={selected.has(d.udid)} onChange={() => toggle(d.udid)} />,
     },
-    {
-      label: 'Name / UDID',
-      render: (d) => (
-        <span>
-          <strong>{d.deviceName ?? '(unnamed)'}</strong>
-          <br />
-          <code className="muted small">{d.udid}</code>
-        </span>
-      ),
-      sort: 'udid',
-    },
-    { label: 'Serial', render: (d) => d.serialNumber ?? '—', sort: 'serialNumber' },
-    { label: 'Model', render: (d) => [d.modelName, d.productName].filter(Boolean).join(' · ') || '—' },
-    { label: 'OS', render: (d) => (d.osVersion ? `iOS ${d.osVersion}` : '—'), sort: 'osVersion' },
-    { label: 'Supervised', render: (d) => yesNo(d.supervised) },
-    { label: 'Enrolled', render: (d) => (d.enrolled ? <Ago at={d.enrolledAt} /> : <Badge>no</Badge>), sort: 'enrolledAt' },
-    timeColumn('Last seen', (d) => d.lastSeenAt, 'lastSeenAt'),
-    { label: 'Push', render: (d) => <PushState d={d} /> },
+    ...DEVICE_COLUMNS,
   ];
 
   const apply = (e: FormEvent): void => {
@@ -119,26 +102,7 @@ export function DevicesPage() {
         Devices <span className="muted">{list.data ? `(${list.data.total})` : ''}</span>
       </h1>
       <LiveState />
-      <form className="filters" onSubmit={apply} aria-label="device filters">
-        <YesNoFilter label="Enrolled" value={draft.enrolled} onChange={(enrolled) => setDraft({ ...draft, enrolled })} />
-        <YesNoFilter label="Supervised" value={draft.supervised} onChange={(supervised) => setDraft({ ...draft, supervised })} />
-        <label>
-          Model <input value={draft.model} placeholder="iPad, iPhone15,2" onChange={(e) => setDraft({ ...draft, model: e.target.value })} />
-        </label>
-        <label>
-          Serial <input value={draft.serial} onChange={(e) => setDraft({ ...draft, serial: e.target.value })} />
-        </label>
-        <label>
-          iOS at least <input value={draft.osMin} placeholder="17.2" size={6} onChange={(e) => setDraft({ ...draft, osMin: e.target.value })} />
-        </label>
-        <button type="submit">Filter</button>
-        <button type="button" onClick={() => (setDraft(NO_FILTERS), setFilters(NO_FILTERS), setOffset(0))}>
-          Clear
-        </button>
-        <label>
-          Find on this page <input type="search" value={find} placeholder="name, UDID, serial" onChange={(e) => setFind(e.target.value)} />
-        </label>
-      </form>
+      <DeviceFilters draft={draft} setDraft={setDraft} onApply={apply} onClear={() => (setDraft(NO_FILTERS), setFilters(NO_FILTERS), setOffset(0))} find={find} setFind={setFind} />
       <Notice error={list.error} />
       <div className="row">
         <label>
@@ -161,5 +125,61 @@ export function DevicesPage() {
         </div>
       ) : null}
     </section>
+  );
+}
+
+/** What every device row shows besides its selection box. */
+const DEVICE_COLUMNS: Array<Column<DeviceView>> = [
+  {
+    label: 'Name / UDID',
+    render: (d) => (
+      <span>
+        <strong>{d.deviceName ?? '(unnamed)'}</strong>
+        <br />
+        <code className="muted small">{d.udid}</code>
+      </span>
+    ),
+    sort: 'udid',
+  },
+  { label: 'Serial', render: (d) => d.serialNumber ?? '—', sort: 'serialNumber' },
+  { label: 'Model', render: (d) => [d.modelName, d.productName].filter(Boolean).join(' · ') || '—' },
+  { label: 'OS', render: (d) => (d.osVersion ? `iOS ${d.osVersion}` : '—'), sort: 'osVersion' },
+  { label: 'Supervised', render: (d) => yesNo(d.supervised) },
+  { label: 'Enrolled', render: (d) => (d.enrolled ? <Ago at={d.enrolledAt} /> : <Badge>no</Badge>), sort: 'enrolledAt' },
+  timeColumn('Last seen', (d) => d.lastSeenAt, 'lastSeenAt'),
+  { label: 'Push', render: (d) => <PushState d={d} /> },
+];
+
+/** The server-side filters (applied on submit) and the find box that narrows the page shown. */
+function DeviceFilters(props: {
+  draft: Filters;
+  setDraft: (draft: Filters) => void;
+  onApply: (e: FormEvent) => void;
+  onClear: () => void;
+  find: string;
+  setFind: (find: string) => void;
+}) {
+  const { draft, setDraft, onApply, onClear, find, setFind } = props;
+  return (
+    <form className="filters" onSubmit={onApply} aria-label="device filters">
+      <YesNoFilter label="Enrolled" value={draft.enrolled} onChange={(enrolled) => setDraft({ ...draft, enrolled })} />
+      <YesNoFilter label="Supervised" value={draft.supervised} onChange={(supervised) => setDraft({ ...draft, supervised })} />
+      <label>
+        Model <input value={draft.model} placeholder="iPad, iPhone15,2" onChange={(e) => setDraft({ ...draft, model: e.target.value })} />
+      </label>
+      <label>
+        Serial <input value={draft.serial} onChange={(e) => setDraft({ ...draft, serial: e.target.value })} />
+      </label>
+      <label>
+        iOS at least <input value={draft.osMin} placeholder="17.2" size={6} onChange={(e) => setDraft({ ...draft, osMin: e.target.value })} />
+      </label>
+      <button type="submit">Filter</button>
+      <button type="button" onClick={onClear}>
+        Clear
+      </button>
+      <label>
+        Find on this page <input type="search" value={find} placeholder="name, UDID, serial" onChange={(e) => setFind(e.target.value)} />
+      </label>
+    </form>
   );
 }
