@@ -123,24 +123,7 @@ export function WebhookPage({ id }: { id: string }) {
         <Link to="/webhooks">← Webhooks</Link>
       </p>
       <Notice error={hook.error} />
-      {w ? (
-        <>
-          <h1>
-            <code>{w.url}</code>
-          </h1>
-          <p>
-            {w.events.join(', ')} · {w.format} · {w.enabled ? 'enabled' : 'disabled'} · secret <code>{w.secretHint}</code>
-          </p>
-          <div className="row">
-            <button type="button" onClick={toggle} disabled={action.busy}>
-              {w.enabled ? 'Disable' : 'Enable'}
-            </button>
-            <button type="button" className="danger" onClick={remove} disabled={action.busy}>
-              Delete
-            </button>
-          </div>
-        </>
-      ) : null}
+      {w ? <WebhookSummary w={w} busy={action.busy} toggle={toggle} remove={remove} /> : null}
       <Notice error={action.error} message={action.message} />
       <h2>
         Deliveries <span className="muted">({deliveries.data?.total ?? '…'})</span>
@@ -157,15 +140,42 @@ export function WebhookPage({ id }: { id: string }) {
       <Notice error={deliveries.error} />
       <DataTable label="deliveries" testId="deliveries-table" columns={columns} rows={deliveries.data?.deliveries ?? []} rowKey={(d) => d.id} onOpen={(d) => setOpenId(d.id)} empty="No deliveries." />
       {deliveries.data ? <Pager total={deliveries.data.total} limit={50} offset={offset} onOffset={setOffset} /> : null}
-      {detail.data ? (
-        <div className="card">
-          <h3>Delivery {detail.data.id}</h3>
-          <p>
-            {detail.data.eventType} · <StatusBadge status={detail.data.status} /> · created {dateTime(detail.data.createdAt)}
-          </p>
-          <pre>{JSON.stringify(detail.data.attemptLog, null, 2)}</pre>
-        </div>
-      ) : null}
+      {detail.data ? <DeliveryDetail delivery={detail.data} /> : null}
     </section>
+  );
+}
+
+/** The webhook's URL, events, format and secret hint, with enable/disable and delete. */
+function WebhookSummary({ w, busy, toggle, remove }: { w: WebhookView; busy: boolean; toggle: () => void; remove: () => void }) {
+  return (
+    <>
+      <h1>
+        <code>{w.url}</code>
+      </h1>
+      <p>
+        {w.events.join(', ')} · {w.format} · {w.enabled ? 'enabled' : 'disabled'} · secret <code>{w.secretHint}</code>
+      </p>
+      <div className="row">
+        <button type="button" onClick={toggle} disabled={busy}>
+          {w.enabled ? 'Disable' : 'Enable'}
+        </button>
+        <button type="button" className="danger" onClick={remove} disabled={busy}>
+          Delete
+        </button>
+      </div>
+    </>
+  );
+}
+
+/** One delivery opened from the table, with its attempt log. */
+function DeliveryDetail({ delivery }: { delivery: WebhookDeliveryView & { attemptLog: WebhookAttemptView[] } }) {
+  return (
+    <div className="card">
+      <h3>Delivery {delivery.id}</h3>
+      <p>
+        {delivery.eventType} · <StatusBadge status={delivery.status} /> · created {dateTime(delivery.createdAt)}
+      </p>
+      <pre>{JSON.stringify(delivery.attemptLog, null, 2)}</pre>
+    </div>
   );
 }
