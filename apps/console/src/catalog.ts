@@ -2,9 +2,9 @@
  * Apple's schema as the server checks it: the same JSON the protocol library validates with, read
  * at build time, so the forms offer exactly the keys, types, ranges and defaults the server accepts.
  */
-import type { CommandCatalogFile, CommandSpec, KeySpec, PayloadCatalogFile, PayloadSpec } from '../../../libs/protocol/src/catalog/types';
-import commandsJson from '../../../libs/protocol/src/catalog/commands.json';
-import payloadsJson from '../../../libs/protocol/src/catalog/payloads.json';
+import type { CommandCatalogFile, CommandSpec, KeySpec, PayloadCatalogFile, PayloadSpec } from '@mdm/catalog/types';
+import commandsJson from '@mdm/catalog/commands.json';
+import payloadsJson from '@mdm/catalog/payloads.json';
 
 export type { CommandSpec, KeySpec, PayloadSpec };
 

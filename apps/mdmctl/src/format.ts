@@ -1,4 +1,5 @@
 /** Plain-text output for operators: aligned columns, one line per event. */
+import type { CommandDeliveryView, DeviceProfileView, DeviceView, EventView } from '@mdm/contracts';
 import { readableData } from './event-data';
 
 export interface Column<T> {
@@ -26,16 +27,7 @@ export function pageFooter(page: { total: number; offset: number }, shown: numbe
   return `${page.offset + 1}-${page.offset + shown} of ${page.total} ${noun}`;
 }
 
-export interface DeviceRow {
-  udid: string;
-  serialNumber: string | null;
-  productName: string | null;
-  modelName: string | null;
-  osVersion: string | null;
-  enrolled: boolean;
-  supervised: boolean | null;
-  lastSeenAt: string | null;
-}
+export type DeviceRow = Pick<DeviceView, 'udid' | 'serialNumber' | 'productName' | 'modelName' | 'osVersion' | 'enrolled' | 'supervised' | 'lastSeenAt'>;
 
 export const DEVICE_COLUMNS: readonly Column<DeviceRow>[] = [
   { header: 'UDID', value: (d) => d.udid },
@@ -47,12 +39,7 @@ export const DEVICE_COLUMNS: readonly Column<DeviceRow>[] = [
   { header: 'LAST SEEN', value: (d) => d.lastSeenAt },
 ];
 
-export interface DeliveryRow {
-  udid: string;
-  status: string;
-  statusReason: string | null;
-  errorChain: unknown[] | null;
-}
+export type DeliveryRow = Pick<CommandDeliveryView, 'udid' | 'status' | 'statusReason' | 'errorChain'>;
 
 export const DELIVERY_COLUMNS: readonly Column<DeliveryRow>[] = [
   { header: 'UDID', value: (d) => d.udid },
@@ -79,12 +66,8 @@ export function countsLine(counts: Record<string, number>): string {
     .join(', ');
 }
 
-export interface EventRow {
-  type: string;
-  udid: string | null;
-  occurredAt: string;
-  data: Record<string, unknown>;
-}
+/** `data` is an object of fields in every event the server writes. */
+export type EventRow = Pick<EventView, 'type' | 'udid' | 'occurredAt'> & { data: Record<string, unknown> };
 
 /** Keys every event of a kind repeats, left out of the one-line summary. */
 const NOISE = new Set(['udid', 'deviceId', 'enrollmentId']);
@@ -112,16 +95,10 @@ export function eventBlock(e: EventRow): string {
   return [eventLine(e), ...details].join('\n');
 }
 
-export interface DeviceProfileRow {
-  udid: string;
-  profileId: string;
-  identifier: string;
-  desiredVersion: number | null;
-  installedVersion: number | null;
-  status: string;
-  reason: string | null;
-  errorChain: unknown[] | null;
-}
+export type DeviceProfileRow = Pick<
+  DeviceProfileView,
+  'udid' | 'profileId' | 'identifier' | 'desiredVersion' | 'installedVersion' | 'status' | 'reason' | 'errorChain'
+>;
 
 export const DEVICE_PROFILE_COLUMNS: readonly Column<DeviceProfileRow>[] = [
   { header: 'PROFILE', value: (p) => p.identifier },

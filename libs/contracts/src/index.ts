@@ -9,3 +9,4 @@ export * from './push-topics';
 export * from './inventory';
 export * from './feed-consumers';
 export * from './time';
+export * from './views';

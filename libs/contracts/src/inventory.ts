@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Udid } from './api';
+import type { JsonValue } from './views/json';
 
 /** `POST /v1/inventory/refresh`: ask these devices for their full inventory now. */
 export const RefreshInventoryRequest = z.object({
@@ -16,7 +17,6 @@ export const InventoryHistoryQuery = z
   .strict();
 export type InventoryHistoryQuery = z.infer<typeof InventoryHistoryQuery>;
 
-type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 
 /** The answer to a refresh: devices asked now, and those skipped with the reason (a refresh still open). */
 export interface InventoryRefreshView {
@@ -31,7 +31,7 @@ export interface InventoryItemView {
   group: string;
   /** Apple's type of the answer (string, boolean, real, date, data, dictionary...). */
   type: string;
-  value: Json;
+  value: JsonValue;
 }
 
 export interface CertificateSummaryView {
@@ -49,7 +49,7 @@ export interface DeviceInventoryView {
   udid: string;
   deviceInformation: InventoryItemView[];
   deviceInformationAt: string | null;
-  securityInfo: { [key: string]: Json } | null;
+  securityInfo: { [key: string]: JsonValue } | null;
   securityInfoAt: string | null;
   certificates: CertificateSummaryView[] | null;
   certificatesAt: string | null;
@@ -62,8 +62,8 @@ export interface DeviceInventoryView {
 export interface InventoryChangeView {
   id: string;
   field: string;
-  oldValue: Json;
-  newValue: Json;
+  oldValue: JsonValue;
+  newValue: JsonValue;
   changedAt: string;
   requestType: string;
   commandUuid: string | null;

@@ -1,6 +1,6 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { isSelfSigned } from './certificates';
-import type { ScepRequest } from './scep';
+import type { ScepRequest } from './scep-request';
 
 /** Whether the signer certificate carries the CSR's public key, as iOS signs its PKCSReq. */
 export function csrMatchesSigner(request: Pick<ScepRequest, 'csr' | 'signer'>): boolean {

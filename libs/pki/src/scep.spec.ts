@@ -2,7 +2,9 @@ import { X509Certificate } from 'node:crypto';
 import * as cms from '@peculiar/asn1-cms';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { createCertificateAuthority, issueKeyAndCertificate, type CertificateAndKey } from './authority';
-import { buildCertRep, degenerateCertificates, SCEP_ATTRIBUTE_OIDS, SCEP_CA_CAPABILITIES, ScepRequestError } from './scep';
+import { degenerateCertificates, SCEP_ATTRIBUTE_OIDS, SCEP_CA_CAPABILITIES } from './scep-message';
+import { buildCertRep } from './scep-reply';
+import { ScepRequestError } from './scep-request';
 
 /* The client ↔ server round trips live in libs/testing (scep-client.spec.ts); this checks the wire encodings. */
 

@@ -4,8 +4,8 @@ import { CHECKIN_MESSAGE_TYPES, deviceIdOf, parseCheckin } from './checkin';
 import type { CheckinMessage, CheckinMessageType } from './checkin';
 import { tokenHex } from './device-information';
 import { ProtocolError } from './errors';
-import { buildPlist } from './plist';
-import type { PlistDict, PlistValue } from './plist';
+import { buildPlist } from './plist-writer';
+import type { PlistDict, PlistValue } from './plist-value';
 import { describeWithShared, sharedPath } from '../../../test/support/shared-checkout';
 
 const FIXTURES = sharedPath('fixtures/nanomdm');

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ProtocolError } from './errors';
-import { describeKind, parsePlistDict } from './plist';
+import { parsePlistDict } from './plist';
+import { describeKind } from './plist-value';
 import { plistBoolean, plistData, plistDict, plistString, toProtocolError } from './validation';
 
 export const CHECKIN_MESSAGE_TYPES = [

@@ -2,7 +2,7 @@ import { buildCommandPlist, jsonToPlistValue, plistToJson } from './command';
 import type { JsonValue } from './command';
 import { ProtocolError } from './errors';
 import { parsePlist, parsePlistDict } from './plist';
-import type { PlistValue } from './plist';
+import type { PlistValue } from './plist-value';
 
 function expectRefusal(fn: () => unknown, message: RegExp, key?: string): void {
   let caught: unknown;

@@ -1,6 +1,6 @@
 import { ProtocolError } from './errors';
-import { buildPlist } from './plist';
-import type { PlistDict, PlistValue } from './plist';
+import { buildPlist } from './plist-writer';
+import type { PlistDict, PlistValue } from './plist-value';
 
 export interface CommandPayload {
   RequestType: string;

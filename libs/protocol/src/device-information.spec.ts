@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { DEFAULT_DEVICE_INFORMATION_QUERIES, parseDeviceInformation, tokenHex } from './device-information';
-import { isPlistDict } from './plist';
+import { isPlistDict } from './plist-value';
 import { parseReport } from './report';
 import { describeWithShared, sharedPath } from '../../../test/support/shared-checkout';
 

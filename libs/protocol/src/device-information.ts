@@ -1,4 +1,4 @@
-import type { PlistDict, PlistValue } from './plist';
+import type { PlistDict, PlistValue } from './plist-value';
 
 /**
  * The subset of a DeviceInformation answer the server keeps as columns. Everything else a device

@@ -1,4 +1,6 @@
 export * from './plist';
+export * from './plist-value';
+export * from './plist-writer';
 export * from './errors';
 export * from './checkin';
 export * from './report';

@@ -1,8 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ProtocolError } from './errors';
-import { buildPlist, parsePlist, parsePlistDict } from './plist';
-import type { PlistDict, PlistValue } from './plist';
+import { parsePlist, parsePlistDict } from './plist';
+import { buildPlist } from './plist-writer';
+import type { PlistDict, PlistValue } from './plist-value';
 import { describeWithShared, sharedPath } from '../../../test/support/shared-checkout';
 
 const FIXTURES = sharedPath('fixtures/nanomdm');

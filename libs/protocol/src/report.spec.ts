@@ -1,8 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ProtocolError } from './errors';
-import { buildPlist } from './plist';
-import type { PlistDict } from './plist';
+import { buildPlist } from './plist-writer';
+import type { PlistDict } from './plist-value';
 import { COMMAND_STATUSES, parseReport } from './report';
 import { describeWithShared, sharedPath } from '../../../test/support/shared-checkout';
 

@@ -1,6 +1,7 @@
 import { ProtocolError } from './errors';
-import { describeKind, isPlistDict, parsePlistDict } from './plist';
-import type { PlistDict, PlistValue } from './plist';
+import { parsePlistDict } from './plist';
+import { describeKind, isPlistDict } from './plist-value';
+import type { PlistDict, PlistValue } from './plist-value';
 
 export const COMMAND_STATUSES = ['Idle', 'Acknowledged', 'Error', 'CommandFormatError', 'NotNow'] as const;
 export type CommandStatus = (typeof COMMAND_STATUSES)[number];

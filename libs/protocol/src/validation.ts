@@ -2,7 +2,7 @@
 // as plist vocabulary, and the translation of a zod failure into one ProtocolError.
 import { z } from 'zod';
 import { ProtocolError } from './errors';
-import type { PlistDict, PlistValue } from './plist';
+import type { PlistDict, PlistValue } from './plist-value';
 
 export const plistString = () => z.string({ error: 'must be a string' });
 export const plistData = () => z.instanceof(Buffer, { error: 'must be data' });

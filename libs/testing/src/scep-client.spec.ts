@@ -1,23 +1,15 @@
-import { spawnSync } from 'node:child_process';
-import { constants, createPublicKey, publicEncrypt, randomBytes, X509Certificate } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import * as os from 'node:os';
-import * as path from 'node:path';
+import { constants, publicEncrypt, randomBytes, X509Certificate } from 'node:crypto';
 import * as cms from '@peculiar/asn1-cms';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import {
   buildCertRep,
+  buildSignedData,
   createCsr,
   csrMatchesSigner,
-  degenerateCertificates,
+  envelopeTo,
   generateRsaKeyPair,
-  issueCertificate,
   parseScepRequest,
   PkiError,
-  pkcsReqSignerRefusal,
-  SCEP_CA_CAPABILITIES,
   ScepRequestError,
   TrustStore,
   type CertificateAndKey,
@@ -26,19 +18,9 @@ import {
   type ScepRequest,
 } from '@mdm/pki';
 import { createDeviceIdentity } from './device-simulator';
-import {
-  buildScepEnvelope,
-  buildScepPkiMessage,
-  readCertRep,
-  ScepFailure,
-  scepEnroll,
-  signScepMessage,
-  type ScepClientEncryption,
-  type ScepPendingRequest,
-} from './scep-client';
+import { buildScepPkiMessage, readCertRep, ScepFailure, type ScepClientEncryption, type ScepPendingRequest } from './scep-client-messages';
+import { issueFor, spki } from './scep-spec-support';
 import { createTestDeviceCa } from './test-pki';
-
-const spki = (pem: string) => createPublicKey(pem).export({ format: 'der', type: 'spki' });
 
 async function scepError(promise: Promise<unknown>): Promise<ScepRequestError> {
   try {
@@ -60,11 +42,6 @@ function failureOf(fn: () => unknown): ScepFailure {
   throw new Error('expected a ScepFailure, but the call succeeded');
 }
 
-/** What a server does with a parsed request: issue for the CSR's key, signed by the CA. */
-async function issueFor(ca: CertificateAndKey, req: ScepRequest): Promise<string> {
-  const { certPem } = await issueCertificate({ issuer: ca, subject: req.csr.subject, publicKeyPem: req.csr.publicKeyPem, extendedKeyUsage: ['clientAuth'] });
-  return certPem;
-}
 
 describe('SCEP client ↔ server, in process', () => {
   let ca: CertificateAndKey;
@@ -135,7 +112,7 @@ describe('SCEP client ↔ server, in process', () => {
 
   it('rejects a PKIMessage changed after signing (envelope byte) as bad-signature, with enough to answer', async () => {
     const csr = await createCsr({ subject: 'CN=x', ...keys, challengePassword: 'c' });
-    const envelope = buildScepEnvelope(csr, ca.certPem, 'AES-128-CBC');
+    const envelope = envelopeTo(csr, new X509Certificate(ca.certPem), 'AES-128-CBC');
     const pending = await build('AES-128-CBC', 'SHA-256', { envelope });
     const tampered = Buffer.from(pending.message);
     const at = tampered.indexOf(envelope) + envelope.length - 5;
@@ -170,7 +147,7 @@ describe('SCEP client ↔ server, in process', () => {
     const csr = await createCsr({ subject: 'CN=x', ...keys, challengePassword: 'c' });
     const caPublicKey = new X509Certificate(ca.certPem).publicKey;
     const withKey = (encryptedKey: Buffer) => {
-      const info = AsnConvert.parse(buildScepEnvelope(csr, ca.certPem, 'AES-256-CBC'), cms.ContentInfo);
+      const info = AsnConvert.parse(envelopeTo(csr, new X509Certificate(ca.certPem), 'AES-256-CBC'), cms.ContentInfo);
       const enveloped = AsnConvert.parse(info.content, cms.EnvelopedData);
       const ktri = enveloped.recipientInfos[0].ktri;
       if (!ktri) throw new Error('expected a KeyTransRecipientInfo');
@@ -211,10 +188,11 @@ describe('SCEP client ↔ server, in process', () => {
   it('refuses CertPoll (this CA never answers PENDING)', async () => {
     const pending = await build('AES-256-CBC', 'SHA-256');
     const signer = pending.signer;
-    const message = signScepMessage({
-      content: buildScepEnvelope(Buffer.from([0x30, 0x00]), ca.certPem, 'AES-256-CBC'),
+    const message = buildSignedData({
+      content: envelopeTo(Buffer.from([0x30, 0x00]), new X509Certificate(ca.certPem), 'AES-256-CBC'),
       signer,
       digest: 'SHA-256',
+      attached: true,
       attributes: [
         ['2.16.840.1.113733.1.9.2', Buffer.from([0x13, 0x02, 0x32, 0x30])],
         ['2.16.840.1.113733.1.9.7', Buffer.from([0x13, 0x01, 0x54])],
@@ -270,193 +248,3 @@ describe('SCEP client ↔ server, in process', () => {
   });
 });
 
-const haveOpenssl = spawnSync('openssl', ['version']).status === 0;
-if (!haveOpenssl) console.warn('openssl not on PATH; skipping SCEP interoperability tests');
-
-(haveOpenssl ? describe : describe.skip)('SCEP interoperability with openssl', () => {
-  let dir: string;
-  let ca: CertificateAndKey;
-  let keys: KeyPairPem;
-  const openssl = (...args: string[]) => {
-    const result = spawnSync('openssl', args, { cwd: dir });
-    if (result.status !== 0) throw new Error(`openssl ${args.join(' ')} failed: ${result.stderr.toString()}`);
-    return result.stdout.toString();
-  };
-  const file = (name: string) => path.join(dir, name);
-
-  beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scep-'));
-    [ca, keys] = await Promise.all([createTestDeviceCa(), generateRsaKeyPair(2048)]);
-    fs.writeFileSync(file('ca.pem'), ca.certPem);
-    fs.writeFileSync(file('ca.key'), ca.keyPem);
-  });
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-  it.each(['-aes128', '-des3'])('the server opens an openssl streamed (BER, indefinite-length) envelope made with %s', async (cipher) => {
-    fs.writeFileSync(file('csr.der'), await createCsr({ subject: 'CN=openssl envelope', ...keys, challengePassword: 'ossl' }));
-    openssl('cms', '-encrypt', '-binary', '-stream', cipher, '-in', 'csr.der', '-outform', 'DER', '-out', 'env.der', 'ca.pem');
-    const envelope = fs.readFileSync(file('env.der'));
-    expect(envelope[1]).toBe(0x80); // really indefinite-length
-    const pending = await buildScepPkiMessage({
-      recipientCertPem: ca.certPem,
-      ...keys,
-      subject: 'CN=unused',
-      encryption: 'AES-256-CBC',
-      digest: 'SHA-256',
-      envelope,
-    });
-    const req = await parseScepRequest(pending.message, ca);
-    expect(req.csr.subject).toBe('CN=openssl envelope');
-    expect(req.csr.challengePassword).toBe('ossl');
-    expect(req.contentEncryption).toBe(cipher === '-des3' ? 'DES-EDE3-CBC' : 'AES-128-CBC');
-  });
-
-  it('openssl verifies the CertRep signature and decrypts its envelope to the certificate', async () => {
-    const pending = await buildScepPkiMessage({ recipientCertPem: ca.certPem, ...keys, subject: 'CN=ossl', challenge: 'x', encryption: 'AES-256-CBC', digest: 'SHA-256' });
-    const req = await parseScepRequest(pending.message, ca);
-    const certificatePem = await issueFor(ca, req);
-    fs.writeFileSync(file('certrep.der'), await buildCertRep({ request: req, ca, result: { status: 'SUCCESS', certificatePem } }));
-    fs.writeFileSync(file('signer.pem'), pending.signer.certPem);
-    fs.writeFileSync(file('signer.key'), pending.signer.keyPem);
-    // -purpose any: the test CA certificate has only keyCertSign/cRLSign, which S/MIME purpose checks refuse.
-    openssl('cms', '-verify', '-binary', '-purpose', 'any', '-inform', 'DER', '-in', 'certrep.der', '-CAfile', 'ca.pem', '-out', 'envelope.der');
-    openssl('cms', '-decrypt', '-binary', '-inform', 'DER', '-in', 'envelope.der', '-recip', 'signer.pem', '-inkey', 'signer.key', '-out', 'degenerate.der');
-    const printed = openssl('pkcs7', '-inform', 'DER', '-in', 'degenerate.der', '-print_certs');
-    expect(new X509Certificate(printed).raw.equals(new X509Certificate(certificatePem).raw)).toBe(true);
-    expect(openssl('asn1parse', '-inform', 'DER', '-in', 'certrep.der')).toMatch(/2\.16\.840\.1\.113733\.1\.9\.3[\s\S]*PRINTABLESTRING\s*:0/);
-  });
-
-  it('openssl reads the GetCACert chain (degenerate PKCS#7)', () => {
-    fs.writeFileSync(file('chain.p7'), degenerateCertificates([ca.certPem, ca.certPem]));
-    expect(openssl('pkcs7', '-inform', 'DER', '-in', 'chain.p7', '-print_certs').match(/BEGIN CERTIFICATE/g)).toHaveLength(2);
-  });
-});
-
-/** A SCEP endpoint as the gateway will have one: parse, apply policy, answer a CertRep (or an HTTP error). */
-async function startScepServer(ca: CertificateAndKey, policy: { challenge: string; caCertBody?: () => { body: Buffer; type: string } }) {
-  const methods: string[] = [];
-  const trust = TrustStore.fromPem(ca.certPem);
-  const handle = async (req: http.IncomingMessage, body: Buffer): Promise<{ status: number; type: string; body: Buffer | string }> => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname !== '/scep') return { status: 404, type: 'text/plain', body: 'not found' };
-    switch (url.searchParams.get('operation')) {
-      case 'GetCACaps':
-        return { status: 200, type: 'text/plain', body: SCEP_CA_CAPABILITIES.join('\n') };
-      case 'GetCACert': {
-        const custom = policy.caCertBody?.();
-        return custom ? { status: 200, ...custom } : { status: 200, type: 'application/x-x509-ca-cert', body: new X509Certificate(ca.certPem).raw };
-      }
-      case 'PKIOperation': {
-        methods.push(req.method ?? '');
-        const message = req.method === 'GET' ? Buffer.from(url.searchParams.get('message') ?? '', 'base64') : body;
-        let parsed: ScepRequest;
-        try {
-          parsed = await parseScepRequest(message, ca);
-        } catch (err) {
-          const replyTo = err instanceof ScepRequestError ? err.replyTo : undefined;
-          if (!replyTo || !(err instanceof ScepRequestError)) return { status: 400, type: 'text/plain', body: String(err) };
-          return { status: 200, type: 'application/x-pki-message', body: await buildCertRep({ request: replyTo, ca, result: { status: 'FAILURE', failInfo: err.failInfo } }) };
-        }
-        const refuse = (failInfo: ScepFailInfo) => buildCertRep({ request: parsed, ca, result: { status: 'FAILURE', failInfo } });
-        let answer: Buffer;
-        if (parsed.messageType === 'PKCSReq' && (pkcsReqSignerRefusal(parsed) !== undefined || parsed.csr.challengePassword !== policy.challenge)) {
-          answer = await refuse('badRequest');
-        } else if (parsed.messageType === 'RenewalReq' && !isTrusted(trust, parsed.signer)) {
-          answer = await refuse('badRequest');
-        } else {
-          answer = await buildCertRep({ request: parsed, ca, result: { status: 'SUCCESS', certificatePem: await issueFor(ca, parsed) } });
-        }
-        return { status: 200, type: 'application/x-pki-message', body: answer };
-      }
-      case null:
-      default:
-        return { status: 400, type: 'text/plain', body: 'unknown operation' };
-    }
-  };
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      handle(req, Buffer.concat(chunks)).then(
-        (r) => {
-          res.writeHead(r.status, { 'Content-Type': r.type });
-          res.end(r.body);
-        },
-        (err: unknown) => {
-          res.writeHead(500);
-          res.end(String(err));
-        },
-      );
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/scep`,
-    methods,
-    close: () => new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve()))),
-  };
-}
-
-function isTrusted(trust: TrustStore, cert: X509Certificate): boolean {
-  try {
-    trust.verify(cert);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-describe('scepEnroll over HTTP', () => {
-  let ca: CertificateAndKey;
-  let server: Awaited<ReturnType<typeof startScepServer>>;
-  let caCertBody: (() => { body: Buffer; type: string }) | undefined;
-
-  beforeAll(async () => {
-    ca = await createTestDeviceCa();
-    server = await startScepServer(ca, { challenge: 'let-me-in', caCertBody: () => caCertBody?.() ?? { body: new X509Certificate(ca.certPem).raw, type: 'application/x-x509-ca-cert' } });
-  });
-  afterAll(() => server.close());
-  beforeEach(() => {
-    caCertBody = undefined;
-    server.methods.length = 0;
-  });
-
-  it.each(['POST', 'GET'] as const)('enrolls with %s and gets a certificate for its key from the CA', async (method) => {
-    const result = await scepEnroll({ url: server.url, challenge: 'let-me-in', subject: 'CN=http device', method });
-    expect(server.methods).toEqual([method]);
-    const cert = new X509Certificate(result.certPem);
-    expect(cert.verify(new X509Certificate(ca.certPem).publicKey)).toBe(true);
-    expect(cert.publicKey.export({ format: 'der', type: 'spki' })).toEqual(spki(result.keyPem));
-    expect(cert.subject).toBe('CN=http device');
-    expect(result.caCertPem).toBe(new X509Certificate(ca.certPem).toString());
-  });
-
-  it('reads a degenerate PKCS#7 GetCACert answer, then renews with the issued identity', async () => {
-    caCertBody = () => ({ body: degenerateCertificates([ca.certPem]), type: 'application/x-x509-ca-ra-cert' });
-    const first = await scepEnroll({ url: server.url, challenge: 'let-me-in' });
-    const renewed = await scepEnroll({ url: server.url, renew: first });
-    expect(renewed.keyPem).not.toBe(first.keyPem);
-    expect(new X509Certificate(renewed.certPem).verify(new X509Certificate(ca.certPem).publicKey)).toBe(true);
-  });
-
-  it('checks the profile CAFingerprint against GetCACert', async () => {
-    const der = new X509Certificate(ca.certPem).raw;
-    const { createHash } = await import('node:crypto');
-    await expect(scepEnroll({ url: server.url, challenge: 'let-me-in', caFingerprint: createHash('sha1').update(der).digest() })).resolves.toBeDefined();
-    await expect(scepEnroll({ url: server.url, challenge: 'let-me-in', caFingerprint: Buffer.alloc(20) })).rejects.toThrow(/CAFingerprint/);
-  });
-
-  it('throws ScepFailure(badRequest) for a wrong challenge', async () => {
-    await expect(scepEnroll({ url: server.url, challenge: 'wrong' })).rejects.toMatchObject({ name: 'ScepFailure', failInfo: 'badRequest', httpStatus: 200 });
-  });
-
-  it('throws ScepFailure(badRequest) for a renewal signed by an untrusted identity', async () => {
-    const stranger = await createDeviceIdentity(await createTestDeviceCa({ commonName: 'Stranger CA' }));
-    await expect(scepEnroll({ url: server.url, renew: stranger })).rejects.toMatchObject({ failInfo: 'badRequest' });
-  });
-
-  it('throws ScepFailure(http, status) on a non-200 answer', async () => {
-    await expect(scepEnroll({ url: server.url.replace('/scep', '/nope'), challenge: 'let-me-in' })).rejects.toMatchObject({ failInfo: 'http', httpStatus: 404 });
-  });
-});

@@ -12,7 +12,7 @@ import {
   type KeyPairPem,
 } from '@mdm/pki';
 import { createDeviceIdentity } from './device-simulator';
-import { buildScepPkiMessage, readCertRep, type ScepPkiMessageOptions } from './scep-client';
+import { buildScepPkiMessage, readCertRep, type ScepPkiMessageOptions } from './scep-client-messages';
 import { createTestDeviceCa } from './test-pki';
 
 const spki = (pem: string) => createPublicKey(pem).export({ format: 'der', type: 'spki' });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { createCertificateAuthority, generateRsaKeyPair, parseScepRequest, PkiError, ScepRequestError, type CertificateAndKey } from '@mdm/pki';
-import { buildScepPkiMessage } from './scep-client';
+import { buildScepPkiMessage } from './scep-client-messages';
 import { derMutation, fuzzRun, mutate } from '../../../test/support/fuzz';
 
 /*

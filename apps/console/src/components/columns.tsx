@@ -1,4 +1,6 @@
+import type { CommandDeliveryView } from '@mdm/contracts';
 import { ago } from '../format';
+import type { ErrorChainEntry } from '../push-errors';
 import { ErrorChain, StatusBadge } from './badges';
 import type { Column } from './table';
 
@@ -13,16 +15,10 @@ export function timeColumn<T>(label: string, at: (row: T) => string | null | und
 }
 
 /** A command's delivery to one device, as `GET /v1/commands/{uuid}` and `GET /v1/devices/{udid}/commands` list it. */
-export interface Delivery {
-  udid: string;
-  status: string;
-  statusReason: string | null;
-  notNowCount: number;
-  errorChain: Array<Record<string, unknown>> | null;
-  result: unknown;
-  queuedAt: string;
-  completedAt: string | null;
-}
+export type Delivery = WithErrorChain<CommandDeliveryView>;
+
+/** A view whose `errorChain` is read as Apple sends it: a list of dicts. */
+export type WithErrorChain<T extends { errorChain: unknown }> = Omit<T, 'errorChain'> & { errorChain: ErrorChainEntry[] | null };
 
 /**
  * Status and detail (reason, NotNow count, Apple's error chain, the device's answer) of deliveries:

@@ -4,42 +4,7 @@ import { Badge, Notice } from './badges';
 import { type Column, DataTable } from './table';
 import { ago, dateTime, yesNo } from '../format';
 import { LIVE_INTERVAL_MS, useAction, useLoad } from '../hooks';
-
-// Shapes of GET /v1/devices/{udid}/inventory and /inventory/history (libs/contracts/src/inventory.ts).
-type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
-interface InventoryItem {
-  query: string;
-  group: string;
-  type: string;
-  value: Json;
-}
-interface Certificate {
-  fingerprint: string;
-  commonName: string | null;
-  subject: string | null;
-  issuer: string | null;
-  notAfter: string | null;
-  isIdentity: boolean;
-}
-interface Inventory {
-  deviceInformation: InventoryItem[];
-  deviceInformationAt: string | null;
-  securityInfo: { [key: string]: Json } | null;
-  securityInfoAt: string | null;
-  certificates: Certificate[] | null;
-  certificatesAt: string | null;
-  refreshRequestedAt: string | null;
-  refreshSource: string | null;
-  refreshOpen: boolean;
-}
-interface Change {
-  id: string;
-  field: string;
-  oldValue: Json;
-  newValue: Json;
-  changedAt: string;
-  requestType: string;
-}
+import type { CertificateSummaryView, DeviceInventoryView, InventoryChangeView, JsonValue } from '@mdm/contracts';
 
 const GROUP_TITLES: Array<[string, string]> = [
   ['hardware', 'Hardware'],
@@ -51,7 +16,7 @@ const GROUP_TITLES: Array<[string, string]> = [
 const HISTORY_PAGE = 25;
 
 /** Answers as a person reads them: yes/no, dates, capacities in GB, structures as compact JSON. */
-function show(value: Json | undefined, type = 'any'): string {
+function show(value: JsonValue | undefined, type = 'any'): string {
   if (value === null || value === undefined) return '—';
   if (typeof value === 'boolean') return yesNo(value);
   if (typeof value === 'object' && !Array.isArray(value) && typeof value.$date === 'string') return dateTime(value.$date);
@@ -61,8 +26,8 @@ function show(value: Json | undefined, type = 'any'): string {
 }
 
 /** Dictionaries flattened to dotted keys, so SecurityInfo reads as a list of facts. */
-function facts(value: { [key: string]: Json }, prefix = ''): Array<[string, Json]> {
-  return Object.entries(value).flatMap(([k, v]): Array<[string, Json]> =>
+function facts(value: { [key: string]: JsonValue }, prefix = ''): Array<[string, JsonValue]> {
+  return Object.entries(value).flatMap(([k, v]): Array<[string, JsonValue]> =>
     v !== null && typeof v === 'object' && !Array.isArray(v) && !('$data' in v) && !('$date' in v) ? facts(v, `${prefix}${k}.`) : [[`${prefix}${k}`, v]],
   );
 }
@@ -78,10 +43,10 @@ function expiry(notAfter: string | null) {
 export function DeviceInventory({ udid }: { udid: string }) {
   const enc = encodeURIComponent(udid);
   const [before, setBefore] = useState<string[]>([]);
-  const inventory = useLoad(() => get<Inventory>(`/v1/devices/${enc}/inventory`), [enc], LIVE_INTERVAL_MS);
+  const inventory = useLoad(() => get<DeviceInventoryView>(`/v1/devices/${enc}/inventory`), [enc], LIVE_INTERVAL_MS);
   const cursor = before[before.length - 1];
   const history = useLoad(
-    () => get<{ changes: Change[]; next: string | null }>(`/v1/devices/${enc}/inventory/history`, { limit: HISTORY_PAGE, ...(cursor ? { before: cursor } : {}) }),
+    () => get<{ changes: InventoryChangeView[]; next: string | null }>(`/v1/devices/${enc}/inventory/history`, { limit: HISTORY_PAGE, ...(cursor ? { before: cursor } : {}) }),
     [enc, cursor],
     LIVE_INTERVAL_MS,
   );
@@ -95,14 +60,14 @@ export function DeviceInventory({ udid }: { udid: string }) {
       return res.queued.length ? 'Asked the device for its inventory; answers arrive when it next connects.' : `Not queued: ${res.skipped.map((s) => s.reason).join(', ')}`;
     });
 
-  const certificateColumns: Array<Column<Certificate>> = [
+  const certificateColumns: Array<Column<CertificateSummaryView>> = [
     { label: 'Name', render: (c) => c.commonName ?? '—' },
     { label: 'Subject', render: (c) => <span className="small">{c.subject ?? 'unreadable'}</span> },
     { label: 'Issuer', render: (c) => <span className="small">{c.issuer ?? '—'}</span> },
     { label: 'Expires', render: (c) => expiry(c.notAfter) },
     { label: 'Identity', render: (c) => (c.isIdentity ? <Badge tone="info">identity</Badge> : 'no') },
   ];
-  const changeColumns: Array<Column<Change>> = [
+  const changeColumns: Array<Column<InventoryChangeView>> = [
     { label: 'When', render: (c) => <span title={c.changedAt}>{dateTime(c.changedAt)}</span> },
     { label: 'Field', render: (c) => <code>{c.field}</code> },
     { label: 'Was', render: (c) => show(c.oldValue) },

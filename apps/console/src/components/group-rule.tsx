@@ -1,10 +1,4 @@
-/** A dynamic group's rule (libs/contracts assignments.ts `DeviceGroupRule`): every condition given must match. */
-export interface GroupRule {
-  supervised?: boolean;
-  minOsVersion?: string;
-  maxOsVersion?: string;
-  productName?: string;
-}
+import type { DeviceGroupRule } from '@mdm/contracts';
 
 /** The rule as the form edits it: text fields, '' for "any". */
 export interface RuleDraft {
@@ -16,7 +10,7 @@ export interface RuleDraft {
 
 export const EMPTY_RULE: RuleDraft = { supervised: '', minOsVersion: '', maxOsVersion: '', productName: '' };
 
-export function ruleDraft(rule: GroupRule | null): RuleDraft {
+export function ruleDraft(rule: DeviceGroupRule | null): RuleDraft {
   if (!rule) return EMPTY_RULE;
   return {
     supervised: rule.supervised === undefined ? '' : rule.supervised ? 'true' : 'false',
@@ -27,7 +21,7 @@ export function ruleDraft(rule: GroupRule | null): RuleDraft {
 }
 
 /** The conditions filled in; the server refuses an empty rule, naming it. */
-export function ruleOf(d: RuleDraft): GroupRule {
+export function ruleOf(d: RuleDraft): DeviceGroupRule {
   return {
     ...(d.supervised ? { supervised: d.supervised === 'true' } : {}),
     ...(d.minOsVersion.trim() ? { minOsVersion: d.minOsVersion.trim() } : {}),
@@ -37,7 +31,7 @@ export function ruleOf(d: RuleDraft): GroupRule {
 }
 
 /** "supervised, iOS ≥ 17, iPad…" for the list. */
-export function describeRule(rule: GroupRule | null): string {
+export function describeRule(rule: DeviceGroupRule | null): string {
   if (!rule) return 'listed devices';
   const parts: string[] = [];
   if (rule.supervised !== undefined) parts.push(rule.supervised ? 'supervised' : 'not supervised');

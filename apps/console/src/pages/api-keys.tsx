@@ -4,28 +4,18 @@ import { Badge, Notice } from '../components/badges';
 import { timeColumn } from '../components/columns';
 import { type Column, DataTable, Pager } from '../components/table';
 import { useAction, useLoad } from '../hooks';
+import type { ApiKeyScope, ApiKeyView } from '@mdm/contracts';
 
-type Scope = 'read' | 'commands' | 'profiles' | 'admin';
-const SCOPES: Array<{ scope: Scope; hint: string }> = [
+const SCOPES: Array<{ scope: ApiKeyScope; hint: string }> = [
   { scope: 'read', hint: 'every GET' },
   { scope: 'commands', hint: 'queue, cancel, push' },
   { scope: 'profiles', hint: 'profiles, assignments, groups' },
   { scope: 'admin', hint: 'everything, keys and certificates included' },
 ];
 
-/** `GET /v1/api-keys`: never the secret, which the server keeps only as a hash. */
-interface ApiKey {
-  id: string;
-  name: string;
-  scopes: Scope[];
-  createdAt: string;
-  lastUsedAt: string | null;
-  expiresAt: string | null;
-  revokedAt: string | null;
-}
 const LIMIT = 50;
 
-function keyState(k: ApiKey) {
+function keyState(k: ApiKeyView) {
   if (k.revokedAt) return <Badge tone="neutral">revoked</Badge>;
   if (k.expiresAt && Date.parse(k.expiresAt) <= Date.now()) return <Badge tone="bad">expired</Badge>;
   return <Badge tone="ok">active</Badge>;
@@ -35,10 +25,10 @@ function keyState(k: ApiKey) {
 export function ApiKeysPage() {
   const [offset, setOffset] = useState(0);
   const [showRevoked, setShowRevoked] = useState(false);
-  const keys = useLoad(() => get<{ keys: ApiKey[]; total: number }>('/v1/api-keys', { limit: LIMIT, offset, revoked: showRevoked ? undefined : false, order: 'desc' }), [offset, showRevoked]);
+  const keys = useLoad(() => get<{ keys: ApiKeyView[]; total: number }>('/v1/api-keys', { limit: LIMIT, offset, revoked: showRevoked ? undefined : false, order: 'desc' }), [offset, showRevoked]);
   const action = useAction();
 
-  const revoke = (k: ApiKey): void => {
+  const revoke = (k: ApiKeyView): void => {
     if (!window.confirm(`Revoke the API key "${k.name}"? Every client using it is refused from now on; this cannot be undone.`)) return;
     void action.run(async () => {
       await api('DELETE', `/v1/api-keys/${k.id}`);
@@ -47,7 +37,7 @@ export function ApiKeysPage() {
     });
   };
 
-  const columns: Array<Column<ApiKey>> = [
+  const columns: Array<Column<ApiKeyView>> = [
     { label: 'Name', render: (k) => k.name },
     { label: 'Scopes', render: (k) => k.scopes.join(', ') },
     { label: 'State', render: keyState },
@@ -82,13 +72,13 @@ export function ApiKeysPage() {
 
 function CreateKey({ onCreated }: { onCreated: () => void }) {
   const [name, setName] = useState('');
-  const [scopes, setScopes] = useState<Set<Scope>>(new Set(['read']));
+  const [scopes, setScopes] = useState<Set<ApiKeyScope>>(new Set(['read']));
   const [expires, setExpires] = useState('');
   const [created, setCreated] = useState<{ name: string; secret: string } | undefined>(undefined);
   const [copied, setCopied] = useState(false);
   const action = useAction();
 
-  const toggle = (s: Scope): void => {
+  const toggle = (s: ApiKeyScope): void => {
     const next = new Set(scopes);
     if (next.has(s)) next.delete(s);
     else next.add(s);
@@ -98,7 +88,7 @@ function CreateKey({ onCreated }: { onCreated: () => void }) {
     e.preventDefault();
     void action.run(async () => {
       const body = { name: name.trim(), scopes: [...scopes], ...(expires ? { expiresAt: new Date(expires).toISOString() } : {}) };
-      const key = await api<ApiKey & { secret: string }>('POST', '/v1/api-keys', body);
+      const key = await api<ApiKeyView & { secret: string }>('POST', '/v1/api-keys', body);
       setCreated({ name: key.name, secret: key.secret });
       setCopied(false);
       setName('');

@@ -6,30 +6,12 @@ import { type Column, DataTable, Pager } from '../components/table';
 import { dateTime } from '../format';
 import { LIVE_INTERVAL_MS, useAction, useLoad } from '../hooks';
 import { Link, navigate } from '../router';
+import type { CommandSummary, CommandView } from '@mdm/contracts';
 
-interface CommandStatus {
-  commandUuid: string;
-  requestType: string;
-  command: Record<string, unknown>;
-  createdAt: string;
-  expiresAt: string | null;
-  total: number;
-  counts: Record<string, number>;
-  limit: number;
-  offset: number;
-  devices: Delivery[];
-}
+type CommandDetail = Omit<CommandView, 'devices'> & { devices: Delivery[] };
 const ORDER = ['QUEUED', 'SENT', 'PUSH', 'NOTNOW', 'ACKNOWLEDGED', 'ERROR', 'FORMAT_ERROR', 'CANCELED', 'EXPIRED', 'BLOCKED'];
 const OPEN = new Set(['QUEUED', 'SENT', 'PUSH', 'NOTNOW']);
 const LIMIT = 100;
-
-interface CommandSummary {
-  commandUuid: string;
-  requestType: string;
-  createdAt: string;
-  total: number;
-  counts: Partial<Record<string, number>>;
-}
 
 /** Recent commands (`GET /v1/commands`, newest first) with how many of their devices are still open. */
 export function CommandsPage() {
@@ -61,10 +43,11 @@ export function CommandsPage() {
 export function CommandPage({ uuid }: { uuid: string }) {
   const [offset, setOffset] = useState(0);
   const [statusFilter, setStatusFilter] = useState('');
-  const status = useLoad(() => get<CommandStatus>(`/v1/commands/${encodeURIComponent(uuid)}`, { limit: LIMIT, offset, status: statusFilter }), [uuid, offset, statusFilter], LIVE_INTERVAL_MS);
+  const status = useLoad(() => get<CommandDetail>(`/v1/commands/${encodeURIComponent(uuid)}`, { limit: LIMIT, offset, status: statusFilter }), [uuid, offset, statusFilter], LIVE_INTERVAL_MS);
   const action = useAction();
   const c = status.data;
-  const counts = c?.counts ?? {};
+  // Statuses with no delivery are absent, so every present count is a number.
+  const counts: Record<string, number> = Object.fromEntries(Object.entries(c?.counts ?? {}).filter((e): e is [string, number] => e[1] !== undefined));
   const all = Object.values(counts).reduce((a, b) => a + b, 0);
   const open = Object.entries(counts).filter(([s]) => OPEN.has(s)).reduce((a, [, n]) => a + n, 0);
   const statuses = [...ORDER.filter((s) => counts[s]), ...Object.keys(counts).filter((s) => !ORDER.includes(s))];

@@ -1,55 +1,18 @@
 import { useState } from 'react';
+import type { DeviceView, PendingCommandView, PushDevicesView } from '@mdm/contracts';
 import { api, get } from '../api';
-import { Badge, ErrorChain, Notice, StatusBadge } from '../components/badges';
-import { deliveryColumns, type Delivery, timeColumn } from '../components/columns';
-import { CommandForm } from '../components/command-form';
+import { Notice } from '../components/badges';
 import { DeviceInventory } from '../components/device-inventory';
-import { type Column, DataTable, Pager } from '../components/table';
-import { ago, dateTime, yesNo } from '../format';
 import { LIVE_INTERVAL_MS, useAction, useLoad } from '../hooks';
-import { Link, navigate } from '../router';
-import { type Device, PushState } from './devices';
-
-export interface CommandRow extends Delivery {
-  commandUuid: string;
-  requestType: string;
-  sentAt: string | null;
-  deliveredAt: string | null;
-}
-interface QueueRow {
-  commandUuid: string;
-  requestType: string;
-  status: string;
-  notNowCount: number;
-  queuedAt: string;
-  expiresAt: string | null;
-}
-export interface DeviceProfile {
-  udid: string;
-  profileId: string;
-  identifier: string;
-  desired: boolean;
-  desiredVersion: number | null;
-  installedVersion: number | null;
-  status: string;
-  reason: string | null;
-  errorChain: Array<Record<string, unknown>> | null;
-  conflicts: Array<{ payloadType: string; with: Array<{ identifier: string; profileId?: string }> }> | null;
-  pendingAction: string | null;
-  updatedAt: string;
-}
-interface Effective {
-  payloadType: string;
-  keys: Array<{ key: string; value: unknown; decidedBy: { profileId: string; identifier: string }; rule: string; conflict: boolean }>;
-}
-const HISTORY_LIMIT = 20;
+import { Link } from '../router';
+import { CommandHistory, type CommandRow, DeviceActions, DeviceFacts, type DeviceProfile, DeviceProfiles, type Effective, HISTORY_LIMIT, PendingQueue } from './device-sections';
 
 export function DevicePage({ udid }: { udid: string }) {
   const enc = encodeURIComponent(udid);
   const [historyOffset, setHistoryOffset] = useState(0);
   const [statusFilter, setStatusFilter] = useState('');
-  const device = useLoad(() => get<Device>(`/v1/devices/${enc}`), [enc], LIVE_INTERVAL_MS);
-  const queue = useLoad(() => get<{ pending: QueueRow[] }>(`/v1/devices/${enc}/queue`), [enc], LIVE_INTERVAL_MS);
+  const device = useLoad(() => get<DeviceView>(`/v1/devices/${enc}`), [enc], LIVE_INTERVAL_MS);
+  const queue = useLoad(() => get<{ pending: PendingCommandView[] }>(`/v1/devices/${enc}/queue`), [enc], LIVE_INTERVAL_MS);
   const history = useLoad(
     () => get<{ commands: CommandRow[]; total: number }>(`/v1/devices/${enc}/commands`, { limit: HISTORY_LIMIT, offset: historyOffset, status: statusFilter }),
     [enc, historyOffset, statusFilter],
@@ -66,7 +29,7 @@ export function DevicePage({ udid }: { udid: string }) {
   };
   const pushNow = (): void =>
     void action.run(async () => {
-      const res = await api<{ pushed: number; skipped: Array<{ udid: string; reason: string }> }>('POST', '/v1/push', { udids: [udid] });
+      const res = await api<PushDevicesView>('POST', '/v1/push', { udids: [udid] });
       refresh();
       return res.pushed ? 'Push sent.' : `Not pushed: ${res.skipped.map((s) => s.reason).join(', ')}`;
     });
@@ -85,40 +48,6 @@ export function DevicePage({ udid }: { udid: string }) {
       return 'Asked the device for its profile list; failed versions get another try.';
     });
 
-  const historyColumns: Array<Column<CommandRow>> = [
-    { label: 'Command', render: (c) => <Link to={`/commands/${c.commandUuid}`}>{c.requestType}</Link> },
-    ...deliveryColumns<CommandRow>(),
-    timeColumn('Queued', (c) => c.queuedAt),
-    timeColumn('Completed', (c) => c.completedAt),
-  ];
-  const queueColumns: Array<Column<QueueRow>> = [
-    { label: 'Command', render: (c) => <Link to={`/commands/${c.commandUuid}`}>{c.requestType}</Link> },
-    { label: 'Status', render: (c) => <StatusBadge status={c.status} /> },
-    { label: 'NotNow', render: (c) => c.notNowCount },
-    { label: 'Queued', render: (c) => ago(c.queuedAt) },
-    { label: 'Expires', render: (c) => dateTime(c.expiresAt) },
-  ];
-  const profileColumns: Array<Column<DeviceProfile>> = [
-    { label: 'Profile', render: (p) => <Link to={`/profiles/${p.profileId}`}>{p.identifier}</Link> },
-    { label: 'Status', render: (p) => <StatusBadge status={p.status} /> },
-    { label: 'Version', render: (p) => `${p.installedVersion ?? '—'} / ${p.desiredVersion ?? '—'}` },
-    {
-      label: 'Detail',
-      render: (p) => (
-        <div>
-          {p.reason ? <div>{p.reason}</div> : null}
-          {p.pendingAction ? <div className="muted">{p.pendingAction} in flight</div> : null}
-          <ErrorChain chain={p.errorChain} />
-          {p.conflicts?.map((c) => (
-            <div key={c.payloadType} className="warn-text">
-              conflict on {c.payloadType} with {c.with.map((w) => w.identifier).join(', ')}
-            </div>
-          ))}
-        </div>
-      ),
-    },
-  ];
-
   return (
     <section>
       <p>
@@ -128,115 +57,14 @@ export function DevicePage({ udid }: { udid: string }) {
       <Notice error={device.error} />
       {d ? (
         <div className="grid2">
-          <div className="card">
-            <h2>Inventory</h2>
-            <dl className="facts" data-testid="inventory">
-              <dt>UDID</dt>
-              <dd>
-                <code>{d.udid}</code>
-              </dd>
-              <dt>Serial</dt>
-              <dd>{d.serialNumber ?? '—'}</dd>
-              <dt>Model</dt>
-              <dd>{[d.modelName, d.productName, d.model].filter(Boolean).join(' · ') || '—'}</dd>
-              <dt>OS</dt>
-              <dd>{d.osVersion ? `iOS ${d.osVersion} (${d.buildVersion ?? '?'})` : '—'}</dd>
-              <dt>Supervised</dt>
-              <dd>{yesNo(d.supervised)}</dd>
-              <dt>Enrolled</dt>
-              <dd>{d.enrolled ? `yes, ${dateTime(d.enrolledAt)}` : `no${d.checkedOutAt ? `, checked out ${dateTime(d.checkedOutAt)}` : ''}`}</dd>
-              <dt>Last seen</dt>
-              <dd title={d.lastSeenAt ?? undefined}>{ago(d.lastSeenAt)}</dd>
-              <dt>Push</dt>
-              <dd>
-                <PushState d={d} />
-              </dd>
-              <dt>Topic</dt>
-              <dd>
-                <code className="small">{d.topic ?? '—'}</code>
-              </dd>
-            </dl>
-          </div>
-          <div className="card">
-            <h2>Actions</h2>
-            <div className="row">
-              <button type="button" onClick={pushNow} disabled={action.busy || !d.push.pushable}>
-                Push now
-              </button>
-              <button type="button" className="danger" onClick={clearQueue} disabled={action.busy || (queue.data?.pending.length ?? 0) === 0}>
-                Clear queue
-              </button>
-              <button type="button" onClick={reconcile} disabled={action.busy}>
-                Re-check profiles
-              </button>
-            </div>
-            <Notice error={action.error} message={action.message} />
-            <h3>Send a command</h3>
-            <CommandForm udids={[udid]} onQueued={() => refresh()} />
-          </div>
+          <DeviceFacts d={d} />
+          <DeviceActions d={d} udid={udid} action={action} queueEmpty={(queue.data?.pending.length ?? 0) === 0} pushNow={pushNow} clearQueue={clearQueue} reconcile={reconcile} onQueued={refresh} />
         </div>
       ) : null}
       <DeviceInventory udid={udid} />
-      <h2>
-        Pending queue <span className="muted">({queue.data?.pending.length ?? '…'})</span>
-      </h2>
-      <Notice error={queue.error} />
-      <DataTable label="pending queue" testId="queue-table" columns={queueColumns} rows={queue.data?.pending ?? []} rowKey={(c) => c.commandUuid} onOpen={(c) => navigate(`/commands/${c.commandUuid}`)} empty="Nothing waiting." />
-      <h2>Command history</h2>
-      <div className="row">
-        <label>
-          Status{' '}
-          <select value={statusFilter} onChange={(e) => (setStatusFilter(e.target.value), setHistoryOffset(0))}>
-            <option value="">all</option>
-            <option value="ERROR,FORMAT_ERROR">errors</option>
-            {['QUEUED', 'SENT', 'PUSH', 'NOTNOW', 'ACKNOWLEDGED', 'ERROR', 'CANCELED', 'EXPIRED', 'BLOCKED'].map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
-      </div>
-      <Notice error={history.error} />
-      <DataTable label="command history" testId="history-table" columns={historyColumns} rows={history.data?.commands ?? []} rowKey={(c) => c.commandUuid} onOpen={(c) => navigate(`/commands/${c.commandUuid}`)} empty="No commands yet." />
-      {history.data ? <Pager total={history.data.total} limit={HISTORY_LIMIT} offset={historyOffset} onOffset={setHistoryOffset} /> : null}
-      <h2>Profiles</h2>
-      <Notice error={profiles.error} />
-      <DataTable label="device profiles" testId="device-profiles-table" columns={profileColumns} rows={profiles.data?.profiles ?? []} rowKey={(p) => p.profileId} onOpen={(p) => navigate(`/profiles/${p.profileId}`)} empty="No managed profiles." />
-      {profiles.data?.effective.length ? (
-        <>
-          <h3>Effective restrictions and passcode policy</h3>
-          {profiles.data.effective.map((e) => (
-            <table key={e.payloadType} className="compact" aria-label={`effective ${e.payloadType}`}>
-              <caption>
-                <code>{e.payloadType}</code>
-              </caption>
-              <thead>
-                <tr>
-                  <th scope="col">Key</th>
-                  <th scope="col">Value in force</th>
-                  <th scope="col">Decided by</th>
-                  <th scope="col">Rule</th>
-                </tr>
-              </thead>
-              <tbody>
-                {e.keys.map((k) => (
-                  <tr key={k.key}>
-                    <td>
-                      <code>{k.key}</code>
-                    </td>
-                    <td>{JSON.stringify(k.value)}</td>
-                    <td>
-                      <Link to={`/profiles/${k.decidedBy.profileId}`}>{k.decidedBy.identifier}</Link> {k.conflict ? <Badge tone="warn">conflict</Badge> : null}
-                    </td>
-                    <td className="muted">{k.rule}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          ))}
-        </>
-      ) : null}
+      <PendingQueue queue={queue} />
+      <CommandHistory history={history} statusFilter={statusFilter} setStatusFilter={setStatusFilter} historyOffset={historyOffset} setHistoryOffset={setHistoryOffset} />
+      <DeviceProfiles profiles={profiles} />
     </section>
   );
 }

@@ -8,32 +8,8 @@ import { ago, yesNo } from '../format';
 import { LIVE_INTERVAL_MS, useLoad } from '../hooks';
 import { navigate } from '../router';
 import { explainPush } from '../push-errors';
+import type { DeviceList, DeviceView } from '@mdm/contracts';
 
-export interface Device {
-  udid: string;
-  serialNumber: string | null;
-  productName: string | null;
-  model: string | null;
-  modelName: string | null;
-  deviceName: string | null;
-  osVersion: string | null;
-  buildVersion: string | null;
-  supervised: boolean | null;
-  enrolled: boolean;
-  topic: string | null;
-  tokenUpdateCount: number;
-  push: { pushable: boolean; statusReason?: string | null; lastPushAt: string | null; lastOutcome: string | null; tokenInvalidReason: string | null };
-  authenticatedAt: string | null;
-  enrolledAt: string | null;
-  checkedOutAt: string | null;
-  lastSeenAt: string | null;
-}
-interface DeviceList {
-  devices: Device[];
-  total: number;
-  limit: number;
-  offset: number;
-}
 interface Filters {
   enrolled: string;
   supervised: string;
@@ -45,7 +21,7 @@ const NO_FILTERS: Filters = { enrolled: '', supervised: '', model: '', serial: '
 const LIMIT = 25;
 
 /** The push state as a badge; a failed last push also as a sentence (`explainPush`) with APNs's code. */
-export function PushState({ d }: { d: Device }) {
+export function PushState({ d }: { d: DeviceView }) {
   if (!d.enrolled) return <Badge>not enrolled</Badge>;
   if (d.push.tokenInvalidReason) {
     return (
@@ -105,30 +81,13 @@ export function DevicesPage() {
   };
   const allOnPage = rows.length > 0 && rows.every((d) => selected.has(d.udid));
 
-  const columns: Array<Column<Device>> = [
+  const columns: Array<Column<DeviceView>> = [
     {
       label: 'Select',
       className: 'narrow',
       render: (d) => <input type="checkbox" aria-label={`select ${d.deviceName ?? d.udid}`} checked={selected.has(d.udid)} onChange={() => toggle(d.udid)} />,
     },
-    {
-      label: 'Name / UDID',
-      render: (d) => (
-        <span>
-          <strong>{d.deviceName ?? '(unnamed)'}</strong>
-          <br />
-          <code className="muted small">{d.udid}</code>
-        </span>
-      ),
-      sort: 'udid',
-    },
-    { label: 'Serial', render: (d) => d.serialNumber ?? '—', sort: 'serialNumber' },
-    { label: 'Model', render: (d) => [d.modelName, d.productName].filter(Boolean).join(' · ') || '—' },
-    { label: 'OS', render: (d) => (d.osVersion ? `iOS ${d.osVersion}` : '—'), sort: 'osVersion' },
-    { label: 'Supervised', render: (d) => yesNo(d.supervised) },
-    { label: 'Enrolled', render: (d) => (d.enrolled ? <Ago at={d.enrolledAt} /> : <Badge>no</Badge>), sort: 'enrolledAt' },
-    timeColumn('Last seen', (d) => d.lastSeenAt, 'lastSeenAt'),
-    { label: 'Push', render: (d) => <PushState d={d} /> },
+    ...DEVICE_COLUMNS,
   ];
 
   const apply = (e: FormEvent): void => {
@@ -143,26 +102,7 @@ export function DevicesPage() {
         Devices <span className="muted">{list.data ? `(${list.data.total})` : ''}</span>
       </h1>
       <LiveState />
-      <form className="filters" onSubmit={apply} aria-label="device filters">
-        <YesNoFilter label="Enrolled" value={draft.enrolled} onChange={(enrolled) => setDraft({ ...draft, enrolled })} />
-        <YesNoFilter label="Supervised" value={draft.supervised} onChange={(supervised) => setDraft({ ...draft, supervised })} />
-        <label>
-          Model <input value={draft.model} placeholder="iPad, iPhone15,2" onChange={(e) => setDraft({ ...draft, model: e.target.value })} />
-        </label>
-        <label>
-          Serial <input value={draft.serial} onChange={(e) => setDraft({ ...draft, serial: e.target.value })} />
-        </label>
-        <label>
-          iOS at least <input value={draft.osMin} placeholder="17.2" size={6} onChange={(e) => setDraft({ ...draft, osMin: e.target.value })} />
-        </label>
-        <button type="submit">Filter</button>
-        <button type="button" onClick={() => (setDraft(NO_FILTERS), setFilters(NO_FILTERS), setOffset(0))}>
-          Clear
-        </button>
-        <label>
-          Find on this page <input type="search" value={find} placeholder="name, UDID, serial" onChange={(e) => setFind(e.target.value)} />
-        </label>
-      </form>
+      <DeviceFilters draft={draft} setDraft={setDraft} onApply={apply} onClear={() => (setDraft(NO_FILTERS), setFilters(NO_FILTERS), setOffset(0))} find={find} setFind={setFind} />
       <Notice error={list.error} />
       <div className="row">
         <label>
@@ -185,5 +125,61 @@ export function DevicesPage() {
         </div>
       ) : null}
     </section>
+  );
+}
+
+/** What every device row shows besides its selection box. */
+const DEVICE_COLUMNS: Array<Column<DeviceView>> = [
+  {
+    label: 'Name / UDID',
+    render: (d) => (
+      <span>
+        <strong>{d.deviceName ?? '(unnamed)'}</strong>
+        <br />
+        <code className="muted small">{d.udid}</code>
+      </span>
+    ),
+    sort: 'udid',
+  },
+  { label: 'Serial', render: (d) => d.serialNumber ?? '—', sort: 'serialNumber' },
+  { label: 'Model', render: (d) => [d.modelName, d.productName].filter(Boolean).join(' · ') || '—' },
+  { label: 'OS', render: (d) => (d.osVersion ? `iOS ${d.osVersion}` : '—'), sort: 'osVersion' },
+  { label: 'Supervised', render: (d) => yesNo(d.supervised) },
+  { label: 'Enrolled', render: (d) => (d.enrolled ? <Ago at={d.enrolledAt} /> : <Badge>no</Badge>), sort: 'enrolledAt' },
+  timeColumn('Last seen', (d) => d.lastSeenAt, 'lastSeenAt'),
+  { label: 'Push', render: (d) => <PushState d={d} /> },
+];
+
+/** The server-side filters (applied on submit) and the find box that narrows the page shown. */
+function DeviceFilters(props: {
+  draft: Filters;
+  setDraft: (draft: Filters) => void;
+  onApply: (e: FormEvent) => void;
+  onClear: () => void;
+  find: string;
+  setFind: (find: string) => void;
+}) {
+  const { draft, setDraft, onApply, onClear, find, setFind } = props;
+  return (
+    <form className="filters" onSubmit={onApply} aria-label="device filters">
+      <YesNoFilter label="Enrolled" value={draft.enrolled} onChange={(enrolled) => setDraft({ ...draft, enrolled })} />
+      <YesNoFilter label="Supervised" value={draft.supervised} onChange={(supervised) => setDraft({ ...draft, supervised })} />
+      <label>
+        Model <input value={draft.model} placeholder="iPad, iPhone15,2" onChange={(e) => setDraft({ ...draft, model: e.target.value })} />
+      </label>
+      <label>
+        Serial <input value={draft.serial} onChange={(e) => setDraft({ ...draft, serial: e.target.value })} />
+      </label>
+      <label>
+        iOS at least <input value={draft.osMin} placeholder="17.2" size={6} onChange={(e) => setDraft({ ...draft, osMin: e.target.value })} />
+      </label>
+      <button type="submit">Filter</button>
+      <button type="button" onClick={onClear}>
+        Clear
+      </button>
+      <label>
+        Find on this page <input type="search" value={find} placeholder="name, UDID, serial" onChange={(e) => setFind(e.target.value)} />
+      </label>
+    </form>
   );
 }

@@ -6,11 +6,12 @@ import { describeRule, RuleFields, ruleDraft, ruleOf } from '../components/group
 import { type Column, DataTable } from '../components/table';
 import { LIVE_INTERVAL_MS, useAction, useLoad } from '../hooks';
 import { Link, navigate } from '../router';
-import { type DeviceGroup, KindBadge } from './groups';
+import type { DeviceGroupView } from '@mdm/contracts';
+import { KindBadge } from './groups';
 
 /** One group: rename or change its rule, its members now (added and taken out by hand when static), delete. */
 export function GroupPage({ id }: { id: string }) {
-  const group = useLoad(() => get<DeviceGroup>(`/v1/device-groups/${id}`), [id]);
+  const group = useLoad(() => get<DeviceGroupView>(`/v1/device-groups/${id}`), [id]);
   const members = useLoad(() => get<{ udids: string[] }>(`/v1/device-groups/${id}/members`), [id], LIVE_INTERVAL_MS);
   const action = useAction();
   const g = group.data;
@@ -77,7 +78,7 @@ export function GroupPage({ id }: { id: string }) {
   );
 }
 
-function EditGroup({ group, onSaved }: { group: DeviceGroup; onSaved: () => void }) {
+function EditGroup({ group, onSaved }: { group: DeviceGroupView; onSaved: () => void }) {
   const [name, setName] = useState(group.name);
   const [description, setDescription] = useState(group.description ?? '');
   const [rule, setRule] = useState(ruleDraft(group.rule));

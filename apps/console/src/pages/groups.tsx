@@ -3,31 +3,23 @@ import { api, get } from '../api';
 import { Badge, Notice } from '../components/badges';
 import { timeColumn } from '../components/columns';
 import { DeviceSearch, type FoundDevice } from '../components/device-search';
-import { describeRule, EMPTY_RULE, type GroupRule, RuleFields, ruleOf } from '../components/group-rule';
+import { describeRule, EMPTY_RULE, RuleFields, ruleOf } from '../components/group-rule';
 import { type Column, DataTable, Pager } from '../components/table';
 import { LIVE_INTERVAL_MS, useAction, useLoad } from '../hooks';
 import { navigate } from '../router';
+import type { DeviceGroupView } from '@mdm/contracts';
 
-/** `GET /v1/device-groups`: `devices` counts the members now (listed, or matching the rule). */
-export interface DeviceGroup {
-  id: string;
-  name: string;
-  description: string | null;
-  rule: GroupRule | null;
-  devices: number;
-  createdAt: string;
-}
 const LIMIT = 50;
 
-export function KindBadge({ g }: { g: DeviceGroup }) {
+export function KindBadge({ g }: { g: DeviceGroupView }) {
   return g.rule ? <Badge tone="info">dynamic</Badge> : <Badge>static</Badge>;
 }
 
 /** Device groups: static (listed devices) and dynamic (a rule), with their member counts, and a form to make one. */
 export function GroupsPage() {
   const [offset, setOffset] = useState(0);
-  const groups = useLoad(() => get<{ groups: DeviceGroup[]; total: number }>('/v1/device-groups', { limit: LIMIT, offset }), [offset], LIVE_INTERVAL_MS);
-  const columns: Array<Column<DeviceGroup>> = [
+  const groups = useLoad(() => get<{ groups: DeviceGroupView[]; total: number }>('/v1/device-groups', { limit: LIMIT, offset }), [offset], LIVE_INTERVAL_MS);
+  const columns: Array<Column<DeviceGroupView>> = [
     { label: 'Name', render: (g) => g.name },
     { label: 'Kind', render: (g) => <KindBadge g={g} /> },
     { label: 'Members', render: (g) => describeRule(g.rule) },
@@ -69,7 +61,7 @@ function CreateGroup() {
         ...(description.trim() ? { description: description.trim() } : {}),
         ...(kind === 'dynamic' ? { rule: ruleOf(rule) } : members.length ? { udids: members.map((d) => d.udid) } : {}),
       };
-      const group = await api<DeviceGroup>('POST', '/v1/device-groups', body);
+      const group = await api<DeviceGroupView>('POST', '/v1/device-groups', body);
       navigate(`/groups/${group.id}`);
     });
   };

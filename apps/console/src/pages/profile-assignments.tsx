@@ -5,7 +5,7 @@ import { DeviceSearch, type FoundDevice } from '../components/device-search';
 import { describeRule } from '../components/group-rule';
 import { useAction, useLoad } from '../hooks';
 import { Link } from '../router';
-import type { DeviceGroup } from './groups';
+import type { DeviceGroupView } from '@mdm/contracts';
 
 export interface AssignmentsView {
   udids: string[];
@@ -19,7 +19,7 @@ const GROUP_LIMIT = 1000;
  * its unassign. `POST`/`DELETE /v1/profiles/{id}/assignments` with `groupIds` and `udids`.
  */
 export function ProfileAssignments({ id, current, onChanged, error }: { id: string; current: AssignmentsView | undefined; onChanged: () => void; error: string | undefined }) {
-  const groups = useLoad(() => get<{ groups: DeviceGroup[] }>('/v1/device-groups', { limit: GROUP_LIMIT }), []);
+  const groups = useLoad(() => get<{ groups: DeviceGroupView[] }>('/v1/device-groups', { limit: GROUP_LIMIT }), []);
   const [groupFilter, setGroupFilter] = useState('');
   const [pickedGroups, setPickedGroups] = useState<Set<string>>(new Set());
   const [pickedDevices, setPickedDevices] = useState<FoundDevice[]>([]);

@@ -5,7 +5,7 @@ import { type Drafts, firstProblem, SchemaFields, type Values } from '../compone
 import { iosKeys, PAYLOADS, payloadSpec } from '../catalog';
 import { useAction, useLoad } from '../hooks';
 import { Link, navigate } from '../router';
-import type { Profile } from './profiles';
+import type { ProfileView } from '@mdm/contracts';
 
 interface PayloadDraft {
   type: string;
@@ -16,7 +16,7 @@ const PASSCODE = 'com.apple.mobiledevice.passwordpolicy';
 
 /** Creates a profile, or changes one (`id`): every payload's form comes from the payload catalog. */
 export function ProfileEditorPage({ id }: { id?: string }) {
-  const existing = useLoad(() => (id ? get<Profile>(`/v1/profiles/${id}`) : Promise.resolve(undefined)), [id]);
+  const existing = useLoad(() => (id ? get<ProfileView>(`/v1/profiles/${id}`) : Promise.resolve(undefined)), [id]);
   const [name, setName] = useState('');
   const [identifier, setIdentifier] = useState('');
   const [description, setDescription] = useState('');
@@ -48,7 +48,7 @@ export function ProfileEditorPage({ id }: { id?: string }) {
         removalDisallowed,
         payloads: payloads.map((p) => ({ type: p.type, settings: p.values })),
       };
-      const saved = id ? await api<Profile>('PUT', `/v1/profiles/${id}`, body) : await api<Profile>('POST', '/v1/profiles', body);
+      const saved = id ? await api<ProfileView>('PUT', `/v1/profiles/${id}`, body) : await api<ProfileView>('POST', '/v1/profiles', body);
       navigate(`/profiles/${saved.id}`);
     });
   };

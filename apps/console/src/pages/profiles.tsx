@@ -4,23 +4,11 @@ import { type Column, DataTable } from '../components/table';
 import { ago } from '../format';
 import { useLoad } from '../hooks';
 import { Link, navigate } from '../router';
-
-export interface Profile {
-  id: string;
-  name: string;
-  identifier: string;
-  description: string | null;
-  removalDisallowed: boolean;
-  version: number;
-  payloads: Array<{ type: string; settings: Record<string, unknown>; identifier?: string }>;
-  warnings: string[];
-  createdAt: string;
-  updatedAt: string;
-}
+import type { ProfileView } from '@mdm/contracts';
 
 export function ProfilesPage() {
-  const list = useLoad(() => get<{ profiles: Profile[] }>('/v1/profiles'), []);
-  const columns: Array<Column<Profile>> = [
+  const list = useLoad(() => get<{ profiles: ProfileView[] }>('/v1/profiles'), []);
+  const columns: Array<Column<ProfileView>> = [
     { label: 'Name', render: (p) => <strong>{p.name}</strong> },
     { label: 'Identifier', render: (p) => <code>{p.identifier}</code> },
     { label: 'Payloads', render: (p) => p.payloads.map((x) => x.type).join(', ') },

@@ -6,20 +6,12 @@ import { NotIssuedByAppleBadge, PushCertificateWarning } from '../components/pus
 import { dateTime, expiryTone } from '../format';
 import { useAction, useLoad } from '../hooks';
 import { Link } from '../router';
+import type { ApnsCertificateView } from '@mdm/contracts';
 
-interface PushCertificate {
-  topic: string;
-  notBefore: string;
-  notAfter: string;
-  fingerprint: string;
-  status: string;
-  daysLeft: number;
-  warnings: string[];
-}
 interface PushCertificates {
   status: string;
   warnings: string[];
-  certificates: PushCertificate[];
+  certificates: ApnsCertificateView[];
   /** Enrolled devices whose topic has no certificate any more (a forced upload of another topic). */
   strandedDevices?: Array<{ topic: string; devices: number }>;
 }
@@ -168,73 +160,11 @@ function PushCertificateCard({ data, error, onChanged }: { data: PushCertificate
     <div>
       <Notice error={error} />
       <PushCertificateWarning certificates={data?.certificates ?? []} />
-      {data?.certificates.length ? (
-        <table className="compact" aria-label="push certificates">
-          <thead>
-            <tr>
-              <th scope="col">Topic</th>
-              <th scope="col">Expires</th>
-              <th scope="col">Days left</th>
-              <th scope="col">Status</th>
-            </tr>
-          </thead>
-          <tbody>
-            {data.certificates.map((c) => (
-              <tr key={c.topic}>
-                <td>
-                  <code>{c.topic}</code>
-                </td>
-                <td>{dateTime(c.notAfter)}</td>
-                <td>
-                  <span className={`days tone-${expiryTone(c.daysLeft)}`} data-testid="days-left">
-                    {c.daysLeft}
-                  </span>
-                </td>
-                <td>
-                  <StatusBadge status={c.status} /> <NotIssuedByAppleBadge certificate={c} />
-                  {c.warnings.map((w) => (
-                    <div key={w} className="warn-text">
-                      {w}
-                    </div>
-                  ))}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : (
-        <p>No push certificate yet. Upload the one from Apple’s Push Certificates Portal, or start with a CSR.</p>
-      )}
+      <PushCertificateTable certificates={data?.certificates ?? []} />
       <form onSubmit={submit} className="upload" aria-label="upload push certificate">
         <fieldset>
           <legend>{data?.certificates.length ? 'Renew (same topic) or replace' : 'Upload'}</legend>
-          <div className="row">
-            <label>
-              <input type="radio" name="mode" checked={mode === 'pem'} onChange={() => setMode('pem')} /> PEM certificate and key
-            </label>
-            <label>
-              <input type="radio" name="mode" checked={mode === 'p12'} onChange={() => setMode('p12')} /> PKCS#12 (.p12)
-            </label>
-          </div>
-          {mode === 'pem' ? (
-            <div className="row">
-              <label>
-                Certificate (PEM) <input type="file" data-testid="cert-file" accept=".pem,.crt,.cer" onChange={(e) => setCertFile(e.target.files?.[0] ?? null)} />
-              </label>
-              <label>
-                Private key (PEM, not needed after a CSR) <input type="file" data-testid="key-file" accept=".pem,.key" onChange={(e) => setKeyFile(e.target.files?.[0] ?? null)} />
-              </label>
-            </div>
-          ) : (
-            <div className="row">
-              <label>
-                PKCS#12 file <input type="file" data-testid="p12-file" accept=".p12,.pfx" onChange={(e) => setP12File(e.target.files?.[0] ?? null)} />
-              </label>
-              <label>
-                Password <input type="password" value={password} onChange={(e) => setPassword(e.target.value)} />
-              </label>
-            </div>
-          )}
+          <UploadFields mode={mode} setMode={setMode} setCertFile={setCertFile} setKeyFile={setKeyFile} setP12File={setP12File} password={password} setPassword={setPassword} />
           <div className="row">
             <button type="submit" className="primary" disabled={action.busy}>
               Upload push certificate
@@ -289,5 +219,90 @@ function EnrollmentCard({ info }: { info: EnrollmentInfo }) {
       </div>
       {qr ? <img src={qr} alt={`QR code of ${url}`} width={168} height={168} data-testid="enroll-qr" /> : null}
     </div>
+  );
+}
+
+/** The stored push certificates, with how long each has left. */
+function PushCertificateTable({ certificates }: { certificates: ApnsCertificateView[] }) {
+  return certificates.length ? (
+    <table className="compact" aria-label="push certificates">
+      <thead>
+        <tr>
+          <th scope="col">Topic</th>
+          <th scope="col">Expires</th>
+          <th scope="col">Days left</th>
+          <th scope="col">Status</th>
+        </tr>
+      </thead>
+      <tbody>
+        {certificates.map((c) => (
+          <tr key={c.topic}>
+            <td>
+              <code>{c.topic}</code>
+            </td>
+            <td>{dateTime(c.notAfter)}</td>
+            <td>
+              <span className={`days tone-${expiryTone(c.daysLeft)}`} data-testid="days-left">
+                {c.daysLeft}
+              </span>
+            </td>
+            <td>
+              <StatusBadge status={c.status} /> <NotIssuedByAppleBadge certificate={c} />
+              {c.warnings.map((w) => (
+                <div key={w} className="warn-text">
+                  {w}
+                </div>
+              ))}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  ) : (
+    <p>No push certificate yet. Upload the one from Apple’s Push Certificates Portal, or start with a CSR.</p>
+  );
+}
+
+/** The files (PEM certificate and key, or PKCS#12 and its password) an upload sends. */
+function UploadFields(props: {
+  mode: 'pem' | 'p12';
+  setMode: (mode: 'pem' | 'p12') => void;
+  setCertFile: (file: File | null) => void;
+  setKeyFile: (file: File | null) => void;
+  setP12File: (file: File | null) => void;
+  password: string;
+  setPassword: (password: string) => void;
+}) {
+  const { mode, setMode, setCertFile, setKeyFile, setP12File, password, setPassword } = props;
+  return (
+    <>
+      <div className="row">
+        <label>
+          <input type="radio" name="mode" checked={mode === 'pem'} onChange={() => setMode('pem')} /> PEM certificate and key
+        </label>
+        <label>
+          <input type="radio" name="mode" checked={mode === 'p12'} onChange={() => setMode('p12')} /> PKCS#12 (.p12)
+        </label>
+      </div>
+      {mode === 'pem' ? (
+        <div className="row">
+          <label>
+            Certificate (PEM) <input type="file" data-testid="cert-file" accept=".pem,.crt,.cer" onChange={(e) => setCertFile(e.target.files?.[0] ?? null)} />
+          </label>
+          <label>
+            Private key (PEM, not needed after a CSR) <input type="file" data-testid="key-file" accept=".pem,.key" onChange={(e) => setKeyFile(e.target.files?.[0] ?? null)} />
+          </label>
+        </div>
+      ) : (
+        <div className="row">
+          <label>
+            PKCS#12 file <input type="file" data-testid="p12-file" accept=".p12,.pfx" onChange={(e) => setP12File(e.target.files?.[0] ?? null)} />
+          </label>
+          <label>
+            Password <input type="password" value={password} onChange={(e) => setPassword(e.target.value)} />
+          </label>
+        </div>
+      )}
+    </>
   );
 }

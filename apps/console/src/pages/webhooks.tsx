@@ -5,39 +5,10 @@ import { type Column, DataTable, Pager } from '../components/table';
 import { ago, dateTime } from '../format';
 import { LIVE_INTERVAL_MS, useAction, useLoad } from '../hooks';
 import { Link, navigate } from '../router';
-
-interface Webhook {
-  id: string;
-  url: string;
-  events: string[];
-  format: string;
-  enabled: boolean;
-  secretHint: string;
-  createdAt: string;
-}
-interface Delivery {
-  id: string;
-  eventType: string;
-  udid: string | null;
-  status: string;
-  inFlight: boolean;
-  attempts: number;
-  nextAttemptAt: string | null;
-  lastAttemptAt: string | null;
-  lastHttpStatus: number | null;
-  lastError: string | null;
-  createdAt: string;
-}
-interface Attempt {
-  attemptedAt?: string;
-  httpStatus?: number | null;
-  error?: string | null;
-  durationMs?: number;
-  [k: string]: unknown;
-}
+import type { WebhookAttemptView, WebhookDeliveryView, WebhookView } from '@mdm/contracts';
 
 export function WebhooksPage() {
-  const list = useLoad(() => get<{ webhooks: Webhook[] }>('/v1/webhooks'), []);
+  const list = useLoad(() => get<{ webhooks: WebhookView[] }>('/v1/webhooks'), []);
   const [url, setUrl] = useState('');
   const [secret, setSecret] = useState('');
   const [events, setEvents] = useState('command.*, profile.*');
@@ -54,7 +25,7 @@ export function WebhooksPage() {
       return 'Webhook created.';
     });
   };
-  const columns: Array<Column<Webhook>> = [
+  const columns: Array<Column<WebhookView>> = [
     { label: 'URL', render: (w) => <code>{w.url}</code> },
     { label: 'Events', render: (w) => w.events.join(', ') },
     { label: 'Format', render: (w) => w.format },
@@ -99,12 +70,12 @@ export function WebhooksPage() {
 }
 
 export function WebhookPage({ id }: { id: string }) {
-  const hook = useLoad(() => get<Webhook>(`/v1/webhooks/${id}`), [id]);
+  const hook = useLoad(() => get<WebhookView>(`/v1/webhooks/${id}`), [id]);
   const [offset, setOffset] = useState(0);
   const [statusFilter, setStatusFilter] = useState('');
   const [openId, setOpenId] = useState<string | undefined>(undefined);
-  const deliveries = useLoad(() => get<{ deliveries: Delivery[]; total: number }>(`/v1/webhooks/${id}/deliveries`, { limit: 50, offset, status: statusFilter, order: 'desc' }), [id, offset, statusFilter], LIVE_INTERVAL_MS);
-  const detail = useLoad(() => (openId ? get<Delivery & { attemptLog: Attempt[] }>(`/v1/webhooks/${id}/deliveries/${openId}`) : Promise.resolve(undefined)), [id, openId], openId ? LIVE_INTERVAL_MS : 0);
+  const deliveries = useLoad(() => get<{ deliveries: WebhookDeliveryView[]; total: number }>(`/v1/webhooks/${id}/deliveries`, { limit: 50, offset, status: statusFilter, order: 'desc' }), [id, offset, statusFilter], LIVE_INTERVAL_MS);
+  const detail = useLoad(() => (openId ? get<WebhookDeliveryView & { attemptLog: WebhookAttemptView[] }>(`/v1/webhooks/${id}/deliveries/${openId}`) : Promise.resolve(undefined)), [id, openId], openId ? LIVE_INTERVAL_MS : 0);
   const action = useAction();
   const w = hook.data;
 
@@ -129,7 +100,7 @@ export function WebhookPage({ id }: { id: string }) {
       return 'Sent again now, with a fresh retry window.';
     });
 
-  const columns: Array<Column<Delivery>> = [
+  const columns: Array<Column<WebhookDeliveryView>> = [
     { label: 'Event', render: (d) => <code>{d.eventType}</code> },
     { label: 'Device', render: (d) => (d.udid ? <Link to={`/devices/${encodeURIComponent(d.udid)}`}>{d.udid}</Link> : '—') },
     { label: 'Status', render: (d) => <StatusBadge status={d.status} /> },
@@ -152,24 +123,7 @@ export function WebhookPage({ id }: { id: string }) {
         <Link to="/webhooks">← Webhooks</Link>
       </p>
       <Notice error={hook.error} />
-      {w ? (
-        <>
-          <h1>
-            <code>{w.url}</code>
-          </h1>
-          <p>
-            {w.events.join(', ')} · {w.format} · {w.enabled ? 'enabled' : 'disabled'} · secret <code>{w.secretHint}</code>
-          </p>
-          <div className="row">
-            <button type="button" onClick={toggle} disabled={action.busy}>
-              {w.enabled ? 'Disable' : 'Enable'}
-            </button>
-            <button type="button" className="danger" onClick={remove} disabled={action.busy}>
-              Delete
-            </button>
-          </div>
-        </>
-      ) : null}
+      {w ? <WebhookSummary w={w} busy={action.busy} toggle={toggle} remove={remove} /> : null}
       <Notice error={action.error} message={action.message} />
       <h2>
         Deliveries <span className="muted">({deliveries.data?.total ?? '…'})</span>
@@ -186,15 +140,42 @@ export function WebhookPage({ id }: { id: string }) {
       <Notice error={deliveries.error} />
       <DataTable label="deliveries" testId="deliveries-table" columns={columns} rows={deliveries.data?.deliveries ?? []} rowKey={(d) => d.id} onOpen={(d) => setOpenId(d.id)} empty="No deliveries." />
       {deliveries.data ? <Pager total={deliveries.data.total} limit={50} offset={offset} onOffset={setOffset} /> : null}
-      {detail.data ? (
-        <div className="card">
-          <h3>Delivery {detail.data.id}</h3>
-          <p>
-            {detail.data.eventType} · <StatusBadge status={detail.data.status} /> · created {dateTime(detail.data.createdAt)}
-          </p>
-          <pre>{JSON.stringify(detail.data.attemptLog, null, 2)}</pre>
-        </div>
-      ) : null}
+      {detail.data ? <DeliveryDetail delivery={detail.data} /> : null}
     </section>
+  );
+}
+
+/** The webhook's URL, events, format and secret hint, with enable/disable and delete. */
+function WebhookSummary({ w, busy, toggle, remove }: { w: WebhookView; busy: boolean; toggle: () => void; remove: () => void }) {
+  return (
+    <>
+      <h1>
+        <code>{w.url}</code>
+      </h1>
+      <p>
+        {w.events.join(', ')} · {w.format} · {w.enabled ? 'enabled' : 'disabled'} · secret <code>{w.secretHint}</code>
+      </p>
+      <div className="row">
+        <button type="button" onClick={toggle} disabled={busy}>
+          {w.enabled ? 'Disable' : 'Enable'}
+        </button>
+        <button type="button" className="danger" onClick={remove} disabled={busy}>
+          Delete
+        </button>
+      </div>
+    </>
+  );
+}
+
+/** One delivery opened from the table, with its attempt log. */
+function DeliveryDetail({ delivery }: { delivery: WebhookDeliveryView & { attemptLog: WebhookAttemptView[] } }) {
+  return (
+    <div className="card">
+      <h3>Delivery {delivery.id}</h3>
+      <p>
+        {delivery.eventType} · <StatusBadge status={delivery.status} /> · created {dateTime(delivery.createdAt)}
+      </p>
+      <pre>{JSON.stringify(delivery.attemptLog, null, 2)}</pre>
+    </div>
   );
 }

@@ -1,21 +1,13 @@
+import type { EnrollmentConfigurationView } from '@mdm/contracts';
 import { queryString } from '../api-client';
 import { type Command, command, type Context, Exit, printJson, UsageError } from '../command';
 import { deleteResource, fetchList, printList, printResource } from '../list';
 import { flag, integer, isUuid, LIST_OPTIONS, LIST_USAGE, type ListParams, listParams, onePositional, required, str } from '../options';
 
-interface ConfigurationRow {
-  id: string;
-  name: string;
-  topic: string | null;
-  accessRights: number;
-  displayName: string | null;
-  createdAt: string;
-}
-
 /** An enrollment configuration's id from its id or its name. */
 async function configurationId(ctx: Context, idOrName: string): Promise<string> {
   if (isUuid(idOrName)) return idOrName;
-  const { items } = await fetchList<ConfigurationRow>(ctx, '/v1/enrollment-configurations', 'configurations', { query: {}, all: true });
+  const { items } = await fetchList<EnrollmentConfigurationView>(ctx, '/v1/enrollment-configurations', 'configurations', { query: {}, all: true });
   const found = items.find((c) => c.name === idOrName);
   if (!found) throw new UsageError(`no enrollment configuration named ${idOrName}`);
   return found.id;
@@ -77,7 +69,7 @@ export const enrollmentCommands: readonly Command[] = [
       return body;
     },
     run: async (ctx, body) => {
-      const created = await ctx.api.json<ConfigurationRow>('POST', '/v1/enrollment-configurations', body);
+      const created = await ctx.api.json<EnrollmentConfigurationView>('POST', '/v1/enrollment-configurations', body);
       if (ctx.global.json) printJson(ctx, created);
       else ctx.io.stdout(`created enrollment configuration ${created.name} (${created.id})\n`);
       return Exit.Ok;
@@ -90,7 +82,7 @@ export const enrollmentCommands: readonly Command[] = [
     options: { topic: { type: 'string' }, ...LIST_OPTIONS },
     parse: (v) => listParams(v, { topic: 'topic' }),
     run: (ctx, p) =>
-      printList<ConfigurationRow>(
+      printList<EnrollmentConfigurationView>(
         ctx,
         '/v1/enrollment-configurations',
         'configurations',

@@ -286,23 +286,20 @@ export function deriveInventoryCatalog(input: { readme: string; commands: Schema
   return { format: CATALOG_FORMAT, schemaRelease: parseSchemaRelease(input.readme), deviceInformation: out };
 }
 
-/**
- * Apple's `combinetype` values (docs/schema.yaml): how a key merges across configurations. Defined here,
- * not in types.ts, because this module has no value imports; types.ts re-exports it with its type.
- */
-export const COMBINE_TYPES = [
-  'boolean-or',
-  'boolean-and',
-  'number-min',
-  'number-max',
-  'enum-first',
-  'enum-last',
-  'first',
-  'array-append',
-  'set-union',
-  'set-intersection',
-] as const;
-const COMBINE_VOCABULARY: ReadonlySet<string> = new Set(COMBINE_TYPES);
+/** Every `combinetype` of types.ts once: a record, so the compiler flags a value missing or unknown. */
+const COMBINE_TYPE_LIST: Record<CombineType, true> = {
+  'boolean-or': true,
+  'boolean-and': true,
+  'number-min': true,
+  'number-max': true,
+  'enum-first': true,
+  'enum-last': true,
+  first: true,
+  'array-append': true,
+  'set-union': true,
+  'set-intersection': true,
+};
+const COMBINE_VOCABULARY: ReadonlySet<string> = new Set(Object.keys(COMBINE_TYPE_LIST));
 
 function isCombineType(v: unknown): v is CombineType {
   return typeof v === 'string' && COMBINE_VOCABULARY.has(v);

@@ -1,5 +1,3 @@
-import { COMBINE_TYPES } from './derive';
-
 /** Shapes of payloads.json and commands.json, derived from Apple's device-management schema by derive.ts. */
 
 export type KeyType = 'string' | 'integer' | 'real' | 'boolean' | 'date' | 'data' | 'array' | 'dictionary' | 'any';
@@ -89,9 +87,18 @@ export interface CommandCatalogFile {
   commands: CommandSpec[];
 }
 
-/** Apple's `combinetype` values (docs/schema.yaml), defined in derive.ts (which may not import values). */
-export { COMBINE_TYPES };
-export type CombineType = (typeof COMBINE_TYPES)[number];
+/** Apple's `combinetype` values (docs/schema.yaml): how a key merges across configurations. */
+export type CombineType =
+  | 'boolean-or'
+  | 'boolean-and'
+  | 'number-min'
+  | 'number-max'
+  | 'enum-first'
+  | 'enum-last'
+  | 'first'
+  | 'array-append'
+  | 'set-union'
+  | 'set-intersection';
 
 /** The combine rules of one declarative configuration; nested keys are dotted paths (`Deferrals.MajorPeriodInDays`). */
 export interface DeclarationCombineRules {

@@ -1,6 +1,6 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { type JsonValue, plistToJson } from '../command';
-import { isPlistDict, type PlistDict, type PlistValue } from '../plist';
+import { isPlistDict, type PlistDict, type PlistValue } from '../plist-value';
 
 export type JsonDict = { [key: string]: JsonValue };
 
