@@ -1,5 +1,2 @@
-/** What a jsonb column holds: a concrete recursive type, so stores can say what they read and write. */
-export type JsonValue = string | number | boolean | null | JsonValue[] | JsonObject;
-export interface JsonObject {
-  [key: string]: JsonValue;
-}
+/** What a jsonb column holds: the same JSON types the API's views use. */
+export type { JsonObject, JsonValue } from '@mdm/contracts';

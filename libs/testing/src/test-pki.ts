@@ -1,5 +1,3 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { createCertificateAuthority, TrustStore, type CertificateAndKey } from '@mdm/pki';
 
 /**
@@ -16,13 +14,4 @@ export async function createTestDeviceCa(opts: { commonName?: string; validityDa
 
 export function trustStoreFor(...cas: { certPem: string }[]): TrustStore {
   return TrustStore.fromPem(...cas.map((ca) => ca.certPem));
-}
-
-/**
- * Where the real device captures from micromdm/nanomdm live (outside the project, see SOURCE.md there).
- * Returns undefined when they are absent so suites can `describe.skip` with a message instead of failing.
- */
-export function nanomdmFixturesDir(): string | undefined {
-  const dir = path.resolve(__dirname, '../../../../shared/fixtures/nanomdm');
-  return fs.existsSync(path.join(dir, 'SOURCE.md')) ? dir : undefined;
 }

@@ -1,9 +1,9 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { z } from 'zod';
-import { CommandDevicesQuery, CommandListQuery, CreateCommandsRequest, DeviceCommandsQuery, Udid } from '@mdm/contracts';
+import { CommandDevicesQuery, CommandListQuery, type CommandView, CreateCommandsRequest, DeviceCommandsQuery, Udid } from '@mdm/contracts';
 import { parseOr400 } from '@mdm/service-kit';
 import { IdempotencyService } from '../idempotency/idempotency.service';
-import { CommandsService, type CommandView } from './commands.service';
+import { CommandsService } from './commands.service';
 
 @Controller('v1')
 export class CommandsController {

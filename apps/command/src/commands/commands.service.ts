@@ -1,16 +1,7 @@
 import { BadRequestException, ConflictException, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
-import {
-  type CommandDevicesQuery,
-  type CommandListQuery,
-  CommandStatus,
-  type CreateCommandsRequest,
-  type DeviceCommandsQuery,
-  iso,
-  noPushCertificateReason,
-  type OffsetPage,
-} from '@mdm/contracts';
+import { type CommandDeliveryView, type CommandDevicesQuery, type CommandListQuery, CommandStatus, type CommandSummary, type CommandView, type CreateCommandsRequest, type DeviceCommandsQuery, iso, noPushCertificateReason, type OffsetPage } from '@mdm/contracts';
 import {
   CommandDeliveriesStore,
   CommandDeliveryListsStore,
@@ -34,35 +25,6 @@ import {
 import { currentRequestId } from '@mdm/service-kit';
 import { PushRequestsService } from '../push/push-requests.service';
 
-export interface DeliveryView {
-  udid: string;
-  status: CommandStatus;
-  statusReason: string | null;
-  notNowCount: number;
-  errorChain: JsonValue[] | null;
-  result: JsonObject | null;
-  queuedAt: string;
-  sentAt: string | null;
-  deliveredAt: string | null;
-  completedAt: string | null;
-}
-
-export interface CommandView {
-  commandUuid: string;
-  requestType: string;
-  command: JsonObject;
-  createdAt: string;
-  expiresAt: string | null;
-  /** Devices the command targets, and how many are in each status. */
-  total: number;
-  counts: Partial<Record<CommandStatus, number>>;
-  limit: number;
-  offset: number;
-  devices: DeliveryView[];
-  /** What Apple's schema doesn't know about the command as sent (unknown keys). */
-  warnings?: string[];
-}
-
 /** What `queue` wrote, as JSON: the answer is built from it, and a retried `POST /v1/commands` replays it. */
 export interface QueuedCommand {
   commandUuid: string;
@@ -72,9 +34,6 @@ export interface QueuedCommand {
   warnings: string[];
   correlationId: string | null;
 }
-
-/** A command in the list: what it is and where it stands across its devices. */
-export type CommandSummary = Pick<CommandView, 'commandUuid' | 'requestType' | 'createdAt' | 'expiresAt' | 'total' | 'counts'>;
 
 /** Devices listed in the answer to POST /v1/commands (the rest: GET with ?offset=). */
 const CREATE_ANSWER_DEVICES = 1000;
@@ -217,7 +176,7 @@ export class CommandsService {
   }
 
   /** A device's commands, newest first by default, filtered and sorted as `DeviceCommandsQuery` allows. */
-  async history(udid: string, q: DeviceCommandsQuery): Promise<OffsetPage<'commands', DeliveryView & { commandUuid: string; requestType: string }> & { udid: string }> {
+  async history(udid: string, q: DeviceCommandsQuery): Promise<OffsetPage<'commands', CommandDeliveryView & { commandUuid: string; requestType: string }> & { udid: string }> {
     const deviceId = await CommandDevicesStore.idByUdid(this.dataSource, udid);
     if (!deviceId) throw new NotFoundException(`device ${udid} not found`);
     const { rows, total } = await CommandDeliveryListsStore.pageOfDevice(this.dataSource, deviceId, q);
@@ -248,7 +207,7 @@ export class CommandsService {
 }
 
 /** `strandedTopics`: device id to topic, for devices whose topic has no push certificate (they stay QUEUED). */
-function deliveryView(d: StoredCommandDelivery, udid: string, strandedTopics: ReadonlyMap<string, string>): DeliveryView {
+function deliveryView(d: StoredCommandDelivery, udid: string, strandedTopics: ReadonlyMap<string, string>): CommandDeliveryView {
   const stranded = d.status === CommandStatus.Queued ? strandedTopics.get(d.deviceId) : undefined;
   return {
     udid,

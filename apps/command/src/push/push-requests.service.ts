@@ -1,16 +1,9 @@
 import { ConflictException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { pushBatchJobs } from '@mdm/contracts';
+import { pushBatchJobs, type PushDevicesView } from '@mdm/contracts';
 import { JobProducer } from '@mdm/messaging';
 import { DevicePushStatusStore, insertPushRequests, type PushRequestReason, unpushableReason } from '@mdm/persistence';
 import { COMMAND_CONFIG, type CommandConfig } from '../command.config';
-
-export interface PushDevicesView {
-  /** Devices that will be pushed (a device with a push already pending shares it). */
-  pushed: number;
-  /** Enrolled devices that cannot be pushed, and why (a dead token until the next TokenUpdate). */
-  skipped: Array<{ udid: string; reason: string }>;
-}
 
 /**
  * Push requests from this service: rows in push_requests written in the caller's transaction, and

@@ -1,8 +1,8 @@
 import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
-import { PushDevicesRequest } from '@mdm/contracts';
+import { PushDevicesRequest, type PushDevicesView } from '@mdm/contracts';
 import { parseOr400 } from '@mdm/service-kit';
 import { IdempotencyService } from '../idempotency/idempotency.service';
-import { PushRequestsService, type PushDevicesView } from './push-requests.service';
+import { PushRequestsService } from './push-requests.service';
 
 /** Pushes on demand; the push worker has no HTTP API, and this service owns the device queues. */
 @Controller('v1')

@@ -1,19 +1,10 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { CommandStatus } from '@mdm/contracts';
+import { type CommandStatus, type PendingCommandView } from '@mdm/contracts';
 import { CommandDeliveriesStore, CommandDeliveryListsStore, CommandDevicesStore, CommandsStore } from '@mdm/persistence';
 
 /** Still waiting for the device: what an operator can see and cancel. */
 const CANCELED_BY_OPERATOR = 'canceled by an operator';
-
-export interface PendingCommandView {
-  commandUuid: string;
-  requestType: string;
-  status: CommandStatus;
-  notNowCount: number;
-  queuedAt: string;
-  expiresAt: string | null;
-}
 
 /**
  * Queue inspection for operators. Canceling keeps the rows as CANCELED history; a device that

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Post, Put, Query } from '@nestjs/common';
 import {
   ApnsCertificateListQuery,
+  type ApnsCertificateView,
   type OffsetPage,
   PostApnsCertificatesRequest,
   PostApnsCsrRequest,
@@ -10,7 +11,7 @@ import {
 } from '@mdm/contracts';
 import { parseOr400 } from '@mdm/service-kit';
 import { z } from 'zod';
-import { ApnsCertificateService, type ApnsCertificateView, type UploadResult } from './apns-certificate.service';
+import { ApnsCertificateService, type UploadResult } from './apns-certificate.service';
 
 const ForceQuery = z.object({ force: z.enum(['true', 'false']).optional() });
 

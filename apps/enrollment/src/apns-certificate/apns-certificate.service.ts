@@ -2,7 +2,7 @@ import { BadRequestException, ConflictException, Injectable, Logger } from '@nes
 import { createHash, createPublicKey, generateKeyPair, KeyObject, X509Certificate } from 'node:crypto';
 import { promisify } from 'node:util';
 import { DataSource } from 'typeorm';
-import { Broadcast, type MdmEvent, type PostApnsCsrRequest, pushBatchJobs, type PutApnsCertificateRequest, type StrandedTopic } from '@mdm/contracts';
+import { type ApnsCertificateView, Broadcast, type MdmEvent, type PostApnsCsrRequest, pushBatchJobs, type PutApnsCertificateRequest, type StrandedTopic } from '@mdm/contracts';
 import { BroadcastBus, JobProducer } from '@mdm/messaging';
 import {
   type ApnsCertificateRecord,
@@ -16,16 +16,7 @@ import {
   strandedTopics,
 } from '@mdm/persistence';
 import { applePushIssuer, createCsr, parsePkcs12, parsePushCertificate, PkiError, SecretBox, type PushCertificate } from '@mdm/pki';
-import { certificateStatus, type CertificateStatus } from './expiry';
-
-export interface ApnsCertificateView extends CertificateStatus {
-  topic: string;
-  /** False for a test or home-made certificate, which APNs refuses; `warnings` then says so. */
-  issuedByApple: boolean;
-  notBefore: string;
-  notAfter: string;
-  fingerprint: string;
-}
+import { certificateStatus } from './expiry';
 
 export interface UploadResult extends ApnsCertificateView {
   /** What the upload did to the stored certificates. */

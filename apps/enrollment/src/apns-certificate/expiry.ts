@@ -1,14 +1,9 @@
+import type { CertificateStatusView } from '@mdm/contracts';
+
 /** Days before expiry at which operators are warned, widest first. */
 export const EXPIRY_THRESHOLDS_DAYS = [30, 14, 7, 1] as const;
 
 const DAY_MS = 86_400_000;
-
-export interface CertificateStatus {
-  status: 'ok' | 'expiring' | 'expired';
-  /** Whole days left, rounded up (a certificate expiring in 23 hours has 1 day left); 0 once expired. */
-  daysLeft: number;
-  warnings: string[];
-}
 
 export function daysLeft(notAfter: Date, now: Date): number {
   return Math.max(0, Math.ceil((notAfter.getTime() - now.getTime()) / DAY_MS));
@@ -20,7 +15,7 @@ export function thresholdReached(notAfter: Date, now: Date): number | undefined 
   return [...EXPIRY_THRESHOLDS_DAYS].reverse().find((t) => left <= t);
 }
 
-export function certificateStatus(c: { topic: string; notAfter: Date }, now: Date): CertificateStatus {
+export function certificateStatus(c: { topic: string; notAfter: Date }, now: Date): CertificateStatusView {
   const left = daysLeft(c.notAfter, now);
   if (c.notAfter.getTime() <= now.getTime()) {
     return {

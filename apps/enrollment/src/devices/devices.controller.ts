@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
-import { DeviceListQuery, Udid } from '@mdm/contracts';
+import { type DeviceList, DeviceListQuery, type DeviceView, Udid } from '@mdm/contracts';
 import { parseOr400 } from '@mdm/service-kit';
-import { DevicesService, type DeviceList, type DeviceView } from './devices.service';
+import { DevicesService } from './devices.service';
 
 @Controller('v1/devices')
 export class DevicesController {

@@ -1,30 +1,7 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { type DeviceListQuery, iso, type OffsetPage } from '@mdm/contracts';
+import { type DeviceList, type DeviceListQuery, type DeviceView, iso, type OffsetPage } from '@mdm/contracts';
 import { type DeviceRecord, DeviceStore, devicePushStatus, DevicePushStatusStore, type DevicePushStatus, isTokenDead, strandedTopicsOf } from '@mdm/persistence';
-
-export interface DeviceView {
-  udid: string;
-  serialNumber: string | null;
-  productName: string | null;
-  model: string | null;
-  modelName: string | null;
-  deviceName: string | null;
-  osVersion: string | null;
-  buildVersion: string | null;
-  supervised: boolean | null;
-  enrolled: boolean;
-  topic: string | null;
-  tokenUpdateCount: number;
-  /** `statusReason`: why the device cannot be pushed (null when it can). */
-  push: { pushable: boolean; statusReason: string | null; lastPushAt: string | null; lastOutcome: string | null; tokenInvalidReason: string | null };
-  authenticatedAt: string | null;
-  enrolledAt: string | null;
-  checkedOutAt: string | null;
-  lastSeenAt: string | null;
-}
-
-export type DeviceList = OffsetPage<'devices', DeviceView>;
 
 /** Devices and their push state, as the admin API shows them. */
 @Injectable()

@@ -2,21 +2,12 @@ import { Body, ConflictException, Controller, Delete, Get, HttpCode, Inject, Not
 import type { Response } from 'express';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { CreateEnrollmentConfigurationRequest, EnrollmentConfigurationListQuery, type OffsetPage } from '@mdm/contracts';
+import { CreateEnrollmentConfigurationRequest, EnrollmentConfigurationListQuery, type EnrollmentConfigurationView, type OffsetPage } from '@mdm/contracts';
 import { ApnsCertificateStore, type EnrollmentConfigurationRecord, EnrollmentConfigurationStore } from '@mdm/persistence';
 import { parseOr400 } from '@mdm/service-kit';
 import { ENROLLMENT_CONFIG, type EnrollmentConfig } from '../enrollment.config';
 import { sendProfile } from './enrollment-profile.controller';
 import { EnrollmentProfileService } from './enrollment-profile.service';
-
-export interface EnrollmentConfigurationView {
-  id: string;
-  name: string;
-  topic: string | null;
-  accessRights: number;
-  displayName: string | null;
-  createdAt: string;
-}
 
 const Id = z.string().uuid('must be an enrollment configuration id');
 

@@ -1,22 +1,8 @@
 import { BadRequestException, Controller, Get, Query } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { type CursorPage, EventListQuery } from '@mdm/contracts';
+import { type CursorPage, type EventList, EventListQuery, type EventView } from '@mdm/contracts';
 import { type EventLogPosition, EventLogStore } from '@mdm/persistence';
 import { parseOr400 } from '@mdm/service-kit';
-
-export interface EventView {
-  /** The event's number (the table's bigserial): unique, but commit order is `cursor` order. */
-  seq: number;
-  id: string;
-  type: string;
-  udid: string | null;
-  occurredAt: string;
-  data: object;
-  /** Send as `after` to read on from this event. */
-  cursor: string;
-}
-
-export type EventList = CursorPage<'events', EventView>;
 
 /**
  * The event log in commit order, what integrations and `mdmctl events tail` follow from any point. Only

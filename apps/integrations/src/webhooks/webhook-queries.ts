@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { offsetListQuery, WebhookEventPattern } from '@mdm/contracts';
-import { WEBHOOK_DELIVERY_STATUSES, type WebhookDeliveryStatus } from '@mdm/persistence';
+import { offsetListQuery, WEBHOOK_DELIVERY_STATUSES, WebhookEventPattern, type WebhookDeliveryStatus } from '@mdm/contracts';
 
 /** `status=dead,retrying`: one or more delivery statuses. */
 const Statuses = z.string().transform((raw, ctx) => {

@@ -1,9 +1,17 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { z } from 'zod';
-import { CreateWebhookRequest, ReplayWebhookRequest, UpdateWebhookRequest, WebhookListQuery } from '@mdm/contracts';
+import {
+  CreateWebhookRequest,
+  ReplayWebhookRequest,
+  UpdateWebhookRequest,
+  type WebhookAttemptView,
+  type WebhookDeliveryView,
+  WebhookListQuery,
+  type WebhookView,
+} from '@mdm/contracts';
 import { parseOr400 } from '@mdm/service-kit';
 import { DeliveryListQuery } from './webhook-queries';
-import { type AttemptView, type DeliveryView, type WebhookView, WebhooksService } from './webhooks.service';
+import { WebhooksService } from './webhooks.service';
 
 const Id = z.string().uuid('must be a webhook id');
 const DeliveryId = z.string().uuid('must be a delivery id');
@@ -46,13 +54,13 @@ export class WebhooksController {
   }
 
   @Get(':id/deliveries/:deliveryId')
-  delivery(@Param('id') id: string, @Param('deliveryId') deliveryId: string): Promise<DeliveryView & { attemptLog: AttemptView[] }> {
+  delivery(@Param('id') id: string, @Param('deliveryId') deliveryId: string): Promise<WebhookDeliveryView & { attemptLog: WebhookAttemptView[] }> {
     return this.webhooks.delivery(parseOr400(Id, id, 'id'), parseOr400(DeliveryId, deliveryId, 'deliveryId'));
   }
 
   @Post(':id/deliveries/:deliveryId/retry')
   @HttpCode(200)
-  retry(@Param('id') id: string, @Param('deliveryId') deliveryId: string): Promise<DeliveryView> {
+  retry(@Param('id') id: string, @Param('deliveryId') deliveryId: string): Promise<WebhookDeliveryView> {
     return this.webhooks.retry(parseOr400(Id, id, 'id'), parseOr400(DeliveryId, deliveryId, 'deliveryId'));
   }
 

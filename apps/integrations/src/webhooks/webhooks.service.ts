@@ -1,6 +1,6 @@
 import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { type CreateWebhookRequest, EVENT_TYPES, type OffsetPage, type ReplayWebhookRequest, type UpdateWebhookRequest, type WebhookFormat, type WebhookListQuery, iso } from '@mdm/contracts';
+import { type CreateWebhookRequest, EVENT_TYPES, iso, type OffsetPage, type ReplayWebhookRequest, type UpdateWebhookRequest, type WebhookAttemptView, type WebhookDeliveryView, type WebhookFormat, type WebhookListQuery, type WebhookView } from '@mdm/contracts';
 import {
   eventMatcher,
   type StoredAttempt,
@@ -16,43 +16,10 @@ import { NANOMDM_EVENT_TYPES } from '../delivery/nanomdm';
 import { webhookReplays } from './event-patterns';
 import type { DeliveryListQuery } from './webhook-queries';
 
-/** A webhook as the API shows it: never the secret, only its last characters. */
-export interface WebhookView {
-  id: string;
-  url: string;
-  events: string[];
-  format: WebhookFormat;
-  enabled: boolean;
-  secretHint: string;
-  createdAt: string;
-  updatedAt: string;
-}
-
-type DeliveryDates = 'nextAttemptAt' | 'retryUntil' | 'lastAttemptAt' | 'deliveredAt' | 'deadAt' | 'createdAt';
-
-/** A delivery as the API shows it: dates in ISO 8601; `nextAttemptAt` only while it is open. */
-export type DeliveryView = Omit<StoredWebhookDelivery, DeliveryDates> & {
-  nextAttemptAt: string | null;
-  retryUntil: string;
-  lastAttemptAt: string | null;
-  deliveredAt: string | null;
-  deadAt: string | null;
-  createdAt: string;
-};
-
-export interface AttemptView {
-  attempt: number;
-  startedAt: string;
-  durationMs: number;
-  httpStatus: number | null;
-  error: string | null;
-  outcome: 'delivered' | 'retry' | 'dead';
-}
-
 /** Replays insert at most this many deliveries per call; ask again from the last one's time for more. */
 export const REPLAY_MAX = 100_000;
 
-function deliveryView(r: StoredWebhookDelivery): DeliveryView {
+function deliveryView(r: StoredWebhookDelivery): WebhookDeliveryView {
   const open = r.status === 'pending' || r.status === 'retrying';
   return {
     id: r.id,
@@ -76,7 +43,7 @@ function deliveryView(r: StoredWebhookDelivery): DeliveryView {
   };
 }
 
-function attemptView(a: StoredAttempt): AttemptView {
+function attemptView(a: StoredAttempt): WebhookAttemptView {
   return { ...a, startedAt: a.startedAt.toISOString() };
 }
 
@@ -158,7 +125,7 @@ export class WebhooksService {
     if (!(await WebhooksStore.delete(this.dataSource, id))) throw new NotFoundException(`no webhook ${id}`);
   }
 
-  async deliveries(id: string, q: DeliveryListQuery): Promise<{ deliveries: DeliveryView[]; total: number; limit: number; offset: number }> {
+  async deliveries(id: string, q: DeliveryListQuery): Promise<{ deliveries: WebhookDeliveryView[]; total: number; limit: number; offset: number }> {
     await this.find(id);
     const { deliveries, total } = await WebhookDeliveriesStore.list(this.dataSource, id, {
       statuses: q.status,
@@ -170,7 +137,7 @@ export class WebhooksService {
     return { deliveries: deliveries.map(deliveryView), total, limit: q.limit, offset: q.offset };
   }
 
-  async delivery(id: string, deliveryId: string): Promise<DeliveryView & { attemptLog: AttemptView[] }> {
+  async delivery(id: string, deliveryId: string): Promise<WebhookDeliveryView & { attemptLog: WebhookAttemptView[] }> {
     const row = await WebhookDeliveriesStore.byId(this.dataSource, id, deliveryId);
     if (!row) throw new NotFoundException(`no delivery ${deliveryId} of webhook ${id}`);
     const attempts = await WebhookDeliveriesStore.attempts(this.dataSource, deliveryId);
@@ -182,7 +149,7 @@ export class WebhooksService {
    * a fresh retry window. It keeps its place in its device's order, so a device's later open deliveries wait
    * for it. One in flight right now is a 409.
    */
-  async retry(id: string, deliveryId: string): Promise<DeliveryView> {
+  async retry(id: string, deliveryId: string): Promise<WebhookDeliveryView> {
     const row = await this.dataSource.transaction((tx) => WebhookDeliveriesStore.requeue(tx, id, deliveryId, this.config.WEBHOOK_RETRY_WINDOW));
     if (row) return deliveryView(row);
     if (!(await WebhookDeliveriesStore.byId(this.dataSource, id, deliveryId))) throw new NotFoundException(`no delivery ${deliveryId} of webhook ${id}`);

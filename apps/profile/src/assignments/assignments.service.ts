@@ -1,15 +1,12 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { DeviceProfileStatus, ProfileAssignmentRequest } from '@mdm/contracts';
+import { type DeviceProfileStatus, type DeviceProfileView, type ProfileAssignmentRequest } from '@mdm/contracts';
 import { AssignmentsStore, DeviceFactsStore, type DeviceProfileListing, DeviceGroupsStore, DeviceProfilesStore, ProfilesStore, type Sql } from '@mdm/persistence';
 import { effectiveSettings, type EffectiveSettings } from '@mdm/protocol';
 import { VERIFYING } from './plan';
 import { ProfileCommandsSubmitter } from './profile-commands.submitter';
 import { RECONCILE_CHUNK, ReconcilerService } from './reconciler.service';
-
-/** A row as the API shows it: `action` is the pending one, `failedVersion` stays inside. */
-export type DeviceProfileView = Omit<DeviceProfileListing, 'action' | 'failedVersion' | 'updatedAt'> & { pendingAction: 'install' | 'remove' | null; updatedAt: string };
 
 /** Assignments of profiles to devices and groups, and the per-device state they lead to. */
 @Injectable()

@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { z } from 'zod';
-import { CreateDeviceGroupRequest, DeviceGroupListQuery, GroupMembersRequest, UpdateDeviceGroupRequest } from '@mdm/contracts';
+import { CreateDeviceGroupRequest, DeviceGroupListQuery, type DeviceGroupView, GroupMembersRequest, UpdateDeviceGroupRequest } from '@mdm/contracts';
 import { parseOr400 } from '@mdm/service-kit';
-import { DeviceGroupsService, type DeviceGroupView } from './device-groups.service';
+import { DeviceGroupsService } from './device-groups.service';
 
 const GroupId = z.string().uuid('must be a device group id');
 

@@ -1,21 +1,10 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, QueryFailedError } from 'typeorm';
-import type { CreateDeviceGroupRequest, DeviceGroupListQuery, DeviceGroupRule, OffsetPage } from '@mdm/contracts';
+import { type CreateDeviceGroupRequest, type DeviceGroupListQuery, type DeviceGroupRule, type DeviceGroupView, type OffsetPage } from '@mdm/contracts';
 import { DeviceFactsStore, DeviceGroupsStore, type Sql, type StoredDeviceGroup } from '@mdm/persistence';
 import { AssignmentsService } from './assignments.service';
 import { ReconcilerService } from './reconciler.service';
-
-export interface DeviceGroupView {
-  id: string;
-  name: string;
-  description: string | null;
-  /** null: a static group with listed members. */
-  rule: DeviceGroupRule | null;
-  /** Devices in the group now (listed, or matching the rule). */
-  devices: number;
-  createdAt: string;
-}
 
 /** Static groups (listed devices) and dynamic ones (a rule on supervision, iOS version, model). */
 @Injectable()

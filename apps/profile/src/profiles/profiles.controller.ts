@@ -1,9 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { z } from 'zod';
-import { ProfileDefinitionRequest, ProfileListQuery, UploadProfileRequest } from '@mdm/contracts';
+import { ProfileDefinitionRequest, ProfileListQuery, type ProfileView, UploadProfileRequest } from '@mdm/contracts';
 import { parseOr400 } from '@mdm/service-kit';
-import { type ProfileView, ProfilesService } from './profiles.service';
+import { ProfilesService } from './profiles.service';
 
 const Id = z.string().uuid('must be a profile id');
 

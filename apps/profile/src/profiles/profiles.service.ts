@@ -1,26 +1,13 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, QueryFailedError } from 'typeorm';
-import type { OffsetPage, ProfileDefinitionRequest, ProfileListQuery, UploadProfileRequest } from '@mdm/contracts';
+import { type OffsetPage, type ProfileDefinitionRequest, type ProfileListQuery, type ProfileView, type UploadProfileRequest } from '@mdm/contracts';
 import { ProfilesStore, type StoredPayload, type StoredProfile } from '@mdm/persistence';
 import { signAttached } from '@mdm/pki';
 import { buildMobileconfig, checkDefinition, definitionWarnings, type ProfileContent, sameContent } from './profile-definition';
 import { RECONCILE_CHUNK, ReconcilerService } from '../assignments/reconciler.service';
 import { ProfileSignerService } from './profile-signer.service';
 import { readMobileconfig, UploadError, type UploadedProfile } from './profile-upload';
-
-export interface ProfileView {
-  id: string;
-  name: string;
-  identifier: string;
-  description: string | null;
-  removalDisallowed: boolean;
-  version: number;
-  payloads: StoredPayload[];
-  warnings: string[];
-  createdAt: string;
-  updatedAt: string;
-}
 
 export interface MobileconfigFile {
   body: Buffer;

@@ -1,7 +1,11 @@
 import type { WebhookFormat } from '../api';
 
-/** `pending`, `retrying` (the next attempt is due at `nextAttemptAt`), `delivered` (a 2xx), `dead` (retries ran out). */
-export type WebhookDeliveryStatus = 'pending' | 'retrying' | 'delivered' | 'dead';
+/**
+ * `pending` (not tried yet, or re-queued), `retrying` (an attempt failed, the next one is due at
+ * `nextAttemptAt`), `delivered` (a 2xx), `dead` (the retry window ran out). Open = pending or retrying.
+ */
+export const WEBHOOK_DELIVERY_STATUSES = ['pending', 'retrying', 'delivered', 'dead'] as const;
+export type WebhookDeliveryStatus = (typeof WEBHOOK_DELIVERY_STATUSES)[number];
 
 /** A webhook as the API shows it: never the secret, only its last characters. */
 export interface WebhookView {

@@ -1,12 +1,6 @@
+import type { WebhookDeliveryStatus } from '@mdm/contracts';
 import { select, selectOne, type Sql } from '../sql';
 import { WebhookDeliveryQueueStore } from './webhook-delivery-queue.store';
-
-/**
- * `pending` (not tried yet, or re-queued), `retrying` (an attempt failed, the next one is due at
- * `nextAttemptAt`), `delivered` (a 2xx), `dead` (the retry window ran out). Open = pending or retrying.
- */
-export const WEBHOOK_DELIVERY_STATUSES = ['pending', 'retrying', 'delivered', 'dead'] as const;
-export type WebhookDeliveryStatus = (typeof WEBHOOK_DELIVERY_STATUSES)[number];
 
 export interface StoredWebhookDelivery {
   id: string;
