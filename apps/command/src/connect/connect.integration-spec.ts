@@ -1,5 +1,4 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { CommandStatus } from '@mdm/contracts';
 import {
@@ -11,37 +10,22 @@ import {
   runMigrations,
   select,
 } from '@mdm/persistence';
+import { scratchDatabase, type ScratchDatabase } from '@mdm/testing';
 
-/** The connect channel's statements against real Postgres (a database of its own, dropped afterwards). */
-const base = new URL(process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/mdm_test');
-const name = `${base.pathname.slice(1) || 'mdm_test'}_connect_${randomBytes(4).toString('hex')}`;
-
-async function admin(sql: string): Promise<void> {
-  const url = new URL(base);
-  url.pathname = '/postgres';
-  const client = new Client({ connectionString: url.toString() });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
+// The connect channel's statements against real Postgres (a database of its own, dropped afterwards).
+let db: ScratchDatabase;
 let ds: DataSource;
 
 beforeAll(async () => {
-  await admin(`CREATE DATABASE "${name}"`);
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  ds = new DataSource(dataSourceOptions(url.toString(), 4));
+  db = await scratchDatabase('connect');
+  ds = new DataSource(dataSourceOptions(db.url, 4));
   await ds.initialize();
   await runMigrations(ds);
 });
 
 afterAll(async () => {
   await ds?.destroy();
-  await admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  await db?.drop();
 });
 
 const minutesAgo = (n: number): Date => new Date(Date.now() - n * 60_000);

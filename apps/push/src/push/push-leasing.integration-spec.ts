@@ -1,41 +1,26 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions, DevicePushStatusStore, insertPushRequests, PushClaimsStore, runMigrations } from '@mdm/persistence';
+import { scratchDatabase, type ScratchDatabase } from '@mdm/testing';
 
 /** Push leasing against real Postgres (no Redis, no APNs): the statements the push worker's correctness rests on. */
-const server = new URL(process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/mdm_test');
-const database = `${server.pathname.slice(1) || 'mdm_test'}_leasing_${randomBytes(4).toString('hex')}`;
 const LEASE_MS = 60_000;
 /** A lease that ran out the moment it was taken: stands in for a worker that died, without waiting. */
 const EXPIRED_LEASE_MS = -1_000;
 
-async function onServer(statement: string): Promise<void> {
-  const url = new URL(server);
-  url.pathname = '/postgres';
-  const client = new Client({ connectionString: url.toString() });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
-}
-
+let db: ScratchDatabase;
 let ds: DataSource;
 
 beforeAll(async () => {
-  await onServer(`CREATE DATABASE "${database}"`);
-  const url = new URL(server);
-  url.pathname = `/${database}`;
-  ds = new DataSource(dataSourceOptions(url.toString(), 4));
+  db = await scratchDatabase('leasing');
+  ds = new DataSource(dataSourceOptions(db.url, 4));
   await ds.initialize();
   await runMigrations(ds);
 });
 
 afterAll(async () => {
   await ds?.destroy();
-  await onServer(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+  await db?.drop();
 });
 
 /** An enrolled device with a push token, as enrollment leaves it after a TokenUpdate. */
