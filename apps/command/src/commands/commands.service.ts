@@ -9,7 +9,6 @@ import {
   CommandsStore,
   type CommandTarget,
   type JsonObject,
-  type JsonValue,
   type StoredCommandDelivery,
   strandedTopicsOf,
 } from '@mdm/persistence';

@@ -1,6 +1,6 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { type CommandStatus, type PendingCommandView } from '@mdm/contracts';
+import type { PendingCommandView } from '@mdm/contracts';
 import { CommandDeliveriesStore, CommandDeliveryListsStore, CommandDevicesStore, CommandsStore } from '@mdm/persistence';
 
 /** Still waiting for the device: what an operator can see and cancel. */

@@ -1,6 +1,6 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { type DeviceList, type DeviceListQuery, type DeviceView, iso, type OffsetPage } from '@mdm/contracts';
+import { type DeviceList, type DeviceListQuery, type DeviceView, iso } from '@mdm/contracts';
 import { type DeviceRecord, DeviceStore, devicePushStatus, DevicePushStatusStore, type DevicePushStatus, isTokenDead, strandedTopicsOf } from '@mdm/persistence';
 
 /** Devices and their push state, as the admin API shows them. */

@@ -1,6 +1,6 @@
 import { BadRequestException, Controller, Get, Query } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { type CursorPage, type EventList, EventListQuery, type EventView } from '@mdm/contracts';
+import { type EventList, EventListQuery } from '@mdm/contracts';
 import { type EventLogPosition, EventLogStore } from '@mdm/persistence';
 import { parseOr400 } from '@mdm/service-kit';
 

@@ -2,7 +2,7 @@ import { BadRequestException, ConflictException, Injectable, NotFoundException }
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, QueryFailedError } from 'typeorm';
 import { type OffsetPage, type ProfileDefinitionRequest, type ProfileListQuery, type ProfileView, type UploadProfileRequest } from '@mdm/contracts';
-import { ProfilesStore, type StoredPayload, type StoredProfile } from '@mdm/persistence';
+import { ProfilesStore, type StoredProfile } from '@mdm/persistence';
 import { signAttached } from '@mdm/pki';
 import { buildMobileconfig, checkDefinition, definitionWarnings, type ProfileContent, sameContent } from './profile-definition';
 import { RECONCILE_CHUNK, ReconcilerService } from '../assignments/reconciler.service';
