@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import type { PendingCommandView } from '@mdm/contracts';
 import { CommandDeliveriesStore, CommandDeliveryListsStore, CommandDevicesStore, CommandsStore } from '@mdm/persistence';
 
-/** Still waiting for the device: what an operator can see and cancel. */
+/** The reason a canceled delivery shows. */
 const CANCELED_BY_OPERATOR = 'canceled by an operator';
 
 /**
