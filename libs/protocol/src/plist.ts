@@ -64,72 +64,88 @@ function readValue(el: Element, path: string, depth: number, maxDepth: number): 
   }
   const tag = el.tagName;
   switch (tag) {
-    case 'dict': {
-      const children = elementChildren(el, path);
-      const dict: PlistDict = {};
-      for (let i = 0; i < children.length; i += 2) {
-        const keyEl = children[i];
-        if (keyEl.tagName !== 'key') {
-          throw new ProtocolError(`malformed plist: expected <key> in <dict> ${at(path)}, found <${keyEl.tagName}>`);
-        }
-        const key = textOf(keyEl, path);
-        const keyPath = path === '' ? key : `${path}.${key}`;
-        const valueEl = children[i + 1];
-        if (valueEl === undefined) {
-          throw new ProtocolError(`malformed plist: key "${key}" ${at(path)} has no value`, key);
-        }
-        if (key === '__proto__') {
-          throw new ProtocolError(`malformed plist: key "__proto__" is not accepted`, key);
-        }
-        if (Object.prototype.hasOwnProperty.call(dict, key)) {
-          throw new ProtocolError(`malformed plist: duplicate key "${key}" ${at(path)}`, key);
-        }
-        dict[key] = readValue(valueEl, keyPath, depth + 1, maxDepth);
-      }
-      return dict;
-    }
+    case 'dict':
+      return readDict(el, path, depth, maxDepth);
     case 'array':
       return elementChildren(el, path).map((child, i) => readValue(child, `${path}[${i}]`, depth + 1, maxDepth));
     case 'string':
       return textOf(el, path);
-    case 'integer': {
-      const text = textOf(el, path).trim();
-      if (INTEGER.test(text)) return Number(text);
-      const hex = HEX_INTEGER.exec(text);
-      if (hex) return (hex[1] === '-' ? -1 : 1) * parseInt(hex[2], 16);
-      throw new ProtocolError(`malformed plist: <integer> ${at(path)} is not an integer: "${clip(text)}"`);
-    }
-    case 'real': {
-      const text = textOf(el, path).trim();
-      if (!REAL.test(text)) {
-        throw new ProtocolError(`malformed plist: <real> ${at(path)} is not a number: "${clip(text)}"`);
-      }
-      return Number(text);
-    }
+    case 'integer':
+      return readInteger(el, path);
+    case 'real':
+      return readReal(el, path);
     case 'true':
     case 'false':
       if (elementChildren(el, path).length > 0) {
         throw new ProtocolError(`malformed plist: <${tag}> ${at(path)} must be empty`);
       }
       return tag === 'true';
-    case 'date': {
-      const text = textOf(el, path).trim();
-      const date = new Date(text);
-      if (!DATE.test(text) || Number.isNaN(date.getTime())) {
-        throw new ProtocolError(`malformed plist: <date> ${at(path)} is not an ISO 8601 date: "${clip(text)}"`);
-      }
-      return date;
-    }
-    case 'data': {
-      const text = textOf(el, path).replace(/\s+/g, '');
-      if (!BASE64.test(text)) {
-        throw new ProtocolError(`malformed plist: <data> ${at(path)} is not base64`);
-      }
-      return Buffer.from(text, 'base64');
-    }
+    case 'date':
+      return readDate(el, path);
+    case 'data':
+      return readData(el, path);
     default:
       throw new ProtocolError(`malformed plist: unknown element <${tag}> ${at(path)}`);
   }
+}
+
+/** Alternating <key>/value children; a key without a value, `__proto__` or a repeated key is refused. */
+function readDict(el: Element, path: string, depth: number, maxDepth: number): PlistDict {
+  const children = elementChildren(el, path);
+  const dict: PlistDict = {};
+  for (let i = 0; i < children.length; i += 2) {
+    const keyEl = children[i];
+    if (keyEl.tagName !== 'key') {
+      throw new ProtocolError(`malformed plist: expected <key> in <dict> ${at(path)}, found <${keyEl.tagName}>`);
+    }
+    const key = textOf(keyEl, path);
+    const keyPath = path === '' ? key : `${path}.${key}`;
+    const valueEl = children[i + 1];
+    if (valueEl === undefined) {
+      throw new ProtocolError(`malformed plist: key "${key}" ${at(path)} has no value`, key);
+    }
+    if (key === '__proto__') {
+      throw new ProtocolError(`malformed plist: key "__proto__" is not accepted`, key);
+    }
+    if (Object.prototype.hasOwnProperty.call(dict, key)) {
+      throw new ProtocolError(`malformed plist: duplicate key "${key}" ${at(path)}`, key);
+    }
+    dict[key] = readValue(valueEl, keyPath, depth + 1, maxDepth);
+  }
+  return dict;
+}
+
+function readInteger(el: Element, path: string): number {
+  const text = textOf(el, path).trim();
+  if (INTEGER.test(text)) return Number(text);
+  const hex = HEX_INTEGER.exec(text);
+  if (hex) return (hex[1] === '-' ? -1 : 1) * parseInt(hex[2], 16);
+  throw new ProtocolError(`malformed plist: <integer> ${at(path)} is not an integer: "${clip(text)}"`);
+}
+
+function readReal(el: Element, path: string): number {
+  const text = textOf(el, path).trim();
+  if (!REAL.test(text)) {
+    throw new ProtocolError(`malformed plist: <real> ${at(path)} is not a number: "${clip(text)}"`);
+  }
+  return Number(text);
+}
+
+function readDate(el: Element, path: string): Date {
+  const text = textOf(el, path).trim();
+  const date = new Date(text);
+  if (!DATE.test(text) || Number.isNaN(date.getTime())) {
+    throw new ProtocolError(`malformed plist: <date> ${at(path)} is not an ISO 8601 date: "${clip(text)}"`);
+  }
+  return date;
+}
+
+function readData(el: Element, path: string): Buffer {
+  const text = textOf(el, path).replace(/\s+/g, '');
+  if (!BASE64.test(text)) {
+    throw new ProtocolError(`malformed plist: <data> ${at(path)} is not base64`);
+  }
+  return Buffer.from(text, 'base64');
 }
 
 function clip(text: string): string {

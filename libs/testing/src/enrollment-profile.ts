@@ -32,28 +32,45 @@ export async function readEnrollmentProfile(
   profile: Buffer,
   opts: { requireSigned?: boolean; trust?: TrustStore } = {},
 ): Promise<EnrollmentProfileInfo> {
-  let xml = profile;
-  let signer: X509Certificate | undefined;
-  let signedBy: X509Certificate[] | undefined;
-  if (looksLikeDer(profile)) {
-    try {
-      let certificates: X509Certificate[];
-      ({ content: xml, signer, certificates } = await parseAttachedSignedData(profile));
-      signedBy = certificates;
-    } catch (err) {
-      throw new Error(`enrollment profile signature is invalid: ${message(err)}`);
-    }
-    if (opts.trust) {
-      try {
-        opts.trust.verify(signer);
-      } catch (err) {
-        throw new Error(`enrollment profile signer is not trusted: ${message(err)}`);
-      }
-    }
-  } else if (opts.requireSigned || opts.trust) {
-    throw new Error('enrollment profile is not signed');
-  }
+  const { xml, signer, certificates } = await openSignature(profile, opts);
+  const payload = parseConfiguration(xml);
+  const { mdm, scep, identityUuid } = enrollmentPayloads(payload);
+  if (typeof mdm.AccessRights !== 'number') throw new Error('com.apple.mdm AccessRights must be an integer');
+  return {
+    scep: scepSettings(scep),
+    mdm: mdmSettings(mdm, identityUuid, mdm.AccessRights),
+    signer,
+    certificates,
+    payload,
+  };
+}
 
+/** The profile's XML: a signed profile must verify (and chain to `trust` when given); an unsigned one passes unless a signature is required. */
+async function openSignature(
+  profile: Buffer,
+  opts: { requireSigned?: boolean; trust?: TrustStore },
+): Promise<{ xml: Buffer; signer?: X509Certificate; certificates?: X509Certificate[] }> {
+  if (!looksLikeDer(profile)) {
+    if (opts.requireSigned || opts.trust) throw new Error('enrollment profile is not signed');
+    return { xml: profile };
+  }
+  let signed: Awaited<ReturnType<typeof parseAttachedSignedData>>;
+  try {
+    signed = await parseAttachedSignedData(profile);
+  } catch (err) {
+    throw new Error(`enrollment profile signature is invalid: ${message(err)}`);
+  }
+  if (opts.trust) {
+    try {
+      opts.trust.verify(signed.signer);
+    } catch (err) {
+      throw new Error(`enrollment profile signer is not trusted: ${message(err)}`);
+    }
+  }
+  return { xml: signed.content, signer: signed.signer, certificates: signed.certificates };
+}
+
+function parseConfiguration(xml: Buffer): PlistDict {
   let payload: PlistDict;
   try {
     payload = parsePlistDict(xml);
@@ -61,6 +78,11 @@ export async function readEnrollmentProfile(
     throw new Error(`enrollment profile is not a property list: ${message(err)}`);
   }
   if (payload.PayloadType !== 'Configuration') throw new Error(`enrollment profile PayloadType is ${String(payload.PayloadType)}, expected Configuration`);
+  return payload;
+}
+
+/** The one com.apple.mdm payload and the SCEP payload its IdentityCertificateUUID names. */
+function enrollmentPayloads(payload: PlistDict): { mdm: PlistDict; scep: PlistDict; identityUuid: string } {
   const content = Array.isArray(payload.PayloadContent) ? payload.PayloadContent.filter(isPlistDict) : [];
   const mdmPayloads = content.filter((p) => p.PayloadType === 'com.apple.mdm');
   if (mdmPayloads.length !== 1) throw new Error(`enrollment profile must hold one com.apple.mdm payload, found ${mdmPayloads.length}`);
@@ -70,36 +92,42 @@ export async function readEnrollmentProfile(
   if (!scepPayload) throw new Error(`IdentityCertificateUUID ${identityUuid} names no com.apple.security.scep payload in the profile`);
   const scep = scepPayload.PayloadContent;
   if (!isPlistDict(scep)) throw new Error('the com.apple.security.scep payload has no PayloadContent dict');
+  return { mdm, scep, identityUuid };
+}
 
-  const optionalString = (dict: PlistDict, key: string) => (typeof dict[key] === 'string' ? (dict[key] as string) : undefined);
-  const optionalNumber = (dict: PlistDict, key: string) => (typeof dict[key] === 'number' ? (dict[key] as number) : undefined);
-  if (typeof mdm.AccessRights !== 'number') throw new Error('com.apple.mdm AccessRights must be an integer');
-  const capabilities = mdm.ServerCapabilities;
+function scepSettings(scep: PlistDict): EnrollmentProfileInfo['scep'] {
   const fingerprint = scep.CAFingerprint;
   return {
-    scep: {
-      url: requireString(scep, 'URL', 'com.apple.security.scep'),
-      challenge: optionalString(scep, 'Challenge'),
-      subject: subjectOf(scep.Subject),
-      // Apple's default when the payload does not say.
-      keySize: optionalNumber(scep, 'Keysize') ?? 1024,
-      keyUsage: optionalNumber(scep, 'Key Usage'),
-      caFingerprint: Buffer.isBuffer(fingerprint) ? fingerprint : undefined,
-    },
-    mdm: {
-      serverUrl: requireString(mdm, 'ServerURL', 'com.apple.mdm'),
-      checkInUrl: optionalString(mdm, 'CheckInURL'),
-      topic: requireString(mdm, 'Topic', 'com.apple.mdm'),
-      signMessage: mdm.SignMessage === true,
-      identityCertificateUuid: identityUuid,
-      accessRights: mdm.AccessRights,
-      checkOutWhenRemoved: typeof mdm.CheckOutWhenRemoved === 'boolean' ? mdm.CheckOutWhenRemoved : undefined,
-      serverCapabilities: Array.isArray(capabilities) ? capabilities.filter((c): c is string => typeof c === 'string') : undefined,
-    },
-    signer,
-    certificates: signedBy,
-    payload,
+    url: requireString(scep, 'URL', 'com.apple.security.scep'),
+    challenge: optionalString(scep, 'Challenge'),
+    subject: subjectOf(scep.Subject),
+    // Apple's default when the payload does not say.
+    keySize: optionalNumber(scep, 'Keysize') ?? 1024,
+    keyUsage: optionalNumber(scep, 'Key Usage'),
+    caFingerprint: Buffer.isBuffer(fingerprint) ? fingerprint : undefined,
   };
+}
+
+function mdmSettings(mdm: PlistDict, identityUuid: string, accessRights: number): EnrollmentProfileInfo['mdm'] {
+  const capabilities = mdm.ServerCapabilities;
+  return {
+    serverUrl: requireString(mdm, 'ServerURL', 'com.apple.mdm'),
+    checkInUrl: optionalString(mdm, 'CheckInURL'),
+    topic: requireString(mdm, 'Topic', 'com.apple.mdm'),
+    signMessage: mdm.SignMessage === true,
+    identityCertificateUuid: identityUuid,
+    accessRights,
+    checkOutWhenRemoved: typeof mdm.CheckOutWhenRemoved === 'boolean' ? mdm.CheckOutWhenRemoved : undefined,
+    serverCapabilities: Array.isArray(capabilities) ? capabilities.filter((c): c is string => typeof c === 'string') : undefined,
+  };
+}
+
+function optionalString(dict: PlistDict, key: string): string | undefined {
+  return typeof dict[key] === 'string' ? (dict[key] as string) : undefined;
+}
+
+function optionalNumber(dict: PlistDict, key: string): number | undefined {
+  return typeof dict[key] === 'number' ? (dict[key] as number) : undefined;
 }
 
 /** A signed profile is DER (a SEQUENCE); an XML one starts with `<` after optional whitespace. */

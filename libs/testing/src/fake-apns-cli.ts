@@ -38,6 +38,24 @@ async function main(): Promise<void> {
     maxConcurrentStreams: Number(arg('max-concurrent-streams') ?? 1000),
   });
   const push = await fake.issuePushCertificate({ topic: arg('push-topic'), label: arg('push-label') });
+  const files = await writeTrustFiles(dir, fake, push);
+
+  const controlPort = arg('control-port');
+  const control = controlPort === undefined ? undefined : await startControlServer(fake, Number(controlPort));
+  const controlUrl = control === undefined ? undefined : `http://127.0.0.1:${(control.address() as AddressInfo).port}`;
+
+  listenForStop(fake, control);
+  process.stdout.write(JSON.stringify({ url: fake.url, ...files, topic: push.topic, pid: process.pid, controlUrl }) + '\n');
+}
+
+type PushCertificate = Awaited<ReturnType<FakeApns['issuePushCertificate']>>;
+
+/** The CA a push client must trust, the client CA and a push certificate the fake accepts, as files in `dir`. */
+async function writeTrustFiles(
+  dir: string,
+  fake: FakeApns,
+  push: PushCertificate,
+): Promise<{ caPemFile: string; clientCaPemFile: string; pushCertFile: string; pushKeyFile: string }> {
   await mkdir(dir, { recursive: true });
   const files = {
     caPemFile: join(dir, 'ca.pem'),
@@ -49,45 +67,48 @@ async function main(): Promise<void> {
   await writeFile(files.clientCaPemFile, fake.clientCaPem);
   await writeFile(files.pushCertFile, push.certPem);
   await writeFile(files.pushKeyFile, push.keyPem, { mode: 0o600 });
+  return files;
+}
 
-  const command = (line: string): unknown => {
-    const [verb, value] = line.trim().split(/\s+/);
-    switch (verb) {
-      case 'count':
-        return { pushes: fake.pushes.length, requests: fake.requests.length, maxConcurrentObserved: fake.maxConcurrentObserved, sessions: fake.sessions };
-      case 'received':
-        // Arrival times (epoch ms) of accepted pushes, for the benchmark's enqueue→push latency.
-        return { receivedAt: fake.pushes.map((p) => p.receivedAt) };
-      case 'reset':
-        fake.reset();
-        return { ok: true };
-      case 'streams':
-        fake.setMaxConcurrentStreams(Number(value));
-        return { ok: true };
-      default:
-        return { error: `unknown command "${verb ?? ''}" (count | received | reset | streams <n> | quit)` };
-    }
-  };
-
-  let control: http.Server | undefined;
-  const controlPort = arg('control-port');
-  if (controlPort !== undefined) {
-    control = http.createServer((req, res) => {
-      const url = new URL(req.url ?? '/', 'http://control');
-      const verb = url.pathname.slice(1);
-      res.setHeader('content-type', 'application/json');
-      if (verb === 'pushes') {
-        const after = Number(url.searchParams.get('after')) || 0;
-        void pushesAfter(fake, after, Number(url.searchParams.get('wait')) || 0).then((answer) => res.end(JSON.stringify(answer)));
-        return;
-      }
-      const line = verb === 'streams' ? `streams ${url.searchParams.get('n') ?? ''}` : verb;
-      res.end(JSON.stringify(command(line)));
-    });
-    await new Promise<void>((done) => control?.listen(Number(controlPort), '127.0.0.1', done));
+/** The answer to one control command (a stdin line, or the HTTP request it stands for). */
+function command(fake: FakeApns, line: string): unknown {
+  const [verb, value] = line.trim().split(/\s+/);
+  switch (verb) {
+    case 'count':
+      return { pushes: fake.pushes.length, requests: fake.requests.length, maxConcurrentObserved: fake.maxConcurrentObserved, sessions: fake.sessions };
+    case 'received':
+      // Arrival times (epoch ms) of accepted pushes, for the benchmark's enqueue→push latency.
+      return { receivedAt: fake.pushes.map((p) => p.receivedAt) };
+    case 'reset':
+      fake.reset();
+      return { ok: true };
+    case 'streams':
+      fake.setMaxConcurrentStreams(Number(value));
+      return { ok: true };
+    default:
+      return { error: `unknown command "${verb ?? ''}" (count | received | reset | streams <n> | quit)` };
   }
-  const controlUrl = control === undefined ? undefined : `http://127.0.0.1:${(control.address() as AddressInfo).port}`;
+}
 
+async function startControlServer(fake: FakeApns, port: number): Promise<http.Server> {
+  const control = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://control');
+    const verb = url.pathname.slice(1);
+    res.setHeader('content-type', 'application/json');
+    if (verb === 'pushes') {
+      const after = Number(url.searchParams.get('after')) || 0;
+      void pushesAfter(fake, after, Number(url.searchParams.get('wait')) || 0).then((answer) => res.end(JSON.stringify(answer)));
+      return;
+    }
+    const line = verb === 'streams' ? `streams ${url.searchParams.get('n') ?? ''}` : verb;
+    res.end(JSON.stringify(command(fake, line)));
+  });
+  await new Promise<void>((done) => control.listen(port, '127.0.0.1', done));
+  return control;
+}
+
+/** Stops on SIGINT/SIGTERM, `quit` or stdin closing; answers the other stdin lines. */
+function listenForStop(fake: FakeApns, control: http.Server | undefined): void {
   let stopping = false;
   const stop = async (): Promise<void> => {
     if (stopping) return;
@@ -102,11 +123,9 @@ async function main(): Promise<void> {
   const rl = createInterface({ input: process.stdin });
   rl.on('line', (line) => {
     if (line.trim() === 'quit') void stop();
-    else if (line.trim() !== '') process.stdout.write(JSON.stringify(command(line)) + '\n');
+    else if (line.trim() !== '') process.stdout.write(JSON.stringify(command(fake, line)) + '\n');
   });
   rl.on('close', () => void stop());
-
-  process.stdout.write(JSON.stringify({ url: fake.url, ...files, topic: push.topic, pid: process.pid, controlUrl }) + '\n');
 }
 
 main().catch((err: unknown) => {

@@ -24,17 +24,7 @@ export function CommandForm({ udids, onQueued }: { udids: string[]; onQueued: (r
   const spec = commandSpec(requestType);
   const keys = useMemo(() => (spec ? iosKeys(spec.keys) : []), [spec]);
 
-  let extraKeys: Record<string, unknown> | undefined;
-  let extraError: string | undefined;
-  if (extra.trim()) {
-    try {
-      const parsed: unknown = JSON.parse(extra);
-      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) extraKeys = parsed as Record<string, unknown>;
-      else extraError = 'extra keys must be a JSON object';
-    } catch (err) {
-      extraError = `extra keys: ${(err as Error).message}`;
-    }
-  }
+  const { extraKeys, extraError } = parseExtraKeys(extra);
   const problem = extraError ?? firstProblem(keys, values, drafts);
 
   const submit = (e: FormEvent): void => {
@@ -49,30 +39,14 @@ export function CommandForm({ udids, onQueued }: { udids: string[]; onQueued: (r
 
   return (
     <form onSubmit={submit} className="command-form" aria-label="send command">
-      <div className="row">
-        <label>
-          Request type{' '}
-          <select
-            data-testid="request-type"
-            value={requestType}
-            onChange={(e) => {
-              setRequestType(e.target.value);
-              setValues({});
-              setDrafts({});
-            }}
-          >
-            {COMMANDS.map((c) => (
-              <option key={c.requestType} value={c.requestType}>
-                {c.requestType}
-                {c.supervised ? ' (supervised)' : ''}
-              </option>
-            ))}
-          </select>
-        </label>
-        {spec?.supervised ? <Badge tone="warn">requires supervision</Badge> : null}
-        {spec?.requiresDep ? <Badge tone="warn">Automated Device Enrollment only</Badge> : null}
-        {spec ? <span className="muted">{spec.title}, iOS {spec.iosIntroduced}+</span> : null}
-      </div>
+      <RequestTypePicker
+        requestType={requestType}
+        onChange={(type) => {
+          setRequestType(type);
+          setValues({});
+          setDrafts({});
+        }}
+      />
       <SchemaFields keys={keys} values={values} drafts={drafts} onChange={(v, d) => (setValues(v), setDrafts(d))} supervised={spec?.supervised} idPrefix="cmd" />
       <label className="block">
         Further keys as JSON (merged over the fields)
@@ -89,5 +63,39 @@ export function CommandForm({ udids, onQueued }: { udids: string[]; onQueued: (r
       </div>
       <Notice error={action.error} message={action.message} />
     </form>
+  );
+}
+
+/** The further keys typed as JSON: an object, or the reason it is not one. */
+function parseExtraKeys(extra: string): { extraKeys?: Record<string, unknown>; extraError?: string } {
+  if (!extra.trim()) return {};
+  try {
+    const parsed: unknown = JSON.parse(extra);
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return { extraKeys: parsed as Record<string, unknown> };
+    return { extraError: 'extra keys must be a JSON object' };
+  } catch (err) {
+    return { extraError: `extra keys: ${(err as Error).message}` };
+  }
+}
+
+function RequestTypePicker({ requestType, onChange }: { requestType: string; onChange: (requestType: string) => void }) {
+  const spec = commandSpec(requestType);
+  return (
+    <div className="row">
+      <label>
+        Request type{' '}
+        <select data-testid="request-type" value={requestType} onChange={(e) => onChange(e.target.value)}>
+          {COMMANDS.map((c) => (
+            <option key={c.requestType} value={c.requestType}>
+              {c.requestType}
+              {c.supervised ? ' (supervised)' : ''}
+            </option>
+          ))}
+        </select>
+      </label>
+      {spec?.supervised ? <Badge tone="warn">requires supervision</Badge> : null}
+      {spec?.requiresDep ? <Badge tone="warn">Automated Device Enrollment only</Badge> : null}
+      {spec ? <span className="muted">{spec.title}, iOS {spec.iosIntroduced}+</span> : null}
+    </div>
   );
 }

@@ -39,17 +39,25 @@ function expiry(notAfter: string | null) {
   return <Badge tone={tone} title={notAfter}>{days < 0 ? `expired ${dateTime(notAfter)}` : `${dateTime(notAfter)} (${days} d)`}</Badge>;
 }
 
+const CERTIFICATE_COLUMNS: Array<Column<CertificateSummaryView>> = [
+  { label: 'Name', render: (c) => c.commonName ?? '—' },
+  { label: 'Subject', render: (c) => <span className="small">{c.subject ?? 'unreadable'}</span> },
+  { label: 'Issuer', render: (c) => <span className="small">{c.issuer ?? '—'}</span> },
+  { label: 'Expires', render: (c) => expiry(c.notAfter) },
+  { label: 'Identity', render: (c) => (c.isIdentity ? <Badge tone="info">identity</Badge> : 'no') },
+];
+const CHANGE_COLUMNS: Array<Column<InventoryChangeView>> = [
+  { label: 'When', render: (c) => <span title={c.changedAt}>{dateTime(c.changedAt)}</span> },
+  { label: 'Field', render: (c) => <code>{c.field}</code> },
+  { label: 'Was', render: (c) => show(c.oldValue) },
+  { label: 'Now', render: (c) => show(c.newValue) },
+  { label: 'From', render: (c) => <span className="muted">{c.requestType}</span> },
+];
+
 /** The device page's inventory: every answer by group, SecurityInfo, certificates, the change history, and a refresh. */
 export function DeviceInventory({ udid }: { udid: string }) {
   const enc = encodeURIComponent(udid);
-  const [before, setBefore] = useState<string[]>([]);
   const inventory = useLoad(() => get<DeviceInventoryView>(`/v1/devices/${enc}/inventory`), [enc], LIVE_INTERVAL_MS);
-  const cursor = before[before.length - 1];
-  const history = useLoad(
-    () => get<{ changes: InventoryChangeView[]; next: string | null }>(`/v1/devices/${enc}/inventory/history`, { limit: HISTORY_PAGE, ...(cursor ? { before: cursor } : {}) }),
-    [enc, cursor],
-    LIVE_INTERVAL_MS,
-  );
   const action = useAction();
   const inv = inventory.data;
 
@@ -59,21 +67,6 @@ export function DeviceInventory({ udid }: { udid: string }) {
       inventory.reload();
       return res.queued.length ? 'Asked the device for its inventory; answers arrive when it next connects.' : `Not queued: ${res.skipped.map((s) => s.reason).join(', ')}`;
     });
-
-  const certificateColumns: Array<Column<CertificateSummaryView>> = [
-    { label: 'Name', render: (c) => c.commonName ?? '—' },
-    { label: 'Subject', render: (c) => <span className="small">{c.subject ?? 'unreadable'}</span> },
-    { label: 'Issuer', render: (c) => <span className="small">{c.issuer ?? '—'}</span> },
-    { label: 'Expires', render: (c) => expiry(c.notAfter) },
-    { label: 'Identity', render: (c) => (c.isIdentity ? <Badge tone="info">identity</Badge> : 'no') },
-  ];
-  const changeColumns: Array<Column<InventoryChangeView>> = [
-    { label: 'When', render: (c) => <span title={c.changedAt}>{dateTime(c.changedAt)}</span> },
-    { label: 'Field', render: (c) => <code>{c.field}</code> },
-    { label: 'Was', render: (c) => show(c.oldValue) },
-    { label: 'Now', render: (c) => show(c.newValue) },
-    { label: 'From', render: (c) => <span className="muted">{c.requestType}</span> },
-  ];
 
   return (
     <section data-testid="full-inventory">
@@ -90,40 +83,63 @@ export function DeviceInventory({ udid }: { udid: string }) {
       </div>
       <Notice error={inventory.error ?? action.error} message={action.message} />
       {inv && inv.deviceInformation.length === 0 ? <p className="muted">The device has not answered an inventory yet.</p> : null}
-      <div className="grid2">
-        {GROUP_TITLES.map(([group, title]) => {
-          const items = inv?.deviceInformation.filter((i) => i.group === group) ?? [];
-          return items.length ? (
-            <div className="card" key={group}>
-              <h3>{title}</h3>
-              <dl className="facts" aria-label={title}>
-                {items.map((i) => [<dt key={`${i.query}-t`}>{i.query}</dt>, <dd key={`${i.query}-d`}>{show(i.value, i.type)}</dd>])}
-              </dl>
-            </div>
-          ) : null;
-        })}
-        {inv?.securityInfo ? (
-          <div className="card">
-            <h3>Security</h3>
-            <dl className="facts" aria-label="Security">
-              {facts(inv.securityInfo).map(([k, v]) => [<dt key={`${k}-t`}>{k}</dt>, <dd key={`${k}-d`}>{show(v)}</dd>])}
-            </dl>
-            <p className="muted small">Answered {ago(inv.securityInfoAt)}.</p>
-          </div>
-        ) : null}
-      </div>
+      <InventoryFacts inv={inv} />
       <h3>Certificates</h3>
       <DataTable
         label="device certificates"
         testId="certificates-table"
-        columns={certificateColumns}
+        columns={CERTIFICATE_COLUMNS}
         rows={inv?.certificates ?? []}
         rowKey={(c) => c.fingerprint}
         empty={inv?.certificatesAt ? 'No certificates.' : 'Not reported yet.'}
       />
+      <InventoryHistory enc={enc} />
+    </section>
+  );
+}
+
+/** One card per group of answers, and SecurityInfo's facts. */
+function InventoryFacts({ inv }: { inv: DeviceInventoryView | undefined }) {
+  return (
+    <div className="grid2">
+      {GROUP_TITLES.map(([group, title]) => {
+        const items = inv?.deviceInformation.filter((i) => i.group === group) ?? [];
+        return items.length ? (
+          <div className="card" key={group}>
+            <h3>{title}</h3>
+            <dl className="facts" aria-label={title}>
+              {items.map((i) => [<dt key={`${i.query}-t`}>{i.query}</dt>, <dd key={`${i.query}-d`}>{show(i.value, i.type)}</dd>])}
+            </dl>
+          </div>
+        ) : null;
+      })}
+      {inv?.securityInfo ? (
+        <div className="card">
+          <h3>Security</h3>
+          <dl className="facts" aria-label="Security">
+            {facts(inv.securityInfo).map(([k, v]) => [<dt key={`${k}-t`}>{k}</dt>, <dd key={`${k}-d`}>{show(v)}</dd>])}
+          </dl>
+          <p className="muted small">Answered {ago(inv.securityInfoAt)}.</p>
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+/** The change history, a page at a time (`before` holds the cursors of the newer pages). */
+function InventoryHistory({ enc }: { enc: string }) {
+  const [before, setBefore] = useState<string[]>([]);
+  const cursor = before[before.length - 1];
+  const history = useLoad(
+    () => get<{ changes: InventoryChangeView[]; next: string | null }>(`/v1/devices/${enc}/inventory/history`, { limit: HISTORY_PAGE, ...(cursor ? { before: cursor } : {}) }),
+    [enc, cursor],
+    LIVE_INTERVAL_MS,
+  );
+  return (
+    <>
       <h3>Inventory changes</h3>
       <Notice error={history.error} />
-      <DataTable label="inventory changes" testId="inventory-changes-table" columns={changeColumns} rows={history.data?.changes ?? []} rowKey={(c) => c.id} empty="No changes recorded." />
+      <DataTable label="inventory changes" testId="inventory-changes-table" columns={CHANGE_COLUMNS} rows={history.data?.changes ?? []} rowKey={(c) => c.id} empty="No changes recorded." />
       <div className="row">
         <button type="button" disabled={before.length === 0} onClick={() => setBefore(before.slice(0, -1))}>
           Newer
@@ -132,6 +148,6 @@ export function DeviceInventory({ udid }: { udid: string }) {
           Older
         </button>
       </div>
-    </section>
+    </>
   );
 }

@@ -1,4 +1,4 @@
-import { useId } from 'react';
+import { type ReactElement, useId } from 'react';
 import type { KeySpec } from '../catalog';
 import { Badge } from './badges';
 
@@ -68,86 +68,15 @@ export function SchemaFields(props: {
   );
 }
 
-function Field({ spec: k, value, draft, set, supervised, idPrefix }: { spec: KeySpec; value: unknown; draft: string | undefined; set: (key: string, v: unknown, draft?: string) => void; supervised?: boolean; idPrefix: string }) {
+type SetValue = (key: string, v: unknown, draft?: string) => void;
+
+function Field({ spec: k, value, draft, set, supervised, idPrefix }: { spec: KeySpec; value: unknown; draft: string | undefined; set: SetValue; supervised?: boolean; idPrefix: string }) {
   const uid = useId();
   const id = `${idPrefix}-${k.key}-${uid}`.replace(/[^A-Za-z0-9_-]/g, '_');
   const problem = draft !== undefined && value === undefined ? 'not valid JSON' : checkValue(k, value);
   const hint: string[] = [];
   if (k.default !== undefined) hint.push(`default ${String(k.default)}`);
   if (k.range && (k.range.min !== undefined || k.range.max !== undefined)) hint.push(`${k.range.min ?? '…'}–${k.range.max ?? '…'}`);
-  const items = stringItems(k);
-  let input;
-  if (k.type === 'boolean') {
-    input = (
-      <select id={id} data-key={k.key} value={value === undefined ? '' : String(value)} onChange={(e) => set(k.key, e.target.value === '' ? undefined : e.target.value === 'true')}>
-        <option value="">{k.default === undefined ? '(not set)' : `(not set: ${String(k.default)})`}</option>
-        <option value="true">true</option>
-        <option value="false">false</option>
-      </select>
-    );
-  } else if ((k.type === 'string' || k.type === 'integer') && k.rangelist?.length) {
-    input = (
-      <select id={id} data-key={k.key} value={value === undefined ? '' : String(value)} onChange={(e) => set(k.key, e.target.value === '' ? undefined : k.type === 'integer' ? Number(e.target.value) : e.target.value)}>
-        <option value="">{k.default === undefined ? '(not set)' : `(not set: ${String(k.default)})`}</option>
-        {k.rangelist.map((v) => (
-          <option key={String(v)} value={String(v)}>
-            {String(v)}
-          </option>
-        ))}
-      </select>
-    );
-  } else if (k.type === 'integer' || k.type === 'real') {
-    input = (
-      <input
-        id={id}
-        data-key={k.key}
-        type="number"
-        step={k.type === 'integer' ? 1 : 'any'}
-        min={k.range?.min}
-        max={k.range?.max}
-        placeholder={k.default === undefined ? '' : String(k.default)}
-        value={typeof value === 'number' ? value : ''}
-        onChange={(e) => set(k.key, e.target.value === '' ? undefined : Number(e.target.value))}
-      />
-    );
-  } else if (k.type === 'string') {
-    input = <input id={id} data-key={k.key} type="text" placeholder={k.default === undefined ? '' : String(k.default)} value={typeof value === 'string' ? value : ''} onChange={(e) => set(k.key, e.target.value === '' ? undefined : e.target.value)} />;
-  } else if (items?.knownValues?.length) {
-    const chosen = Array.isArray(value) ? (value as string[]) : [];
-    input = (
-      <select id={id} data-key={k.key} multiple size={8} value={chosen} onChange={(e) => {
-        const picked = Array.from(e.target.selectedOptions, (o) => o.value);
-        set(k.key, picked.length ? picked : undefined);
-      }}>
-        {items.knownValues.map((v) => (
-          <option key={v} value={v}>
-            {v}
-          </option>
-        ))}
-      </select>
-    );
-  } else if (items) {
-    const text = draft ?? (Array.isArray(value) ? (value as string[]).join('\n') : '');
-    input = (
-      <textarea id={id} data-key={k.key} rows={3} placeholder="one per line" value={text} onChange={(e) => {
-        const lines = e.target.value.split('\n').map((l) => l.trim()).filter(Boolean);
-        set(k.key, lines.length ? lines : undefined, e.target.value);
-      }} />
-    );
-  } else {
-    const text = draft ?? (value === undefined ? '' : JSON.stringify(value, null, 2));
-    input = (
-      <textarea id={id} data-key={k.key} rows={3} className="mono" placeholder={`${k.type} as JSON`} value={text} onChange={(e) => {
-        const t = e.target.value;
-        if (t.trim() === '') return set(k.key, undefined);
-        try {
-          set(k.key, JSON.parse(t), t);
-        } catch {
-          set(k.key, undefined, t);
-        }
-      }} />
-    );
-  }
   return (
     <div className={`field${problem ? ' invalid' : ''}`}>
       <label htmlFor={id}>
@@ -157,7 +86,7 @@ function Field({ spec: k, value, draft, set, supervised, idPrefix }: { spec: Key
         {k.iosIntroduced ? <Badge>iOS {k.iosIntroduced}+</Badge> : null}
         {k.iosDeprecated ? <Badge tone="warn">deprecated in iOS {k.iosDeprecated}</Badge> : null}
       </label>
-      {input}
+      {fieldInput({ id, spec: k, value, draft, set })}
       <span className="field-hint">
         <span className="muted">
           {k.type}
@@ -166,6 +95,112 @@ function Field({ spec: k, value, draft, set, supervised, idPrefix }: { spec: Key
         {problem ? <span className="bad-text"> {problem}</span> : null}
       </span>
     </div>
+  );
+}
+
+interface InputProps {
+  id: string;
+  spec: KeySpec;
+  value: unknown;
+  draft: string | undefined;
+  set: SetValue;
+}
+
+/** The input that fits the key's type (see the comment at the top of the file). */
+function fieldInput(p: InputProps): ReactElement {
+  const { id, spec: k, value, set } = p;
+  if (k.type === 'boolean') return booleanSelect(p);
+  if ((k.type === 'string' || k.type === 'integer') && k.rangelist?.length) return rangelistSelect(p, k.rangelist);
+  if (k.type === 'integer' || k.type === 'real') return numberInput(p);
+  if (k.type === 'string') {
+    return <input id={id} data-key={k.key} type="text" placeholder={k.default === undefined ? '' : String(k.default)} value={typeof value === 'string' ? value : ''} onChange={(e) => set(k.key, e.target.value === '' ? undefined : e.target.value)} />;
+  }
+  const items = stringItems(k);
+  if (items?.knownValues?.length) return knownValuesSelect(p, items.knownValues);
+  if (items) return linesTextarea(p);
+  return jsonTextarea(p);
+}
+
+function booleanSelect({ id, spec: k, value, set }: InputProps): ReactElement {
+  return (
+    <select id={id} data-key={k.key} value={value === undefined ? '' : String(value)} onChange={(e) => set(k.key, e.target.value === '' ? undefined : e.target.value === 'true')}>
+      <option value="">{k.default === undefined ? '(not set)' : `(not set: ${String(k.default)})`}</option>
+      <option value="true">true</option>
+      <option value="false">false</option>
+    </select>
+  );
+}
+
+function rangelistSelect({ id, spec: k, value, set }: InputProps, rangelist: NonNullable<KeySpec['rangelist']>): ReactElement {
+  return (
+    <select id={id} data-key={k.key} value={value === undefined ? '' : String(value)} onChange={(e) => set(k.key, e.target.value === '' ? undefined : k.type === 'integer' ? Number(e.target.value) : e.target.value)}>
+      <option value="">{k.default === undefined ? '(not set)' : `(not set: ${String(k.default)})`}</option>
+      {rangelist.map((v) => (
+        <option key={String(v)} value={String(v)}>
+          {String(v)}
+        </option>
+      ))}
+    </select>
+  );
+}
+
+function numberInput({ id, spec: k, value, set }: InputProps): ReactElement {
+  return (
+    <input
+      id={id}
+      data-key={k.key}
+      type="number"
+      step={k.type === 'integer' ? 1 : 'any'}
+      min={k.range?.min}
+      max={k.range?.max}
+      placeholder={k.default === undefined ? '' : String(k.default)}
+      value={typeof value === 'number' ? value : ''}
+      onChange={(e) => set(k.key, e.target.value === '' ? undefined : Number(e.target.value))}
+    />
+  );
+}
+
+/** An array of strings with Apple's known values: a multi-select. */
+function knownValuesSelect({ id, spec: k, value, set }: InputProps, knownValues: string[]): ReactElement {
+  const chosen = Array.isArray(value) ? (value as string[]) : [];
+  return (
+    <select id={id} data-key={k.key} multiple size={8} value={chosen} onChange={(e) => {
+      const picked = Array.from(e.target.selectedOptions, (o) => o.value);
+      set(k.key, picked.length ? picked : undefined);
+    }}>
+      {knownValues.map((v) => (
+        <option key={v} value={v}>
+          {v}
+        </option>
+      ))}
+    </select>
+  );
+}
+
+/** An array of strings: one per line. */
+function linesTextarea({ id, spec: k, value, draft, set }: InputProps): ReactElement {
+  const text = draft ?? (Array.isArray(value) ? (value as string[]).join('\n') : '');
+  return (
+    <textarea id={id} data-key={k.key} rows={3} placeholder="one per line" value={text} onChange={(e) => {
+      const lines = e.target.value.split('\n').map((l) => l.trim()).filter(Boolean);
+      set(k.key, lines.length ? lines : undefined, e.target.value);
+    }} />
+  );
+}
+
+/** Anything else, as JSON; the half-typed text is kept as the draft. */
+function jsonTextarea({ id, spec: k, value, draft, set }: InputProps): ReactElement {
+  const text = draft ?? (value === undefined ? '' : JSON.stringify(value, null, 2));
+  return (
+    <textarea id={id} data-key={k.key} rows={3} className="mono" placeholder={`${k.type} as JSON`} value={text} onChange={(e) => {
+      const t = e.target.value;
+      if (t.trim() === '') return set(k.key, undefined);
+      try {
+        set(k.key, JSON.parse(t), t);
+      } catch {
+        set(k.key, undefined, t);
+      }
+    }} />
   );
 }
 

@@ -32,50 +32,10 @@ export function DataTable<T>(props: {
   const body = useRef<HTMLTableSectionElement>(null);
   const { columns, rows, onOpen, sort, onSort } = props;
 
-  const onKey = (e: KeyboardEvent<HTMLTableRowElement>, row: T): void => {
-    if (e.target !== e.currentTarget) return;
-    if (e.key === 'Enter' && onOpen) {
-      e.preventDefault();
-      onOpen(row);
-    } else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
-      e.preventDefault();
-      const next = e.key === 'ArrowDown' ? e.currentTarget.nextElementSibling : e.currentTarget.previousElementSibling;
-      (next as HTMLElement | null)?.focus();
-    } else if (e.key === 'Home' || e.key === 'End') {
-      e.preventDefault();
-      const all = body.current?.rows;
-      if (all && all.length) (e.key === 'Home' ? all[0] : all[all.length - 1])?.focus();
-    }
-  };
-
-  const header = (c: Column<T>) => {
-    if (!c.sort || !onSort || !sort) return c.label;
-    const active = sort.sort === c.sort;
-    const next: SortState = { sort: c.sort, order: active && sort.order === 'asc' ? 'desc' : 'asc' };
-    return (
-      <button type="button" className="sort" onClick={() => onSort(next)}>
-        {c.label} <span aria-hidden="true">{active ? (sort.order === 'asc' ? '▲' : '▼') : '↕'}</span>
-      </button>
-    );
-  };
-
   return (
     <div className="table-wrap">
       <table aria-label={props.label} data-testid={props.testId}>
-        <thead>
-          <tr>
-            {columns.map((c) => (
-              <th
-                key={c.label}
-                scope="col"
-                className={c.className}
-                aria-sort={c.sort && sort?.sort === c.sort ? (sort.order === 'asc' ? 'ascending' : 'descending') : undefined}
-              >
-                {header(c)}
-              </th>
-            ))}
-          </tr>
-        </thead>
+        <TableHead columns={columns} sort={sort} onSort={onSort} />
         <tbody ref={body}>
           {rows.length === 0 ? (
             <tr>
@@ -91,7 +51,7 @@ export function DataTable<T>(props: {
                 tabIndex={onOpen ? 0 : undefined}
                 className={[onOpen ? 'clickable' : '', props.rowClass?.(row) ?? ''].join(' ').trim() || undefined}
                 onClick={onOpen ? (e) => !(e.target as HTMLElement).closest('a,button,input,label,select,summary') && onOpen(row) : undefined}
-                onKeyDown={(e) => onKey(e, row)}
+                onKeyDown={(e) => onRowKey(e, row, onOpen, body.current)}
               >
                 {columns.map((c) => (
                   <td key={c.label} className={c.className}>
@@ -104,6 +64,52 @@ export function DataTable<T>(props: {
         </tbody>
       </table>
     </div>
+  );
+}
+
+/** Enter opens the row; the arrows, Home and End move the focus between rows. */
+function onRowKey<T>(e: KeyboardEvent<HTMLTableRowElement>, row: T, onOpen: ((row: T) => void) | undefined, body: HTMLTableSectionElement | null): void {
+  if (e.target !== e.currentTarget) return;
+  if (e.key === 'Enter' && onOpen) {
+    e.preventDefault();
+    onOpen(row);
+  } else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+    e.preventDefault();
+    const next = e.key === 'ArrowDown' ? e.currentTarget.nextElementSibling : e.currentTarget.previousElementSibling;
+    (next as HTMLElement | null)?.focus();
+  } else if (e.key === 'Home' || e.key === 'End') {
+    e.preventDefault();
+    const all = body?.rows;
+    if (all && all.length) (e.key === 'Home' ? all[0] : all[all.length - 1])?.focus();
+  }
+}
+
+function TableHead<T>({ columns, sort, onSort }: { columns: Array<Column<T>>; sort?: SortState; onSort?: (s: SortState) => void }) {
+  const header = (c: Column<T>) => {
+    if (!c.sort || !onSort || !sort) return c.label;
+    const active = sort.sort === c.sort;
+    const next: SortState = { sort: c.sort, order: active && sort.order === 'asc' ? 'desc' : 'asc' };
+    return (
+      <button type="button" className="sort" onClick={() => onSort(next)}>
+        {c.label} <span aria-hidden="true">{active ? (sort.order === 'asc' ? '▲' : '▼') : '↕'}</span>
+      </button>
+    );
+  };
+  return (
+    <thead>
+      <tr>
+        {columns.map((c) => (
+          <th
+            key={c.label}
+            scope="col"
+            className={c.className}
+            aria-sort={c.sort && sort?.sort === c.sort ? (sort.order === 'asc' ? 'ascending' : 'descending') : undefined}
+          >
+            {header(c)}
+          </th>
+        ))}
+      </tr>
+    </thead>
   );
 }
 

@@ -114,14 +114,7 @@ function CreateKey({ onCreated }: { onCreated: () => void }) {
       <form onSubmit={submit} aria-label="create API key">
         <label htmlFor="key-name">Name</label>
         <input id="key-name" value={name} onChange={(e) => setName(e.target.value)} required maxLength={100} placeholder="ci-deploy" />
-        <fieldset>
-          <legend>Scopes</legend>
-          {SCOPES.map(({ scope, hint }) => (
-            <label key={scope}>
-              <input type="checkbox" checked={scopes.has(scope)} onChange={() => toggle(scope)} /> {scope} <span className="muted small">({hint})</span>
-            </label>
-          ))}
-        </fieldset>
+        <ScopeChoices scopes={scopes} onToggle={toggle} />
         <label htmlFor="key-expires">Expires (optional)</label>
         <input id="key-expires" type="datetime-local" value={expires} onChange={(e) => setExpires(e.target.value)} />
         <button type="submit" className="primary" disabled={action.busy || !name.trim() || scopes.size === 0}>
@@ -129,22 +122,40 @@ function CreateKey({ onCreated }: { onCreated: () => void }) {
         </button>
       </form>
       <Notice error={action.error} message={action.message} />
-      {created ? (
-        <div className="notice warn" role="status" data-testid="new-key-secret">
-          <p>
-            The secret of <strong>{created.name}</strong>: copy it now, it is not shown again.
-          </p>
-          <div className="secret">
-            <code id="new-key-secret-value">{created.secret}</code>
-            <button type="button" onClick={copy}>
-              {copied ? 'Copied' : 'Copy'}
-            </button>
-            <button type="button" onClick={() => setCreated(undefined)}>
-              Done
-            </button>
-          </div>
-        </div>
-      ) : null}
+      {created ? <NewKeySecret created={created} copied={copied} onCopy={copy} onDone={() => setCreated(undefined)} /> : null}
+    </div>
+  );
+}
+
+function ScopeChoices({ scopes, onToggle }: { scopes: Set<ApiKeyScope>; onToggle: (scope: ApiKeyScope) => void }) {
+  return (
+    <fieldset>
+      <legend>Scopes</legend>
+      {SCOPES.map(({ scope, hint }) => (
+        <label key={scope}>
+          <input type="checkbox" checked={scopes.has(scope)} onChange={() => onToggle(scope)} /> {scope} <span className="muted small">({hint})</span>
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
+/** The new key's secret, shown once. */
+function NewKeySecret({ created, copied, onCopy, onDone }: { created: { name: string; secret: string }; copied: boolean; onCopy: () => void; onDone: () => void }) {
+  return (
+    <div className="notice warn" role="status" data-testid="new-key-secret">
+      <p>
+        The secret of <strong>{created.name}</strong>: copy it now, it is not shown again.
+      </p>
+      <div className="secret">
+        <code id="new-key-secret-value">{created.secret}</code>
+        <button type="button" onClick={onCopy}>
+          {copied ? 'Copied' : 'Copy'}
+        </button>
+        <button type="button" onClick={onDone}>
+          Done
+        </button>
+      </div>
     </div>
   );
 }

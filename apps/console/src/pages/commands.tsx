@@ -46,11 +46,7 @@ export function CommandPage({ uuid }: { uuid: string }) {
   const status = useLoad(() => get<CommandDetail>(`/v1/commands/${encodeURIComponent(uuid)}`, { limit: LIMIT, offset, status: statusFilter }), [uuid, offset, statusFilter], LIVE_INTERVAL_MS);
   const action = useAction();
   const c = status.data;
-  // Statuses with no delivery are absent, so every present count is a number.
-  const counts: Record<string, number> = Object.fromEntries(Object.entries(c?.counts ?? {}).filter((e): e is [string, number] => e[1] !== undefined));
-  const all = Object.values(counts).reduce((a, b) => a + b, 0);
-  const open = Object.entries(counts).filter(([s]) => OPEN.has(s)).reduce((a, [, n]) => a + n, 0);
-  const statuses = [...ORDER.filter((s) => counts[s]), ...Object.keys(counts).filter((s) => !ORDER.includes(s))];
+  const { counts, all, open, statuses } = tally(c?.counts ?? {});
 
   const cancel = (): void => {
     if (!window.confirm('Cancel this command on every device where it is still pending?')) return;
@@ -86,20 +82,7 @@ export function CommandPage({ uuid }: { uuid: string }) {
             </span>{' '}
             {open ? <LiveState /> : null}
           </p>
-          <div className="progress" role="img" aria-label={statuses.map((s) => `${s} ${counts[s]}`).join(', ')}>
-            {statuses.map((s) => (
-              <span key={s} className={`seg status-${s}`} style={{ flexGrow: counts[s] }} />
-            ))}
-          </div>
-          <ul className="counts" data-testid="status-counts">
-            {statuses.map((s) => (
-              <li key={s}>
-                <button type="button" className="link" onClick={() => (setStatusFilter(statusFilter === s ? '' : s), setOffset(0))} aria-pressed={statusFilter === s}>
-                  <StatusBadge status={s} /> <strong data-status={s}>{counts[s]}</strong>
-                </button>
-              </li>
-            ))}
-          </ul>
+          <StatusBreakdown counts={counts} statuses={statuses} filter={statusFilter} onFilter={(s) => (setStatusFilter(statusFilter === s ? '' : s), setOffset(0))} />
           <div className="row">
             <button type="button" className="danger" onClick={cancel} disabled={action.busy || open === 0}>
               Cancel where pending
@@ -115,5 +98,37 @@ export function CommandPage({ uuid }: { uuid: string }) {
         </>
       ) : null}
     </section>
+  );
+}
+
+/** Counts per status (statuses in lifecycle order, unknown ones last), in all and still open. */
+function tally(raw: CommandDetail['counts']): { counts: Record<string, number>; all: number; open: number; statuses: string[] } {
+  // Statuses with no delivery are absent, so every present count is a number.
+  const counts: Record<string, number> = Object.fromEntries(Object.entries(raw).filter((e): e is [string, number] => e[1] !== undefined));
+  const all = Object.values(counts).reduce((a, b) => a + b, 0);
+  const open = Object.entries(counts).filter(([s]) => OPEN.has(s)).reduce((a, [, n]) => a + n, 0);
+  const statuses = [...ORDER.filter((s) => counts[s]), ...Object.keys(counts).filter((s) => !ORDER.includes(s))];
+  return { counts, all, open, statuses };
+}
+
+/** A bar of the statuses and a count per status; a count's button filters the device list to it. */
+function StatusBreakdown({ counts, statuses, filter, onFilter }: { counts: Record<string, number>; statuses: string[]; filter: string; onFilter: (status: string) => void }) {
+  return (
+    <>
+      <div className="progress" role="img" aria-label={statuses.map((s) => `${s} ${counts[s]}`).join(', ')}>
+        {statuses.map((s) => (
+          <span key={s} className={`seg status-${s}`} style={{ flexGrow: counts[s] }} />
+        ))}
+      </div>
+      <ul className="counts" data-testid="status-counts">
+        {statuses.map((s) => (
+          <li key={s}>
+            <button type="button" className="link" onClick={() => onFilter(s)} aria-pressed={filter === s}>
+              <StatusBadge status={s} /> <strong data-status={s}>{counts[s]}</strong>
+            </button>
+          </li>
+        ))}
+      </ul>
+    </>
   );
 }

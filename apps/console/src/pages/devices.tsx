@@ -69,17 +69,13 @@ export function DevicesPage() {
     [sort.sort, sort.order, offset, JSON.stringify(filters)],
     LIVE_INTERVAL_MS,
   );
-  const needle = find.trim().toLowerCase();
-  const rows = (list.data?.devices ?? []).filter(
-    (d) => !needle || [d.deviceName, d.udid, d.serialNumber, d.modelName, d.productName].some((v) => v?.toLowerCase().includes(needle)),
-  );
+  const rows = findOnPage(list.data?.devices ?? [], find);
   const toggle = (udid: string): void => {
     const next = new Set(selected);
     if (next.has(udid)) next.delete(udid);
     else next.add(udid);
     setSelected(next);
   };
-  const allOnPage = rows.length > 0 && rows.every((d) => selected.has(d.udid));
 
   const columns: Array<Column<DeviceView>> = [
     {
@@ -104,27 +100,45 @@ export function DevicesPage() {
       <LiveState />
       <DeviceFilters draft={draft} setDraft={setDraft} onApply={apply} onClear={() => (setDraft(NO_FILTERS), setFilters(NO_FILTERS), setOffset(0))} find={find} setFind={setFind} />
       <Notice error={list.error} />
-      <div className="row">
-        <label>
-          <input
-            type="checkbox"
-            checked={allOnPage}
-            onChange={() => setSelected(allOnPage ? new Set([...selected].filter((u) => !rows.some((d) => d.udid === u))) : new Set([...selected, ...rows.map((d) => d.udid)]))}
-          />{' '}
-          Select all on this page
-        </label>
-        <span className="muted">{selected.size} selected</span>
-        <span className="muted">Tab or ↑/↓ to move between rows, Enter to open a device.</span>
-      </div>
+      <SelectionBar rows={rows} selected={selected} onSelect={setSelected} />
       <DataTable label="devices" testId="devices-table" columns={columns} rows={rows} rowKey={(d) => d.udid} onOpen={(d) => navigate(`/devices/${encodeURIComponent(d.udid)}`)} sort={sort} onSort={(s) => (setSort(s), setOffset(0))} empty={list.loading ? 'Loading…' : 'No devices match.'} />
       {list.data ? <Pager total={list.data.total} limit={LIMIT} offset={offset} onOffset={setOffset} /> : null}
-      {selected.size > 0 ? (
-        <div className="card" data-testid="bulk-command">
-          <h2>Send a command to the {selected.size} selected device{selected.size === 1 ? '' : 's'}</h2>
-          <CommandForm udids={[...selected]} onQueued={(res) => navigate(`/commands/${res.commandUuid}`)} />
-        </div>
-      ) : null}
+      {selected.size > 0 ? <BulkCommand udids={[...selected]} /> : null}
     </section>
+  );
+}
+
+/** The page's devices whose name, UDID, serial number or model contains `find` (any case). */
+function findOnPage(devices: DeviceView[], find: string): DeviceView[] {
+  const needle = find.trim().toLowerCase();
+  return devices.filter((d) => !needle || [d.deviceName, d.udid, d.serialNumber, d.modelName, d.productName].some((v) => v?.toLowerCase().includes(needle)));
+}
+
+/** Select all on this page (or none), how many are selected, and how to move through the table. */
+function SelectionBar({ rows, selected, onSelect }: { rows: DeviceView[]; selected: Set<string>; onSelect: (selected: Set<string>) => void }) {
+  const allOnPage = rows.length > 0 && rows.every((d) => selected.has(d.udid));
+  return (
+    <div className="row">
+      <label>
+        <input
+          type="checkbox"
+          checked={allOnPage}
+          onChange={() => onSelect(allOnPage ? new Set([...selected].filter((u) => !rows.some((d) => d.udid === u))) : new Set([...selected, ...rows.map((d) => d.udid)]))}
+        />{' '}
+        Select all on this page
+      </label>
+      <span className="muted">{selected.size} selected</span>
+      <span className="muted">Tab or ↑/↓ to move between rows, Enter to open a device.</span>
+    </div>
+  );
+}
+
+function BulkCommand({ udids }: { udids: string[] }) {
+  return (
+    <div className="card" data-testid="bulk-command">
+      <h2>Send a command to the {udids.length} selected device{udids.length === 1 ? '' : 's'}</h2>
+      <CommandForm udids={udids} onQueued={(res) => navigate(`/commands/${res.commandUuid}`)} />
+    </div>
   );
 }
 

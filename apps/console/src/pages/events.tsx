@@ -21,6 +21,13 @@ const LIMIT = 50;
 /** Streamed events kept above the first page before the oldest are let go. */
 const MAX_LIVE = 500;
 
+const COLUMNS: Array<Column<EventRow>> = [
+  timeColumn('When', (e) => e.occurredAt),
+  { label: 'Type', render: (e) => <code>{e.type}</code> },
+  { label: 'Device', render: (e) => (e.udid ? <Link to={`/devices/${encodeURIComponent(e.udid)}`}>{e.udid}</Link> : '—') },
+  { label: 'Data', render: (e) => <EventDataView event={e} /> },
+];
+
 const iso = (local: string): string | undefined => (local ? new Date(local).toISOString() : undefined);
 
 function matches(e: StreamedEvent, f: Filters): boolean {
@@ -67,36 +74,18 @@ export function EventsPage() {
     setFilters({ type: draft.type.trim(), udid: draft.udid.trim(), since: draft.since, until: draft.until });
     setCursors([undefined]);
   };
-  const columns: Array<Column<EventRow>> = [
-    timeColumn('When', (e) => e.occurredAt),
-    { label: 'Type', render: (e) => <code>{e.type}</code> },
-    { label: 'Device', render: (e) => (e.udid ? <Link to={`/devices/${encodeURIComponent(e.udid)}`}>{e.udid}</Link> : '—') },
-    { label: 'Data', render: (e) => <EventDataView event={e} /> },
-  ];
   return (
     <section>
       <h1>Events</h1>
-      <form className="filters" onSubmit={apply} aria-label="event filters">
-        <label>
-          Type <input value={draft.type} placeholder="command.*, profile.installed" onChange={(e) => setDraft({ ...draft, type: e.target.value })} />
-        </label>
-        <label>
-          Device UDID <input value={draft.udid} onChange={(e) => setDraft({ ...draft, udid: e.target.value })} />
-        </label>
-        <label>
-          Since <input type="datetime-local" value={draft.since} onChange={(e) => setDraft({ ...draft, since: e.target.value })} />
-        </label>
-        <label>
-          Until <input type="datetime-local" value={draft.until} onChange={(e) => setDraft({ ...draft, until: e.target.value })} />
-        </label>
-        <button type="submit">Filter</button>
-        <button type="button" onClick={() => (setDraft(NO_FILTERS), setFilters(NO_FILTERS), setCursors([undefined]))}>
-          Clear
-        </button>
-        {firstPage ? <LiveState /> : <span className="muted">an older page: not live</span>}
-      </form>
+      <EventFilterForm
+        draft={draft}
+        onDraft={setDraft}
+        onApply={apply}
+        onClear={() => (setDraft(NO_FILTERS), setFilters(NO_FILTERS), setCursors([undefined]))}
+        live={firstPage}
+      />
       <Notice error={page.error} />
-      <DataTable label="events" testId="events-table" columns={columns} rows={rows} rowKey={(e) => e.id} empty={page.loading ? 'Loading…' : 'No events match.'} />
+      <DataTable label="events" testId="events-table" columns={COLUMNS} rows={rows} rowKey={(e) => e.id} empty={page.loading ? 'Loading…' : 'No events match.'} />
       <nav className="pager" aria-label="pages">
         <button type="button" disabled={firstPage} onClick={() => setCursors(cursors.slice(0, -1))}>
           Newer
@@ -106,6 +95,31 @@ export function EventsPage() {
         </button>
       </nav>
     </section>
+  );
+}
+
+/** The filters being typed; they apply on submit. */
+function EventFilterForm({ draft, onDraft, onApply, onClear, live }: { draft: Filters; onDraft: (draft: Filters) => void; onApply: (e: FormEvent) => void; onClear: () => void; live: boolean }) {
+  return (
+    <form className="filters" onSubmit={onApply} aria-label="event filters">
+      <label>
+        Type <input value={draft.type} placeholder="command.*, profile.installed" onChange={(e) => onDraft({ ...draft, type: e.target.value })} />
+      </label>
+      <label>
+        Device UDID <input value={draft.udid} onChange={(e) => onDraft({ ...draft, udid: e.target.value })} />
+      </label>
+      <label>
+        Since <input type="datetime-local" value={draft.since} onChange={(e) => onDraft({ ...draft, since: e.target.value })} />
+      </label>
+      <label>
+        Until <input type="datetime-local" value={draft.until} onChange={(e) => onDraft({ ...draft, until: e.target.value })} />
+      </label>
+      <button type="submit">Filter</button>
+      <button type="button" onClick={onClear}>
+        Clear
+      </button>
+      {live ? <LiveState /> : <span className="muted">an older page: not live</span>}
+    </form>
   );
 }
 

@@ -31,21 +31,7 @@ export function GroupPage({ id }: { id: string }) {
       return `${udid} taken out of the group.`;
     });
 
-  const columns: Array<Column<string>> = [
-    { label: 'Device', render: (udid) => <Link to={`/devices/${encodeURIComponent(udid)}`}>{udid}</Link> },
-    ...(g && !g.rule
-      ? [
-          {
-            label: '',
-            render: (udid: string) => (
-              <button type="button" className="link" onClick={() => takeOut(udid)} disabled={action.busy}>
-                take out
-              </button>
-            ),
-          },
-        ]
-      : []),
-  ];
+  const columns = memberColumns(g && !g.rule ? takeOut : undefined, action.busy);
 
   return (
     <section>
@@ -76,6 +62,25 @@ export function GroupPage({ id }: { id: string }) {
       <DataTable label="group members" testId="group-members-table" columns={columns} rows={members.data?.udids ?? []} rowKey={(u) => u} empty="No devices in this group now." />
     </section>
   );
+}
+
+/** The members table's columns; `takeOut` (static groups only) adds a button per device. */
+function memberColumns(takeOut: ((udid: string) => void) | undefined, busy: boolean): Array<Column<string>> {
+  return [
+    { label: 'Device', render: (udid) => <Link to={`/devices/${encodeURIComponent(udid)}`}>{udid}</Link> },
+    ...(takeOut
+      ? [
+          {
+            label: '',
+            render: (udid: string) => (
+              <button type="button" className="link" onClick={() => takeOut(udid)} disabled={busy}>
+                take out
+              </button>
+            ),
+          },
+        ]
+      : []),
+  ];
 }
 
 function EditGroup({ group, onSaved }: { group: DeviceGroupView; onSaved: () => void }) {

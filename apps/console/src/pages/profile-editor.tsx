@@ -12,26 +12,25 @@ interface PayloadDraft {
   values: Values;
   drafts: Drafts;
 }
+interface ProfileSettings {
+  name: string;
+  identifier: string;
+  description: string;
+  removalDisallowed: boolean;
+}
 const PASSCODE = 'com.apple.mobiledevice.passwordpolicy';
 
 /** Creates a profile, or changes one (`id`): every payload's form comes from the payload catalog. */
 export function ProfileEditorPage({ id }: { id?: string }) {
   const existing = useLoad(() => (id ? get<ProfileView>(`/v1/profiles/${id}`) : Promise.resolve(undefined)), [id]);
-  const [name, setName] = useState('');
-  const [identifier, setIdentifier] = useState('');
-  const [description, setDescription] = useState('');
-  const [removalDisallowed, setRemovalDisallowed] = useState(false);
+  const [settings, setSettings] = useState<ProfileSettings>({ name: '', identifier: '', description: '', removalDisallowed: false });
   const [payloads, setPayloads] = useState<PayloadDraft[]>(id ? [] : [{ type: PASSCODE, values: {}, drafts: {} }]);
-  const [adding, setAdding] = useState(PASSCODE);
   const action = useAction();
 
   useEffect(() => {
     const p = existing.data;
     if (!p) return;
-    setName(p.name);
-    setIdentifier(p.identifier);
-    setDescription(p.description ?? '');
-    setRemovalDisallowed(p.removalDisallowed);
+    setSettings({ name: p.name, identifier: p.identifier, description: p.description ?? '', removalDisallowed: p.removalDisallowed });
     setPayloads(p.payloads.map((x) => ({ type: x.type, values: { ...x.settings }, drafts: {} })));
   }, [existing.data]);
 
@@ -41,6 +40,7 @@ export function ProfileEditorPage({ id }: { id?: string }) {
   const submit = (e: FormEvent): void => {
     e.preventDefault();
     void action.run(async () => {
+      const { name, identifier, description, removalDisallowed } = settings;
       const body = {
         name,
         identifier,
@@ -61,52 +61,11 @@ export function ProfileEditorPage({ id }: { id?: string }) {
       <h1>{id ? `Edit ${existing.data?.name ?? 'profile'}` : 'New profile'}</h1>
       <Notice error={existing.error} />
       <form onSubmit={submit} aria-label="profile">
-        <div className="card">
-          <div className="row">
-            <label>
-              Name <input id="profile-name" required value={name} onChange={(e) => setName(e.target.value)} />
-            </label>
-            <label>
-              Identifier <input id="profile-identifier" required disabled={!!id} pattern="[A-Za-z0-9.\-]+" placeholder="com.example.passcode" value={identifier} onChange={(e) => setIdentifier(e.target.value)} />
-            </label>
-            <label>
-              <input type="checkbox" checked={removalDisallowed} onChange={(e) => setRemovalDisallowed(e.target.checked)} /> Users may not remove it
-            </label>
-          </div>
-          <label className="block">
-            Description <input value={description} onChange={(e) => setDescription(e.target.value)} />
-          </label>
-        </div>
-        {payloads.map((p, i) => {
-          const spec = payloadSpec(p.type);
-          return (
-            <fieldset key={`${p.type}-${i}`} className="card payload" data-payload={p.type}>
-              <legend>
-                {spec?.title ?? p.type} <code className="muted">{p.type}</code> {spec?.supervised ? <Badge tone="warn">requires supervision</Badge> : null}{' '}
-                {spec ? <Badge>iOS {spec.iosIntroduced}+</Badge> : <Badge tone="bad">not in the catalog</Badge>}
-              </legend>
-              <SchemaFields keys={iosKeys(spec?.keys ?? [])} values={p.values} drafts={p.drafts} onChange={(values, drafts) => update(i, { values, drafts })} supervised={spec?.supervised} idPrefix={`p${i}`} />
-              <button type="button" className="danger" onClick={() => setPayloads(payloads.filter((_, j) => j !== i))}>
-                Remove this payload
-              </button>
-            </fieldset>
-          );
-        })}
-        <div className="row">
-          <label>
-            Add a payload{' '}
-            <select value={adding} onChange={(e) => setAdding(e.target.value)}>
-              {PAYLOADS.map((p) => (
-                <option key={p.type} value={p.type}>
-                  {p.title} ({p.type}){p.supervised ? ' · supervised' : ''}
-                </option>
-              ))}
-            </select>
-          </label>
-          <button type="button" onClick={() => setPayloads([...payloads, { type: adding, values: {}, drafts: {} }])}>
-            Add
-          </button>
-        </div>
+        <ProfileSettingsCard settings={settings} identifierLocked={!!id} onChange={(patch) => setSettings((current) => ({ ...current, ...patch }))} />
+        {payloads.map((p, i) => (
+          <PayloadFieldset key={`${p.type}-${i}`} draft={p} index={i} onChange={(next) => update(i, next)} onRemove={() => setPayloads(payloads.filter((_, j) => j !== i))} />
+        ))}
+        <AddPayload onAdd={(type) => setPayloads([...payloads, { type, values: {}, drafts: {} }])} />
         <div className="row">
           <button type="submit" className="primary" disabled={action.busy || payloads.length === 0 || problems.length > 0}>
             {id ? 'Save a new version' : 'Create profile'}
@@ -116,5 +75,65 @@ export function ProfileEditorPage({ id }: { id?: string }) {
         <Notice error={action.error} />
       </form>
     </section>
+  );
+}
+
+/** One payload's form, its fields from the payload catalog. */
+function PayloadFieldset({ draft, index, onChange, onRemove }: { draft: PayloadDraft; index: number; onChange: (next: Partial<PayloadDraft>) => void; onRemove: () => void }) {
+  const spec = payloadSpec(draft.type);
+  return (
+    <fieldset className="card payload" data-payload={draft.type}>
+      <legend>
+        {spec?.title ?? draft.type} <code className="muted">{draft.type}</code> {spec?.supervised ? <Badge tone="warn">requires supervision</Badge> : null}{' '}
+        {spec ? <Badge>iOS {spec.iosIntroduced}+</Badge> : <Badge tone="bad">not in the catalog</Badge>}
+      </legend>
+      <SchemaFields keys={iosKeys(spec?.keys ?? [])} values={draft.values} drafts={draft.drafts} onChange={(values, drafts) => onChange({ values, drafts })} supervised={spec?.supervised} idPrefix={`p${index}`} />
+      <button type="button" className="danger" onClick={onRemove}>
+        Remove this payload
+      </button>
+    </fieldset>
+  );
+}
+
+function AddPayload({ onAdd }: { onAdd: (type: string) => void }) {
+  const [adding, setAdding] = useState(PASSCODE);
+  return (
+    <div className="row">
+      <label>
+        Add a payload{' '}
+        <select value={adding} onChange={(e) => setAdding(e.target.value)}>
+          {PAYLOADS.map((p) => (
+            <option key={p.type} value={p.type}>
+              {p.title} ({p.type}){p.supervised ? ' · supervised' : ''}
+            </option>
+          ))}
+        </select>
+      </label>
+      <button type="button" onClick={() => onAdd(adding)}>
+        Add
+      </button>
+    </div>
+  );
+}
+
+/** Name, identifier (fixed once the profile exists), removal and description. */
+function ProfileSettingsCard({ settings, identifierLocked, onChange }: { settings: ProfileSettings; identifierLocked: boolean; onChange: (patch: Partial<ProfileSettings>) => void }) {
+  return (
+    <div className="card">
+      <div className="row">
+        <label>
+          Name <input id="profile-name" required value={settings.name} onChange={(e) => onChange({ name: e.target.value })} />
+        </label>
+        <label>
+          Identifier <input id="profile-identifier" required disabled={identifierLocked} pattern="[A-Za-z0-9.\-]+" placeholder="com.example.passcode" value={settings.identifier} onChange={(e) => onChange({ identifier: e.target.value })} />
+        </label>
+        <label>
+          <input type="checkbox" checked={settings.removalDisallowed} onChange={(e) => onChange({ removalDisallowed: e.target.checked })} /> Users may not remove it
+        </label>
+      </div>
+      <label className="block">
+        Description <input value={settings.description} onChange={(e) => onChange({ description: e.target.value })} />
+      </label>
+    </div>
   );
 }

@@ -116,23 +116,11 @@ function PushCertificateCard({ data, error, onChanged }: { data: PushCertificate
   const [topicConflict, setTopicConflict] = useState<string | undefined>(undefined);
   const action = useAction();
 
-  const body = async (): Promise<Record<string, unknown>> => {
-    if (mode === 'p12') {
-      if (!p12File) throw new Error('choose the PKCS#12 (.p12) file');
-      return { pkcs12: await readBase64(p12File), password };
-    }
-    if (!certFile) throw new Error('choose the certificate (PEM) file');
-    const certificate = await readText(certFile);
-    // A key file is optional: the certificate file may hold the key too, or the key may be the server's (CSR flow).
-    const privateKey = keyFile ? await readText(keyFile) : undefined;
-    return privateKey ? { certificate, privateKey } : { certificate };
-  };
-
   const upload = async (force: boolean): Promise<void> => {
     setTopicConflict(undefined);
     await action.run(async () => {
       try {
-        const res = await api<{ topic: string; notAfter: string; action?: string }>('PUT', `/v1/apns/certificate${force ? '?force=true' : ''}`, await body());
+        const res = await api<{ topic: string; notAfter: string; action?: string }>('PUT', `/v1/apns/certificate${force ? '?force=true' : ''}`, await uploadBody({ mode, certFile, keyFile, p12File, password }));
         onChanged();
         return `Stored: ${res.topic}${res.action ? ` (${res.action})` : ''}, valid until ${dateTime(res.notAfter)}.`;
       } catch (err) {
@@ -140,14 +128,6 @@ function PushCertificateCard({ data, error, onChanged }: { data: PushCertificate
         if (err instanceof ApiError && err.status === 409 && !force) setTopicConflict(err.message);
         throw err;
       }
-    });
-  };
-
-  const csr = async (): Promise<void> => {
-    await action.run(async () => {
-      const res = await api<{ csr: string }>('POST', '/v1/apns/csr', {});
-      saveBlob(new Blob([res.csr], { type: 'application/pkcs10' }), 'mdm-push.csr');
-      return 'CSR downloaded. Have it signed (vendor, then Apple’s Push Certificates Portal) and upload the certificate alone: the key stays on the server.';
     });
   };
 
@@ -169,21 +149,45 @@ function PushCertificateCard({ data, error, onChanged }: { data: PushCertificate
             <button type="submit" className="primary" disabled={action.busy}>
               Upload push certificate
             </button>
-            <button type="button" onClick={() => void csr()} disabled={action.busy}>
+            <button type="button" onClick={() => void action.run(downloadCsr)} disabled={action.busy}>
               Download a CSR
             </button>
           </div>
         </fieldset>
       </form>
       <Notice error={action.error} message={action.message} />
-      {topicConflict ? (
-        <div className="notice warn" role="alert">
-          <p>This certificate is for another topic. Replacing it leaves every device enrolled under the old topic unreachable until it re-enrolls.</p>
-          <button type="button" className="danger" onClick={() => void upload(true)}>
-            Replace the topic anyway
-          </button>
-        </div>
-      ) : null}
+      {topicConflict ? <TopicConflictNotice onReplace={() => void upload(true)} /> : null}
+    </div>
+  );
+}
+
+/** The PUT body: a PKCS#12 file with its password, or a PEM certificate with its key when a key file was chosen. */
+async function uploadBody(form: { mode: 'pem' | 'p12'; certFile: File | null; keyFile: File | null; p12File: File | null; password: string }): Promise<Record<string, unknown>> {
+  if (form.mode === 'p12') {
+    if (!form.p12File) throw new Error('choose the PKCS#12 (.p12) file');
+    return { pkcs12: await readBase64(form.p12File), password: form.password };
+  }
+  if (!form.certFile) throw new Error('choose the certificate (PEM) file');
+  const certificate = await readText(form.certFile);
+  // A key file is optional: the certificate file may hold the key too, or the key may be the server's (CSR flow).
+  const privateKey = form.keyFile ? await readText(form.keyFile) : undefined;
+  return privateKey ? { certificate, privateKey } : { certificate };
+}
+
+async function downloadCsr(): Promise<string> {
+  const res = await api<{ csr: string }>('POST', '/v1/apns/csr', {});
+  saveBlob(new Blob([res.csr], { type: 'application/pkcs10' }), 'mdm-push.csr');
+  return 'CSR downloaded. Have it signed (vendor, then Apple’s Push Certificates Portal) and upload the certificate alone: the key stays on the server.';
+}
+
+/** A different topic would orphan the enrolled devices: the operator has to say so explicitly. */
+function TopicConflictNotice({ onReplace }: { onReplace: () => void }) {
+  return (
+    <div className="notice warn" role="alert">
+      <p>This certificate is for another topic. Replacing it leaves every device enrolled under the old topic unreachable until it re-enrolls.</p>
+      <button type="button" className="danger" onClick={onReplace}>
+        Replace the topic anyway
+      </button>
     </div>
   );
 }

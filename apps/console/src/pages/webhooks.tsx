@@ -100,22 +100,7 @@ export function WebhookPage({ id }: { id: string }) {
       return 'Sent again now, with a fresh retry window.';
     });
 
-  const columns: Array<Column<WebhookDeliveryView>> = [
-    { label: 'Event', render: (d) => <code>{d.eventType}</code> },
-    { label: 'Device', render: (d) => (d.udid ? <Link to={`/devices/${encodeURIComponent(d.udid)}`}>{d.udid}</Link> : '—') },
-    { label: 'Status', render: (d) => <StatusBadge status={d.status} /> },
-    { label: 'Attempts', render: (d) => d.attempts },
-    { label: 'Last', render: (d) => (d.lastAttemptAt ? `${d.lastHttpStatus ?? d.lastError ?? ''} ${ago(d.lastAttemptAt)}` : '—') },
-    { label: 'Next', render: (d) => (d.status === 'retrying' || d.status === 'pending' ? ago(d.nextAttemptAt) : '—') },
-    {
-      label: 'Retry',
-      render: (d) => (
-        <button type="button" disabled={d.inFlight || action.busy} onClick={() => retry(d.id)}>
-          Retry now
-        </button>
-      ),
-    },
-  ];
+  const columns = webhookDeliveryColumns(action.busy, retry);
 
   return (
     <section>
@@ -128,20 +113,46 @@ export function WebhookPage({ id }: { id: string }) {
       <h2>
         Deliveries <span className="muted">({deliveries.data?.total ?? '…'})</span>
       </h2>
-      <label>
-        Status{' '}
-        <select value={statusFilter} onChange={(e) => (setStatusFilter(e.target.value), setOffset(0))}>
-          <option value="">all</option>
-          {['pending', 'retrying', 'delivered', 'dead'].map((s) => (
-            <option key={s}>{s}</option>
-          ))}
-        </select>
-      </label>
+      <DeliveryStatusFilter value={statusFilter} onChange={(status) => (setStatusFilter(status), setOffset(0))} />
       <Notice error={deliveries.error} />
       <DataTable label="deliveries" testId="deliveries-table" columns={columns} rows={deliveries.data?.deliveries ?? []} rowKey={(d) => d.id} onOpen={(d) => setOpenId(d.id)} empty="No deliveries." />
       {deliveries.data ? <Pager total={deliveries.data.total} limit={50} offset={offset} onOffset={setOffset} /> : null}
       {detail.data ? <DeliveryDetail delivery={detail.data} /> : null}
     </section>
+  );
+}
+
+/** The deliveries table's columns; a delivery in flight (or any action running) can't be retried. */
+function webhookDeliveryColumns(busy: boolean, retry: (deliveryId: string) => void): Array<Column<WebhookDeliveryView>> {
+  return [
+    { label: 'Event', render: (d) => <code>{d.eventType}</code> },
+    { label: 'Device', render: (d) => (d.udid ? <Link to={`/devices/${encodeURIComponent(d.udid)}`}>{d.udid}</Link> : '—') },
+    { label: 'Status', render: (d) => <StatusBadge status={d.status} /> },
+    { label: 'Attempts', render: (d) => d.attempts },
+    { label: 'Last', render: (d) => (d.lastAttemptAt ? `${d.lastHttpStatus ?? d.lastError ?? ''} ${ago(d.lastAttemptAt)}` : '—') },
+    { label: 'Next', render: (d) => (d.status === 'retrying' || d.status === 'pending' ? ago(d.nextAttemptAt) : '—') },
+    {
+      label: 'Retry',
+      render: (d) => (
+        <button type="button" disabled={d.inFlight || busy} onClick={() => retry(d.id)}>
+          Retry now
+        </button>
+      ),
+    },
+  ];
+}
+
+function DeliveryStatusFilter({ value, onChange }: { value: string; onChange: (status: string) => void }) {
+  return (
+    <label>
+      Status{' '}
+      <select value={value} onChange={(e) => onChange(e.target.value)}>
+        <option value="">all</option>
+        {['pending', 'retrying', 'delivered', 'dead'].map((s) => (
+          <option key={s}>{s}</option>
+        ))}
+      </select>
+    </label>
   );
 }
 

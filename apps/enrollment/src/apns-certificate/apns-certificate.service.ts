@@ -32,6 +32,12 @@ export interface UploadResult extends ApnsCertificateView {
  */
 export type UploadMode = 'put' | 'post';
 
+interface UploadOutcome {
+  action: UploadResult['action'];
+  events: MdmEvent[];
+  previousTopic?: string;
+}
+
 const generateKeyPairAsync = promisify(generateKeyPair);
 
 /** Push requests per `push.batch` job when a restored topic's devices are woken. */
@@ -56,59 +62,7 @@ export class ApnsCertificateService {
     const result = await this.dataSource.transaction(async (tx) => {
       // Lock every row: the topic rules look at all stored topics, so two uploads must not interleave.
       const stored = await ApnsCertificateStore.lockAll(tx);
-      const same = stored.find((c) => c.topic === parsed.topic);
-      let outcome: { action: UploadResult['action']; events: MdmEvent[]; previousTopic?: string };
-      if (mode === 'post') {
-        if (same) {
-          throw new ConflictException(
-            `a push certificate for topic ${parsed.topic} is already stored; renew it with PUT /v1/apns/certificate`,
-          );
-        }
-        outcome = await this.insert(tx, parsed);
-      } else if (same) {
-        outcome = await this.renew(tx, same, parsed);
-      } else if (stored.length === 0) {
-        outcome = await this.insert(tx, parsed);
-      } else if (stored.length === 1) {
-        const current = stored[0]!;
-        const enrolled = await countEnrolledOnTopic(tx, current.topic);
-        if (!force) {
-          throw new ConflictException(
-            `certificate topic ${parsed.topic} differs from the current topic ${current.topic}: replacing it would orphan ` +
-              `every enrolled device (${enrolled} enrolled under ${current.topic} could no longer be pushed and would have to re-enroll). ` +
-              'Renew the certificate with the same Apple ID to keep the topic, add a topic with POST /v1/apns/certificates, ' +
-              'or send "force": true (or ?force=true) to replace it anyway',
-          );
-        }
-        const restored = await countEnrolledOnTopic(tx, parsed.topic);
-        this.logger.warn(
-          `push certificate topic ${current.topic} replaced by ${parsed.topic} (forced): ${enrolled} enrolled devices stranded, ${restored} reachable again`,
-        );
-        await ApnsCertificateStore.delete(tx, current.id);
-        await this.insert(tx, parsed);
-        outcome = {
-          action: 'replaced',
-          previousTopic: current.topic,
-          events: [
-            {
-              type: 'apns.certificate.replaced',
-              data: {
-                ...certEvent(parsed),
-                previousTopic: current.topic,
-                previousFingerprint: current.fingerprint,
-                previousNotAfter: current.notAfter.toISOString(),
-                strandedDevices: enrolled,
-                restoredDevices: restored,
-              },
-            },
-          ],
-        };
-      } else {
-        throw new ConflictException(
-          `certificate topic ${parsed.topic} matches none of the ${stored.length} stored topics; PUT renews a stored topic's ` +
-            'certificate: add a new topic with POST /v1/apns/certificates',
-        );
-      }
+      const outcome = await this.applyTopicRules(tx, stored, parsed, mode, force);
       if (pendingKeyId) await ApnsCertificateStore.deletePendingKey(tx, pendingKeyId);
       await recordEvents(tx, outcome.events);
       // Devices of a topic that had no certificate (replaced earlier) kept their commands: wake them now.
@@ -116,15 +70,7 @@ export class ApnsCertificateService {
       return { ...outcome, pushIds: await insertPushRequests(tx, wake, 'certificate', 0) };
     });
 
-    if (result.action !== 'unchanged') {
-      // Push workers reload on this notice (and on their own timer, in case they missed it).
-      await this.broadcast.publish(Broadcast.ApnsCertificateChanged, parsed.topic);
-    }
-    if (result.pushIds.length) {
-      this.logger.log(`push certificate for ${parsed.topic} stored: pushing ${result.pushIds.length} of its devices with commands waiting`);
-      // A lost job is found by the push workers' sweep: the push is late, never lost.
-      await this.producer.enqueueBulk(pushBatchJobs(result.pushIds, RESTORED_PUSH_BATCH));
-    }
+    await this.announce(parsed.topic, result.action, result.pushIds);
     return { ...view(parsed), action: result.action, ...(result.previousTopic ? { previousTopic: result.previousTopic } : {}) };
   }
 
@@ -157,6 +103,81 @@ export class ApnsCertificateService {
     const publicKeySha256 = spkiSha256(publicKey);
     const createdAt = await ApnsCertificateStore.insertPendingKey(this.dataSource, { publicKeySha256, keySealed: this.secrets.seal(privateKey), csrPem: csr });
     return { csr, publicKeySha256, createdAt: createdAt.toISOString() };
+  }
+
+  /** Stores `parsed` as `mode` and the stored topics allow (see `UploadMode`), or refuses with a conflict. */
+  private async applyTopicRules(
+    tx: Sql,
+    stored: ApnsCertificateRecord[],
+    parsed: PushCertificate,
+    mode: UploadMode,
+    force: boolean,
+  ): Promise<UploadOutcome> {
+    const same = stored.find((c) => c.topic === parsed.topic);
+    if (mode === 'post') {
+      if (same) {
+        throw new ConflictException(
+          `a push certificate for topic ${parsed.topic} is already stored; renew it with PUT /v1/apns/certificate`,
+        );
+      }
+      return this.insert(tx, parsed);
+    }
+    if (same) return this.renew(tx, same, parsed);
+    if (stored.length === 0) return this.insert(tx, parsed);
+    if (stored.length === 1) return this.replace(tx, stored[0]!, parsed, force);
+    throw new ConflictException(
+      `certificate topic ${parsed.topic} matches none of the ${stored.length} stored topics; PUT renews a stored topic's ` +
+        'certificate: add a new topic with POST /v1/apns/certificates',
+    );
+  }
+
+  /** Swaps the only stored topic for another one; without `force` it refuses, saying how many devices it would strand. */
+  private async replace(tx: Sql, current: ApnsCertificateRecord, parsed: PushCertificate, force: boolean): Promise<UploadOutcome> {
+    const enrolled = await countEnrolledOnTopic(tx, current.topic);
+    if (!force) {
+      throw new ConflictException(
+        `certificate topic ${parsed.topic} differs from the current topic ${current.topic}: replacing it would orphan ` +
+          `every enrolled device (${enrolled} enrolled under ${current.topic} could no longer be pushed and would have to re-enroll). ` +
+          'Renew the certificate with the same Apple ID to keep the topic, add a topic with POST /v1/apns/certificates, ' +
+          'or send "force": true (or ?force=true) to replace it anyway',
+      );
+    }
+    const restored = await countEnrolledOnTopic(tx, parsed.topic);
+    this.logger.warn(
+      `push certificate topic ${current.topic} replaced by ${parsed.topic} (forced): ${enrolled} enrolled devices stranded, ${restored} reachable again`,
+    );
+    await ApnsCertificateStore.delete(tx, current.id);
+    await this.insert(tx, parsed);
+    return {
+      action: 'replaced',
+      previousTopic: current.topic,
+      events: [
+        {
+          type: 'apns.certificate.replaced',
+          data: {
+            ...certEvent(parsed),
+            previousTopic: current.topic,
+            previousFingerprint: current.fingerprint,
+            previousNotAfter: current.notAfter.toISOString(),
+            strandedDevices: enrolled,
+            restoredDevices: restored,
+          },
+        },
+      ],
+    };
+  }
+
+  /** After the commit: tells the push workers about the change and wakes the devices that waited for it. */
+  private async announce(topic: string, action: UploadResult['action'], pushIds: string[]): Promise<void> {
+    if (action !== 'unchanged') {
+      // Push workers reload on this notice (and on their own timer, in case they missed it).
+      await this.broadcast.publish(Broadcast.ApnsCertificateChanged, topic);
+    }
+    if (pushIds.length) {
+      this.logger.log(`push certificate for ${topic} stored: pushing ${pushIds.length} of its devices with commands waiting`);
+      // A lost job is found by the push workers' sweep: the push is late, never lost.
+      await this.producer.enqueueBulk(pushBatchJobs(pushIds, RESTORED_PUSH_BATCH));
+    }
   }
 
   private async resolvePair(req: PutApnsCertificateRequest): Promise<{ pair: { certificatePem: string; privateKeyPem: string }; pendingKeyId?: string }> {
