@@ -2,7 +2,6 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { EVERY_EVENT, type EventType } from '@mdm/contracts';
 import { select, type Sql } from './sql';
 
-/** An event as a feed consumer receives it. `seq` is the table's bigserial, unique but not the feed order. */
 /**
  * The settled-event rule, for the events row aliased `e`: only events of transactions older than every
  * running one, so a reader's position never has an event commit behind it (migration EventFeed1764278000000).
@@ -11,6 +10,7 @@ export function settledEventSql(e = 'e'): string {
   return `${e}.txid < pg_snapshot_xmin(pg_current_snapshot())`;
 }
 
+/** An event as a feed consumer receives it. `seq` is the table's bigserial, unique but not the feed order. */
 export interface FeedEvent {
   seq: string;
   eventId: string;
