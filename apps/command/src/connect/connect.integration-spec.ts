@@ -115,9 +115,8 @@ describe('connect channel stores', () => {
 
   it('expires an open command past its expiresAt instead of handing it out', async () => {
     const d = await device();
-    const expired = await queue(d.id, { expiresAt: new Date(Date.now() + 50) });
+    const expired = await queue(d.id, { expiresAt: minutesAgo(1) });
     const live = await queue(d.id, { expiresAt: new Date(Date.now() + 3_600_000) });
-    await new Promise((resolve) => setTimeout(resolve, 100));
     const next = await ds.transaction(async (tx) => {
       await CommandDeliveriesStore.expireOpenOf(tx, d.id, null);
       return CommandDeliveriesStore.lockNext(tx, d.id, ALL_OPEN, null);
