@@ -24,6 +24,8 @@ interface Row {
   inFlight: number;
   lost: number;
   duplicated: number;
+  /** Pushes APNs got again for a request it had already been sent (same apns-id): a killed push worker's. */
+  pushesResent: number;
   notes: string;
 }
 
@@ -60,7 +62,8 @@ class PrivateRedis {
  * assignments while, in turn, each service is killed with SIGKILL, Redis is flushed and restarted,
  * Postgres restarts and APNs answers 503. After each fault every command reaches a final state on every
  * device, every push request is accounted for, and at the end every event has reached a de-duplicating
- * webhook receiver. Prints the table: fault, work in flight, lost, duplicated.
+ * webhook receiver. Prints the table: fault, work in flight, lost, duplicated, pushes sent again. A push
+ * may be sent twice (a wake-up; counted), a command is delivered and answered once (asserted).
  */
 describe('faults under load', () => {
   let system: TestSystem;
@@ -135,7 +138,11 @@ describe('faults under load', () => {
     await system?.close('e2e-chaos-services.log');
     await redis?.stop();
     receiver?.close();
-    const table = ['| fault | work in flight | lost | duplicated | notes |', '|---|---|---|---|---|', ...rows.map((r) => `| ${r.fault} | ${r.inFlight} | ${r.lost} | ${r.duplicated} | ${r.notes} |`)].join('\n');
+    const table = [
+      '| fault | work in flight | lost | duplicated | pushes sent again | notes |',
+      '|---|---|---|---|---|---|',
+      ...rows.map((r) => `| ${r.fault} | ${r.inFlight} | ${r.lost} | ${r.duplicated} | ${r.pushesResent} | ${r.notes} |`),
+    ].join('\n');
     const dir = path.join(__dirname, '..', '..', 'test-output');
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, 'chaos-table.md'), table + '\n');
@@ -150,6 +157,7 @@ describe('faults under load', () => {
   const wave = async (fault: string, inject: () => Promise<void>, recover: () => Promise<void>): Promise<void> => {
     const udids = fleet.devices.map((d) => d.udid);
     const since = (await db.query(`SELECT now() AS t`)).rows[0].t as Date;
+    const firstRequest = system.apns.requests.length;
     const commands: string[] = [];
     const send = async (): Promise<void> => {
       const res = await system.api('POST', '/v1/commands', { udids, command: { RequestType: 'DeviceInformation', Queries: ['OSVersion'] } }, { 'idempotency-key': `chaos-${++n}` });
@@ -192,10 +200,8 @@ describe('faults under load', () => {
       },
       { timeoutMs: 180_000, intervalMs: 1000 },
     ).catch(() => outstanding());
-    const pushes = await db.query(
-      `SELECT count(*) FILTER (WHERE status IN ('pending', 'sending'))::int AS open, count(*)::int AS total FROM push_requests WHERE created_at >= $1`,
-      [since],
-    );
+    const pushes = await db.query(`SELECT count(*) FILTER (WHERE status IN ('pending', 'sending'))::int AS open FROM push_requests WHERE created_at >= $1`, [since]);
+    const apnsRequests = system.apns.requests.slice(firstRequest);
     const doubled = [...fleet.acks.entries()].filter(([key, count]) => unique.some((c) => key.startsWith(`${c}/`)) && count > 1).length;
     const lost = left.open + left.missing + left.profiles;
     rows.push({
@@ -203,7 +209,8 @@ describe('faults under load', () => {
       inFlight,
       lost,
       duplicated: doubled,
-      notes: `${unique.length} commands × ${udids.length} devices and a profile for all; ${pushes.rows[0].total} push requests, ${pushes.rows[0].open} open; ${fleet.retried} device retries so far`,
+      pushesResent: sentAgain(apnsRequests.map((r) => r.apnsId)),
+      notes: `${unique.length} commands × ${udids.length} devices and a profile for all; ${apnsRequests.length} pushes to APNs, ${pushes.rows[0].open} push requests open; ${fleet.retried} device retries so far`,
     });
     expect(left).toEqual({ open: 0, missing: 0, profiles: 0 });
     expect(doubled).toBe(0);
@@ -253,7 +260,7 @@ describe('faults under load', () => {
       );
     });
   } else {
-    rows.push({ fault: 'Postgres restart', inFlight: 0, lost: 0, duplicated: 0, notes: 'skipped: DATABASE_URL is not a local pg_ctlcluster cluster' });
+    rows.push({ fault: 'Postgres restart', inFlight: 0, lost: 0, duplicated: 0, pushesResent: 0, notes: 'skipped: DATABASE_URL is not a local pg_ctlcluster cluster' });
     it.skip('loses nothing when Postgres restarts mid-load (needs a local pg_ctlcluster cluster)', () => undefined);
   }
 
@@ -276,9 +283,21 @@ describe('faults under load', () => {
       if (missing) throw new Error(`${missing} of ${events.rows.length} events not delivered yet`);
     }, { timeoutMs: 240_000, intervalMs: 1000, message: 'every event delivered' });
     const repeats = [...received.values()].filter((c) => c > 1).length;
-    rows.push({ fault: 'all of the above: webhook events', inFlight: received.size, lost: 0, duplicated: repeats, notes: 'duplicates are at-least-once re-deliveries, de-duplicated by event id' });
+    rows.push({ fault: 'all of the above: webhook events', inFlight: received.size, lost: 0, duplicated: repeats, pushesResent: 0, notes: 'duplicates are at-least-once re-deliveries, de-duplicated by event id' });
   });
 });
+
+/** How many sends repeat an apns-id sent before: the push worker gives every send of one request its id. */
+function sentAgain(apnsIds: ReadonlyArray<string | undefined>): number {
+  const seen = new Set<string>();
+  let again = 0;
+  for (const id of apnsIds) {
+    if (id === undefined) continue;
+    if (seen.has(id)) again++;
+    else seen.add(id);
+  }
+  return again;
+}
 
 /** The pg_ctlcluster version and name of a local DATABASE_URL's cluster, when this machine has one. */
 function postgresCluster(url: string): { version: string; name: string } | undefined {

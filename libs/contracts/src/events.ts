@@ -104,11 +104,17 @@ export const EventSchemas = {
     payloadType: z.string(),
     profiles: z.array(z.object({ profileId: z.string().uuid(), identifier: z.string() })).min(2),
   }),
-  /**
-   * `queuedBefore`: when the worker took the push request; the commands queued for the device before then
-   * are the ones this push announces (the command service marks them SENT from this event).
-   */
+  /** One device's accepted push. No longer written (`push.sent.v2` replaced it); kept to read older events. */
   'push.sent': z.object({ udid: z.string(), deviceId: z.string().uuid(), apnsId: z.string().optional(), queuedBefore: z.string().datetime().optional() }),
+  /**
+   * APNs accepted a push to each of `devices` (one event per group of a worker's outcomes, not per device).
+   * `queuedBefore`: when the worker took the requests; the commands queued for these devices before then
+   * are the ones these pushes announce (the command service marks them SENT from this event).
+   */
+  'push.sent.v2': z.object({
+    devices: z.array(z.object({ udid: z.string(), deviceId: z.string().uuid() })).min(1),
+    queuedBefore: z.string().datetime(),
+  }),
   'push.failed': z.object({
     udid: z.string(),
     deviceId: z.string().uuid(),

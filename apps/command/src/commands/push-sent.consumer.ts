@@ -1,24 +1,29 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { type EventData, FeedConsumer } from '@mdm/contracts';
-import { type AcceptedPush, type FeedEvent, FollowFeed, SentCommandsStore } from '@mdm/persistence';
+import { type AcceptedPushes, type FeedEvent, FollowFeed, SentCommandsStore } from '@mdm/persistence';
 
 /**
- * APNs accepted a push: the commands queued for that device before the push was taken become SENT.
- * Follows `push.sent` in the event feed, which the push worker writes in the transaction that records the
- * outcome, so the status follows every accepted push whatever restarts or Redis do in between, and
- * moves in the same transaction as the feed's cursor.
+ * APNs accepted pushes: the commands queued for those devices before the pushes were taken become SENT.
+ * Follows `push.sent.v2` (one event per group of pushes) in the event feed, which the push worker writes in
+ * the transaction that records the outcomes, so the status follows every accepted push whatever restarts or
+ * Redis do in between, and moves in the same transaction as the feed's cursor. `push.sent` (one device per
+ * event) is read too: events written before `push.sent.v2` may still be ahead of the cursor.
  */
 @Injectable()
 export class PushSentConsumer {
-  @FollowFeed(FeedConsumer.CommandPushSent, { types: ['push.sent'], limit: 1000 })
+  @FollowFeed(FeedConsumer.CommandPushSent, { types: ['push.sent.v2', 'push.sent'], limit: 1000 })
   async onPushSent(tx: EntityManager, events: FeedEvent[]): Promise<void> {
-    await SentCommandsStore.markSent(tx, events.map(acceptedPush));
+    await SentCommandsStore.markSent(tx, events.map(acceptedPushes));
   }
 }
 
-/** `queuedBefore` is optional in `push.sent`: without it, the event's own time is the bound. */
-function acceptedPush(event: FeedEvent): AcceptedPush {
+function acceptedPushes(event: FeedEvent): AcceptedPushes {
+  if (event.type === 'push.sent.v2') {
+    const data = event.data as EventData<'push.sent.v2'>;
+    return { deviceIds: data.devices.map((d) => d.deviceId), at: data.queuedBefore };
+  }
+  // `queuedBefore` is optional in `push.sent`: without it, the event's own time is the bound.
   const data = event.data as EventData<'push.sent'>;
-  return { deviceId: data.deviceId, at: data.queuedBefore ?? event.occurredAt.toISOString() };
+  return { deviceIds: [data.deviceId], at: data.queuedBefore ?? event.occurredAt.toISOString() };
 }

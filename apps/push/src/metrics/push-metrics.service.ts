@@ -60,8 +60,11 @@ export class PushMetrics {
     });
   }
 
-  outcome(outcome: PushMetricOutcome, n = 1): void {
-    this.pushes.inc({ outcome }, n);
+  /** Counts a group of outcomes with one increment per distinct outcome. */
+  outcomes(outcomes: readonly PushMetricOutcome[]): void {
+    const counts = new Map<PushMetricOutcome, number>();
+    for (const o of outcomes) counts.set(o, (counts.get(o) ?? 0) + 1);
+    for (const [outcome, n] of counts) this.pushes.inc({ outcome }, n);
   }
 
   observeLatency(ms: number): void {

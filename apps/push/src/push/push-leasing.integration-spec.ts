@@ -45,12 +45,13 @@ function claim(ids: string[], owner: string, leaseMs = LEASE_MS) {
   return ds.transaction((tx) => PushClaimsStore.claim(tx, ids, owner, leaseMs));
 }
 
-async function leaseOf(id: string): Promise<{ status: string; lease_owner: string | null; lease_until: Date | null }> {
+async function leaseOf(id: string): Promise<{ status: string; lease_owner: string | null; lease_until: Date | null } | undefined> {
   const [row] = (await ds.query('SELECT status, lease_owner, lease_until FROM push_requests WHERE id = $1', [id])) as Array<{ status: string; lease_owner: string | null; lease_until: Date | null }>;
-  return row!;
+  return row;
 }
 
 const sent = (id: string) => ({ id, status: 'sent' as const, outcome: 'sent', reason: null, apnsId: 'apns-1' });
+const refused = (id: string) => ({ id, status: 'failed' as const, outcome: 'failed', reason: 'BadTopic', apnsId: 'apns-1' });
 
 describe('push leasing', () => {
   it('claims a pending request once, with what sending needs; a live lease keeps other workers out', async () => {
@@ -65,11 +66,11 @@ describe('push leasing', () => {
   it('renews only its own live lease', async () => {
     const id = await requestFor((await enrolledDevice()).id);
     await claim([id], 'worker-a', 1_000);
-    const before = (await leaseOf(id)).lease_until!;
+    const before = (await leaseOf(id))!.lease_until!;
     await PushClaimsStore.renew(ds, [id], 'worker-b', LEASE_MS);
-    expect((await leaseOf(id)).lease_until).toEqual(before);
+    expect((await leaseOf(id))!.lease_until).toEqual(before);
     await PushClaimsStore.renew(ds, [id], 'worker-a', LEASE_MS);
-    expect((await leaseOf(id)).lease_until!.getTime()).toBeGreaterThan(before.getTime() + 30_000);
+    expect((await leaseOf(id))!.lease_until!.getTime()).toBeGreaterThan(before.getTime() + 30_000);
   });
 
   it('sweeps a dead worker\'s expired lease; the new owner sends it and the old one can no longer record it', async () => {
@@ -83,11 +84,20 @@ describe('push leasing', () => {
     expect(late.size).toBe(0);
     const mine = await ds.transaction((tx) => PushClaimsStore.complete(tx, 'survivor', [sent(id)], new Date()));
     expect([...mine]).toEqual([id]);
-    expect(await leaseOf(id)).toEqual({ status: 'sent', lease_owner: 'survivor', lease_until: null });
-    // Recorded: no longer claimable or renewable, and the sweep leaves it alone.
+    // Sent: nothing left to keep, to claim or to sweep.
+    expect(await leaseOf(id)).toBeUndefined();
     expect(await claim([id], 'worker-c', EXPIRED_LEASE_MS)).toEqual([]);
-    await PushClaimsStore.renew(ds, [id], 'survivor', LEASE_MS);
-    expect((await leaseOf(id)).lease_until).toBeNull();
+  });
+
+  it('keeps a failed request as history, no longer claimable, renewable or swept', async () => {
+    const id = await requestFor((await enrolledDevice()).id);
+    await claim([id], 'worker-a', EXPIRED_LEASE_MS);
+    const mine = await ds.transaction((tx) => PushClaimsStore.complete(tx, 'worker-a', [refused(id)], new Date()));
+    expect([...mine]).toEqual([id]);
+    expect(await leaseOf(id)).toEqual({ status: 'failed', lease_owner: 'worker-a', lease_until: null });
+    expect(await claim([id], 'worker-c', EXPIRED_LEASE_MS)).toEqual([]);
+    await PushClaimsStore.renew(ds, [id], 'worker-a', LEASE_MS);
+    expect((await leaseOf(id))!.lease_until).toBeNull();
     expect(await PushClaimsStore.unattended(ds, EXPIRED_LEASE_MS, 1000)).not.toContain(id);
   });
 
@@ -116,11 +126,11 @@ describe('push leasing', () => {
     expect(await ds.transaction((tx) => insertPushRequests(tx, [device.id], 'manual', 0))).toHaveLength(1);
   });
 
-  it('deletes finished history older than the kept days, never unfinished requests', async () => {
+  it('deletes failed history older than the kept days, never unfinished requests', async () => {
     const finished = await requestFor((await enrolledDevice()).id);
     const pending = await requestFor((await enrolledDevice()).id);
     await claim([finished], 'worker-a');
-    await ds.transaction((tx) => PushClaimsStore.complete(tx, 'worker-a', [sent(finished)], new Date(Date.now() - 3 * 86_400_000)));
+    await ds.transaction((tx) => PushClaimsStore.complete(tx, 'worker-a', [refused(finished)], new Date(Date.now() - 3 * 86_400_000)));
     await PushClaimsStore.deleteHistory(ds, 2);
     const left = (await ds.query('SELECT id::text AS id FROM push_requests WHERE id = ANY($1::bigint[])', [[finished, pending]])) as Array<{ id: string }>;
     expect(left.map((r) => r.id)).toEqual([pending]);

@@ -67,11 +67,11 @@ export class PushRecorder {
             reason: d.reason ?? 'dead token',
           })),
       );
-      await recordEventsBulk(tx, attempted.flatMap((d) => eventsOf(d, claimedAt)), at);
+      await recordEventsBulk(tx, eventsOf(attempted, claimedAt), at);
       return this.scheduleRetries(tx, attempted.filter((d) => d.outcome === 'retryable'));
     });
 
-    for (const d of done) this.metrics.outcome(d.outcome);
+    this.metrics.outcomes(done.map((d) => d.outcome));
     for (const r of retries) await this.producer.enqueueBulk(pushBatchJobs(r.ids, this.config.PUSH_BATCH_SIZE), { delay: r.delay });
     const failed = done.filter((d) => d.outcome !== 'sent');
     if (failed.length) {
@@ -107,15 +107,22 @@ function outcomeOf(d: Done): PushRequestOutcome {
   return { id: d.req.id, status: statusOf(d.outcome), outcome: d.outcome, reason: d.reason, apnsId: d.apnsId };
 }
 
-/** push.sent or push.failed for a push APNs answered (skipped requests have none). */
-function eventsOf(d: Done, claimedAt: Date): MdmEvent[] {
-  const { udid, deviceId } = d.req;
-  if (d.outcome === 'sent') {
-    const data = { udid, deviceId, queuedBefore: claimedAt.toISOString() };
-    return [{ type: 'push.sent', data: d.apnsId ? { ...data, apnsId: d.apnsId } : data }];
+/**
+ * One push.sent.v2 naming every device whose push APNs accepted, and a push.failed per device it refused
+ * (integrations act on each); skipped requests have none.
+ */
+function eventsOf(attempted: readonly Done[], claimedAt: Date): MdmEvent[] {
+  const events: MdmEvent[] = [];
+  const sent: Array<{ udid: string; deviceId: string }> = [];
+  for (const d of attempted) {
+    const { udid, deviceId } = d.req;
+    if (d.outcome === 'sent') sent.push({ udid, deviceId });
+    else if (d.outcome !== 'skipped') {
+      events.push({ type: 'push.failed', data: d.reason ? { udid, deviceId, outcome: d.outcome, reason: d.reason } : { udid, deviceId, outcome: d.outcome } });
+    }
   }
-  if (d.outcome === 'skipped') return [];
-  return [{ type: 'push.failed', data: d.reason ? { udid, deviceId, outcome: d.outcome, reason: d.reason } : { udid, deviceId, outcome: d.outcome } }];
+  if (sent.length) events.push({ type: 'push.sent.v2', data: { devices: sent, queuedBefore: claimedAt.toISOString() } });
+  return events;
 }
 
 function statusOf(outcome: PushMetricOutcome): PushRequestOutcome['status'] {

@@ -9,6 +9,7 @@ import { type ClaimedPush, PushClaimsStore, recordEvents, unpushableReason } fro
 import { ApnsClientsService, type TopicLookup } from '../apns/apns-clients.service';
 import { PushMetrics } from '../metrics/push-metrics.service';
 import { PUSH_CONFIG, type PushConfig } from '../push.config';
+import { apnsIdOfRequest } from './apns-id';
 import { Flusher } from './flusher';
 import { type Done, PushRecorder } from './push-recorder.service';
 
@@ -109,7 +110,7 @@ export class PushSender {
       }
       const started = Date.now();
       sends.push(
-        lookup.client.send({ token: req.pushToken as string, topic, pushMagic: req.pushMagic as string, expiration }).then((result: PushResult) => {
+        lookup.client.send({ token: req.pushToken as string, topic, pushMagic: req.pushMagic as string, expiration, id: apnsIdOfRequest(req.id) }).then((result: PushResult) => {
           this.metrics.observeLatency(Date.now() - started);
           if (result.outcome === 'sent') sent++;
           if (result.outcome === 'certificate-error' && result.status !== 0) void this.stopTopic(topic, result);

@@ -91,31 +91,46 @@ export const PushClaimsStore = {
 
   /**
    * Writes these outcomes where `owner` still holds the lease and returns the ids it wrote; the others
-   * were claimed again after the lease ran out. Run after `preferIndexLookups` in the caller's transaction.
+   * were claimed again after the lease ran out. A sent or skipped request carries nothing worth keeping
+   * (the device's status and the events say it), so its row is deleted; a failed one stays as history.
+   * Run after `preferIndexLookups` in the caller's transaction.
    */
   async complete(tx: Sql, owner: string, outcomes: readonly PushRequestOutcome[], at: Date): Promise<Set<string>> {
+    const finished = outcomes.filter((o) => o.status !== 'failed').map((o) => o.id);
+    const failed = outcomes.filter((o) => o.status === 'failed');
     // "Still ours" is lease_owner = us with a lease: only the claim sets lease_until (with status
     // 'sending'), only this write clears it. Not spelt `status = 'sending'`, which would let the planner
     // walk push_requests_leased (every row being sent, by all workers) once per outcome.
-    const rows = await select<{ id: string }>(
-      tx,
-      `UPDATE push_requests p
-          SET status = x.status, outcome = x.outcome, outcome_reason = x.reason, apns_id = x.apns_id,
-              completed_at = $6, lease_until = NULL
-         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) AS x(id, status, outcome, reason, apns_id)
-        WHERE p.id = x.id AND p.lease_owner = $7 AND p.lease_until IS NOT NULL
-        RETURNING p.id::text AS id`,
-      [
-        outcomes.map((o) => o.id),
-        outcomes.map((o) => o.status),
-        outcomes.map((o) => o.outcome),
-        outcomes.map((o) => o.reason),
-        outcomes.map((o) => o.apnsId),
-        at,
-        owner,
-      ],
-    );
-    return new Set(rows.map((r) => r.id));
+    const deleted = finished.length
+      ? await select<{ id: string }>(
+          tx,
+          `DELETE FROM push_requests p USING unnest($1::bigint[]) AS x(id)
+            WHERE p.id = x.id AND p.lease_owner = $2 AND p.lease_until IS NOT NULL
+            RETURNING p.id::text AS id`,
+          [finished, owner],
+        )
+      : [];
+    const updated = failed.length
+      ? await select<{ id: string }>(
+          tx,
+          `UPDATE push_requests p
+              SET status = x.status, outcome = x.outcome, outcome_reason = x.reason, apns_id = x.apns_id,
+                  completed_at = $6, lease_until = NULL
+             FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) AS x(id, status, outcome, reason, apns_id)
+            WHERE p.id = x.id AND p.lease_owner = $7 AND p.lease_until IS NOT NULL
+            RETURNING p.id::text AS id`,
+          [
+            failed.map((o) => o.id),
+            failed.map((o) => o.status),
+            failed.map((o) => o.outcome),
+            failed.map((o) => o.reason),
+            failed.map((o) => o.apnsId),
+            at,
+            owner,
+          ],
+        )
+      : [];
+    return new Set([...deleted, ...updated].map((r) => r.id));
   },
 
   /** Requests nobody is working on: pending for longer than `leaseMs` past their time (a lost job), or leased by a worker that died. */
@@ -131,7 +146,7 @@ export const PushClaimsStore = {
     return rows.map((r) => r.id);
   },
 
-  /** Deletes up to 10,000 finished requests older than `days` (history kept for the view). */
+  /** Deletes up to 10,000 failed requests older than `days` (history kept for the view). */
   async deleteHistory(db: Sql, days: number): Promise<void> {
     await db.query(
       `DELETE FROM push_requests WHERE id IN (
