@@ -113,15 +113,7 @@ export class ApnsClient {
       return Promise.resolve({ outcome: 'dead-token', status: 0, reason: 'BadDeviceToken' });
     }
     return new Promise<PushResult>((resolve) => {
-      const expiration = push.expiration ?? Math.floor(Date.now() / 1000) + DEFAULT_EXPIRATION_S;
-      const job = new Job(
-        push,
-        '/3/device/' + push.token,
-        push.priority === 5 ? '5' : '10',
-        String(expiration),
-        Buffer.from('{"mdm":' + JSON.stringify(push.pushMagic) + '}'),
-        resolve,
-      );
+      const job = new Job(push, push.expiration ?? Math.floor(Date.now() / 1000) + DEFAULT_EXPIRATION_S, resolve);
       this.queue.push(job);
       this.pump();
     });
@@ -211,10 +203,12 @@ export class ApnsClient {
   private dispatch(conn: Connection, job: Job): void {
     const session = conn.session as http2.ClientHttp2Session;
     const headers = job.push.id === undefined ? this.headers : this.headersWithId;
-    headers[':path'] = job.path;
+    // Path, headers and body are built here rather than in send(): a queued push then holds no strings or
+    // buffers of its own, which keeps a large backlog out of the old generation.
+    headers[':path'] = '/3/device/' + job.push.token;
     headers['apns-topic'] = job.push.topic;
-    headers['apns-priority'] = job.priority;
-    headers['apns-expiration'] = job.expiration;
+    headers['apns-priority'] = job.push.priority === 5 ? '5' : '10';
+    headers['apns-expiration'] = String(job.expiration);
     if (job.push.id !== undefined) headers['apns-id'] = job.push.id;
 
     let stream: JobStream;
@@ -241,7 +235,7 @@ export class ApnsClient {
     stream.on('end', onStreamEnd);
     stream.on('error', onStreamError);
     stream.on('close', this.onStreamClose);
-    stream.end(job.payload);
+    stream.end('{"mdm":' + JSON.stringify(job.push.pushMagic) + '}');
 
     if (conn.inFlight.size === 0) session.ref();
     conn.inFlight.add(job);

@@ -22,10 +22,8 @@ export class Job {
 
   constructor(
     readonly push: MdmPush,
-    readonly path: string,
-    readonly priority: string,
-    readonly expiration: string,
-    readonly payload: Buffer,
+    /** Unix seconds (apns-expiration), fixed at send() so a re-send keeps it. */
+    readonly expiration: number,
     readonly resolve: (result: PushResult) => void,
   ) {}
 }
