@@ -632,10 +632,6 @@ CREATE INDEX profile_assignments_profile ON public.profile_assignments USING btr
 
 CREATE INDEX profile_commands_unsubmitted ON public.profile_commands USING btree (created_at) WHERE (submitted_at IS NULL);
 
-CREATE INDEX push_requests_device ON public.push_requests USING btree (device_id, id DESC);
-
-CREATE INDEX push_requests_due ON public.push_requests USING btree (not_before) WHERE (status = 'pending'::text);
-
 CREATE INDEX push_requests_leased ON public.push_requests USING btree (lease_until) WHERE (status = 'sending'::text);
 
 CREATE UNIQUE INDEX push_requests_one_pending ON public.push_requests USING btree (device_id) WHERE (status = 'pending'::text);

@@ -36,7 +36,7 @@ export const PushEnv = BaseEnv.extend({
   PUSH_RETRY_BASE_MS: z.coerce.number().int().min(1).default(1_000),
   PUSH_RETRY_MAX_MS: z.coerce.number().int().min(1).default(300_000),
   PUSH_RETRY_LIMIT: z.coerce.number().int().min(1).max(100).default(6),
-  /** Finished push requests are kept this long as history, then deleted by the sweep. */
+  /** Failed push requests are kept this long as history, then deleted by the sweep (sent ones are deleted when sent). */
   PUSH_HISTORY_DAYS: z.coerce.number().min(0).default(7),
   /** How often workers re-read push certificates even without a broadcast. */
   APNS_CERT_RELOAD_SECONDS: z.coerce.number().int().min(1).default(60),

@@ -2,14 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { PushResult } from '@mdm/apns';
+import { apnsIdOfRequest, type PushResult } from '@mdm/apns';
 import { pushBatchJobs } from '@mdm/contracts';
 import { JobProducer } from '@mdm/messaging';
 import { type ClaimedPush, PushClaimsStore, recordEvents, unpushableReason } from '@mdm/persistence';
 import { ApnsClientsService, type TopicLookup } from '../apns/apns-clients.service';
 import { PushMetrics } from '../metrics/push-metrics.service';
 import { PUSH_CONFIG, type PushConfig } from '../push.config';
-import { apnsIdOfRequest } from './apns-id';
 import { Flusher } from './flusher';
 import { type Done, PushRecorder } from './push-recorder.service';
 
