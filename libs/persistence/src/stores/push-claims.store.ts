@@ -145,10 +145,11 @@ export const PushClaimsStore = {
   async unattended(db: Sql, leaseMs: number, limit: number): Promise<string[]> {
     const rows = await select<{ id: string }>(
       db,
-      `SELECT id::text AS id FROM push_requests
-        WHERE (status = 'pending' AND not_before < now() - make_interval(secs => $1::double precision / 1000))
-           OR (status = 'sending' AND lease_until < now())
-        ORDER BY id LIMIT $2`,
+      // ORDER BY names the table's column: a bare `id` would be the output `id::text`, sorted as text.
+      `SELECT p.id::text AS id FROM push_requests p
+        WHERE (p.status = 'pending' AND p.not_before < now() - make_interval(secs => $1::double precision / 1000))
+           OR (p.status = 'sending' AND p.lease_until < now())
+        ORDER BY p.id LIMIT $2`,
       [leaseMs, limit],
     );
     return rows.map((r) => r.id);
