@@ -1,5 +1,6 @@
 import { CommandStatus, OPEN_COMMAND_STATUSES } from '@mdm/contracts';
 import type { JsonObject } from '../json';
+import { executePrepared, selectPrepared } from '../prepared';
 import { rowCountOf, rowsOf, selectOne, type Sql } from '../sql';
 
 /**
@@ -61,8 +62,9 @@ export const CommandDeliveriesStore = {
 
   /** The device's delivery of a command, row-locked until the transaction ends. */
   async lock(tx: Sql, commandUuid: string, deviceId: string): Promise<LockedDelivery | undefined> {
-    const row = await selectOne<{ id: string; status: CommandStatus; not_now_count: number; queued_at: Date }>(
+    const [row] = await selectPrepared<{ id: string; status: CommandStatus; not_now_count: number; queued_at: Date }>(
       tx,
+      'mdm_connect_lock_delivery',
       `SELECT id, status, not_now_count, queued_at FROM command_deliveries WHERE command_uuid = $1 AND device_id = $2 FOR UPDATE`,
       [commandUuid, deviceId],
     );
@@ -71,14 +73,18 @@ export const CommandDeliveriesStore = {
 
   /** Records a final answer; jsonb columns are written as JSON text. */
   async finish(tx: Sql, id: string, status: CommandStatus, errorChain: unknown[] | null, result: JsonObject | null): Promise<void> {
-    await tx.query(
+    await executePrepared(
+      tx,
+      'mdm_connect_finish_delivery',
       `UPDATE command_deliveries SET status = $2, error_chain = $3, result = $4, completed_at = now(), updated_at = now() WHERE id = $1`,
       [id, status, errorChain && JSON.stringify(errorChain), result && JSON.stringify(result)],
     );
   },
 
   async recordNotNow(tx: Sql, id: string): Promise<void> {
-    await tx.query(
+    await executePrepared(
+      tx,
+      'mdm_connect_not_now',
       `UPDATE command_deliveries SET status = $2, not_now_count = not_now_count + 1, updated_at = now() WHERE id = $1`,
       [id, CommandStatus.NotNow],
     );
@@ -87,11 +93,14 @@ export const CommandDeliveriesStore = {
   /**
    * The device's open deliveries whose command expired become EXPIRED rather than being handed out late. The
    * expiry is looked up per open delivery by primary key: a join may otherwise walk every expired command.
+   * The literal status list keeps the partial index in the prepared statement's generic plan.
    */
   async expireOpenOf(tx: Sql, deviceId: string, since: Date | null): Promise<void> {
-    await tx.query(
+    await executePrepared(
+      tx,
+      'mdm_connect_expire_open',
       `UPDATE command_deliveries d SET status = $3, status_reason = '${EXPIRED_BEFORE_DELIVERY}', completed_at = now(), updated_at = now()
-        WHERE d.device_id = $1 AND d.status = ANY($2) AND ${servableSince('$4')}
+        WHERE d.device_id = $1 AND d.status IN ${OPEN_STATUS_LIST} AND d.status = ANY($2) AND ${servableSince('$4')}
           AND (SELECT c.expires_at FROM commands c WHERE c.command_uuid = d.command_uuid) <= now()`,
       [deviceId, OPEN_COMMAND_STATUSES, CommandStatus.Expired, since],
     );
@@ -103,8 +112,9 @@ export const CommandDeliveriesStore = {
    * send the device away with nothing.
    */
   async lockNext(tx: Sql, deviceId: string, eligible: readonly CommandStatus[], since: Date | null): Promise<NextCommand | undefined> {
-    const row = await selectOne<{ id: string; command_plist: string; command_uuid: string; correlation_id: string | null }>(
+    const [row] = await selectPrepared<{ id: string; command_plist: string; command_uuid: string; correlation_id: string | null }>(
       tx,
+      'mdm_connect_lock_next',
       `SELECT d.id, c.command_plist, c.command_uuid, c.correlation_id
          FROM command_deliveries d JOIN commands c ON c.command_uuid = d.command_uuid
         WHERE d.device_id = $1 AND d.status IN ${OPEN_STATUS_LIST} AND d.status = ANY($2) AND ${servableSince('$3')}
@@ -118,7 +128,10 @@ export const CommandDeliveriesStore = {
 
   /** Handed to the device in a connect response. */
   async markDelivered(tx: Sql, id: string): Promise<void> {
-    await tx.query(`UPDATE command_deliveries SET status = $2, delivered_at = now(), updated_at = now() WHERE id = $1`, [id, CommandStatus.Push]);
+    await executePrepared(tx, 'mdm_connect_mark_delivered', `UPDATE command_deliveries SET status = $2, delivered_at = now(), updated_at = now() WHERE id = $1`, [
+      id,
+      CommandStatus.Push,
+    ]);
   },
 
   /** Cancels the open deliveries in `scope`, keeping them as CANCELED history with `reason`; returns how many. */
