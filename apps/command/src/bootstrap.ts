@@ -1,9 +1,9 @@
 import type { INestApplication } from '@nestjs/common';
-import { type Application, json, raw } from 'express';
-import { startHttpService } from '@mdm/service-kit';
+import { json } from 'express';
+import { serveFastRoutes, startHttpService } from '@mdm/service-kit';
 import { loadCommandConfig } from './command.config';
 import { CommandModule } from './command.module';
-import { CONNECT_ROUTE, connectRoute } from './connect/connect-route';
+import { connectRoute } from './connect/connect-route';
 import { ConnectService } from './connect/connect.service';
 
 export async function bootstrap(env?: NodeJS.ProcessEnv): Promise<INestApplication> {
@@ -15,9 +15,8 @@ export async function bootstrap(env?: NodeJS.ProcessEnv): Promise<INestApplicati
     logLevel: config.LOG_LEVEL,
     logFormat: config.LOG_FORMAT,
     configure: (app) => {
-      app.use(CONNECT_ROUTE, raw({ type: () => true, limit: '10mb' }));
-      // Every device connect comes here: ahead of Nest's router, as a plain handler.
-      (app.getHttpAdapter().getInstance() as Application).put(CONNECT_ROUTE, connectRoute(app.get(ConnectService)));
+      // Every device connect comes here: served ahead of Express and Nest.
+      serveFastRoutes(app, [connectRoute(app.get(ConnectService))]);
       app.use(json({ limit: '10mb' }));
     },
   });

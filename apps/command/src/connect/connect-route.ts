@@ -1,50 +1,25 @@
-import { HttpException, Logger } from '@nestjs/common';
-import type { Request, Response } from 'express';
-import { isDatabaseUnavailable, verifiedDeviceCert } from '@mdm/service-kit';
+import { type FastRoute, verifiedDeviceCert } from '@mdm/service-kit';
 import type { ConnectService } from './connect.service';
 
-/** Internal: the gateway forwards verified connect requests here, body untouched. */
-export const CONNECT_ROUTE = '/internal/connect';
-
-const logger = new Logger('ConnectRoute');
+/** What a device may answer with in one connect (an inventory answer with many certificates or apps). */
+const MAX_CONNECT_BODY_BYTES = 10 * 1024 * 1024;
 
 /**
- * PUT /internal/connect as a plain Express handler, registered before Nest's router: every device
- * connect is one of these, so it skips the controller machinery. Answers as Nest would: the command
- * plist (or nothing) with 200; `{ statusCode, message }` JSON otherwise, 503 when Postgres is away.
+ * Internal: the gateway forwards verified connect requests here, body untouched. Every device connect is
+ * one of these, so it is served ahead of Express and Nest (`serveFastRoutes`). Answers the next command
+ * plist (or nothing) with 200; errors as `{ statusCode, message }` JSON.
  */
-export function connectRoute(connect: ConnectService): (req: Request, res: Response) => void {
-  return (req, res) => {
-    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    let answered: Promise<string>;
-    try {
-      answered = connect.handle(body, verifiedDeviceCert(req.headers));
-    } catch (err) {
-      fail(res, err);
-      return;
-    }
-    answered.then(
-      (plist) => {
-        res.status(200).setHeader('content-type', 'text/html; charset=utf-8');
-        res.end(plist);
-      },
-      (err: unknown) => fail(res, err),
-    );
+export function connectRoute(connect: ConnectService): FastRoute {
+  return {
+    method: 'PUT',
+    path: '/internal/connect',
+    maxBodyBytes: MAX_CONNECT_BODY_BYTES,
+    handle: async (req, body, res) => {
+      const plist = await connect.handle(body, verifiedDeviceCert(req.headers));
+      res.statusCode = 200;
+      res.setHeader('content-type', 'text/html; charset=utf-8');
+      res.setHeader('content-length', Buffer.byteLength(plist));
+      res.end(plist);
+    },
   };
-}
-
-function fail(res: Response, err: unknown): void {
-  if (res.headersSent) {
-    res.destroy();
-  } else if (err instanceof HttpException) {
-    const answer = err.getResponse();
-    res.status(err.getStatus()).json(typeof answer === 'string' ? { statusCode: err.getStatus(), message: answer } : answer);
-  } else if (isDatabaseUnavailable(err)) {
-    // Nothing was applied (the transaction died with the connection): the device simply retries.
-    res.setHeader('retry-after', '5');
-    res.status(503).json({ statusCode: 503, message: 'the database is unavailable (restarting or unreachable); nothing was changed, retry shortly' });
-  } else {
-    logger.error(err instanceof Error ? err.stack ?? err.message : String(err), 'connect failed');
-    res.status(500).json({ statusCode: 500, message: 'Internal server error' });
-  }
 }

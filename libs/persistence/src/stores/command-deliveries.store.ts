@@ -26,6 +26,8 @@ export interface LockedDelivery {
   status: CommandStatus;
   notNowCount: number;
   queuedAt: Date;
+  /** The command's correlation id (the X-Request-Id of the call that queued it), for the answer's log line. */
+  correlationId: string | null;
 }
 
 /** The next command to hand to a device. */
@@ -34,6 +36,8 @@ export interface NextCommand {
   commandUuid: string;
   commandPlist: string;
   correlationId: string | null;
+  /** Its command is past its expiresAt: it must be expired (`expireOpenOf`), not handed out. */
+  expired: boolean;
 }
 
 /**
@@ -62,13 +66,16 @@ export const CommandDeliveriesStore = {
 
   /** The device's delivery of a command, row-locked until the transaction ends. */
   async lock(tx: Sql, commandUuid: string, deviceId: string): Promise<LockedDelivery | undefined> {
-    const [row] = await selectPrepared<{ id: string; status: CommandStatus; not_now_count: number; queued_at: Date }>(
+    const [row] = await selectPrepared<{ id: string; status: CommandStatus; not_now_count: number; queued_at: Date; correlation_id: string | null }>(
       tx,
       'mdm_connect_lock_delivery',
-      `SELECT id, status, not_now_count, queued_at FROM command_deliveries WHERE command_uuid = $1 AND device_id = $2 FOR UPDATE`,
+      `SELECT d.id, d.status, d.not_now_count, d.queued_at, c.correlation_id
+         FROM command_deliveries d JOIN commands c ON c.command_uuid = d.command_uuid
+        WHERE d.command_uuid = $1 AND d.device_id = $2
+          FOR UPDATE OF d`,
       [commandUuid, deviceId],
     );
-    return row && { id: String(row.id), status: row.status, notNowCount: row.not_now_count, queuedAt: row.queued_at };
+    return row && { id: String(row.id), status: row.status, notNowCount: row.not_now_count, queuedAt: row.queued_at, correlationId: row.correlation_id };
   },
 
   /** Records a final answer; jsonb columns are written as JSON text. */
@@ -109,13 +116,14 @@ export const CommandDeliveriesStore = {
   /**
    * The oldest servable delivery in one of `eligible`, row-locked. A plain lock, not SKIP LOCKED: a delivery
    * locked by another writer (QUEUED turning SENT) is waited for and then handed out, where skipping it would
-   * send the device away with nothing.
+   * send the device away with nothing. Says whether its command expired, so the caller runs `expireOpenOf`
+   * (an UPDATE whose trigger fires even for no row) only when something did.
    */
   async lockNext(tx: Sql, deviceId: string, eligible: readonly CommandStatus[], since: Date | null): Promise<NextCommand | undefined> {
-    const [row] = await selectPrepared<{ id: string; command_plist: string; command_uuid: string; correlation_id: string | null }>(
+    const [row] = await selectPrepared<{ id: string; command_plist: string; command_uuid: string; correlation_id: string | null; expired: boolean }>(
       tx,
       'mdm_connect_lock_next',
-      `SELECT d.id, c.command_plist, c.command_uuid, c.correlation_id
+      `SELECT d.id, c.command_plist, c.command_uuid, c.correlation_id, COALESCE(c.expires_at <= now(), false) AS expired
          FROM command_deliveries d JOIN commands c ON c.command_uuid = d.command_uuid
         WHERE d.device_id = $1 AND d.status IN ${OPEN_STATUS_LIST} AND d.status = ANY($2) AND ${servableSince('$3')}
         ORDER BY d.id
@@ -123,7 +131,7 @@ export const CommandDeliveriesStore = {
         FOR UPDATE OF d`,
       [deviceId, eligible, since],
     );
-    return row && { id: String(row.id), commandUuid: row.command_uuid, commandPlist: row.command_plist, correlationId: row.correlation_id };
+    return row && { id: String(row.id), commandUuid: row.command_uuid, commandPlist: row.command_plist, correlationId: row.correlation_id, expired: row.expired };
   },
 
   /** Handed to the device in a connect response. */
