@@ -96,11 +96,22 @@ export class DetachedSignatureVerifier {
 }
 
 function decodeBase64(signatureBase64: string): Buffer {
+  // Node's decoder skips what is not base64: the decoded length shows whether anything was skipped.
+  const fast = Buffer.from(signatureBase64, 'base64');
+  if (fast.length > 0 && fast.length === base64Length(signatureBase64)) return fast;
   const compact = signatureBase64.replace(/\s+/g, '');
   if (compact.length === 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(compact)) {
     throw new PkiError('signature is not base64', 'malformed');
   }
   return Buffer.from(compact, 'base64');
+}
+
+/** What `text` decodes to when every character of it is base64 (padding at the end only). */
+function base64Length(text: string): number {
+  let data = text.length;
+  if (text.charCodeAt(data - 1) === 0x3d) data--;
+  if (text.charCodeAt(data - 1) === 0x3d) data--;
+  return Math.floor((data * 3) / 4);
 }
 
 function expectTag(tlv: Tlv | undefined, tag: number, what: string): Tlv {

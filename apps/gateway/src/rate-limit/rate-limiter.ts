@@ -34,6 +34,8 @@ export class RateLimiter {
 
   /** The per-address limit for a request: true to go on, false when it answered 429. */
   admitAddress(req: IncomingMessage, res: ServerResponse): boolean {
+    // Off (MDM_RATE_LIMIT_IP_PER_SECOND=0, e.g. behind a proxy that limits): no address to work out.
+    if (!this.perAddress.enabled) return true;
     const address = clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], this.proxies);
     const verdict = this.perAddress.take(address);
     if (verdict.allowed) return true;
