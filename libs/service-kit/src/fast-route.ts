@@ -62,12 +62,12 @@ function serve(route: FastRoute, req: IncomingMessage, res: ServerResponse, metr
   };
   res.once('finish', record);
   res.once('close', record);
-  runWithRequestId(requestId, () => {
-    if (route.admit && !route.admit(req, res)) return;
-    readBody(req, res, route.maxBodyBytes, (body) => {
-      route.handle(req, body, res).catch((err: unknown) => answerError(res, err));
-    });
-  });
+  const admit = route.admit;
+  if (admit && !runWithRequestId(requestId, () => admit(req, res))) return;
+  // Bound when the body has arrived: the request's events run in the socket's context, not in this one.
+  readBody(req, res, route.maxBodyBytes, (body) =>
+    runWithRequestId(requestId, () => route.handle(req, body, res).catch((err: unknown) => answerError(res, err))),
+  );
 }
 
 /** Reads the whole body, or answers 413/415 (and reads no further) when it is too large or encoded. */
