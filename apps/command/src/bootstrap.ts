@@ -1,8 +1,10 @@
 import type { INestApplication } from '@nestjs/common';
-import { json, raw } from 'express';
-import { startHttpService } from '@mdm/service-kit';
+import { json } from 'express';
+import { serveFastRoutes, startHttpService } from '@mdm/service-kit';
 import { loadCommandConfig } from './command.config';
 import { CommandModule } from './command.module';
+import { connectRoute } from './connect/connect-route';
+import { ConnectService } from './connect/connect.service';
 
 export async function bootstrap(env?: NodeJS.ProcessEnv): Promise<INestApplication> {
   const config = loadCommandConfig(env);
@@ -13,7 +15,8 @@ export async function bootstrap(env?: NodeJS.ProcessEnv): Promise<INestApplicati
     logLevel: config.LOG_LEVEL,
     logFormat: config.LOG_FORMAT,
     configure: (app) => {
-      app.use('/internal/connect', raw({ type: () => true, limit: '10mb' }));
+      // Every device connect comes here: served ahead of Express and Nest.
+      serveFastRoutes(app, [connectRoute(app.get(ConnectService))]);
       app.use(json({ limit: '10mb' }));
     },
   });

@@ -10,7 +10,6 @@ import { CommandsController } from './commands/commands.controller';
 import { CommandsService } from './commands/commands.service';
 import { EnrollmentInventoryConsumer } from './commands/enrollment-inventory.consumer';
 import { PushSentConsumer } from './commands/push-sent.consumer';
-import { ConnectController } from './connect/connect.controller';
 import { ConnectService } from './connect/connect.service';
 import { PushController } from './push/push.controller';
 import { PushRequestsService } from './push/push-requests.service';
@@ -33,7 +32,7 @@ export class CommandModule {
           feed: { intervalMs: config.COMMAND_FEED_INTERVAL_MS, paused: config.MDM_ENROLL_INVENTORY ? [] : [FeedConsumer.CommandInventory] },
         }),
       ],
-      controllers: [CommandsController, ConnectController, PushController, DeviceQueueController, InventoryController],
+      controllers: [CommandsController, PushController, DeviceQueueController, InventoryController],
       providers: [
         { provide: COMMAND_CONFIG, useValue: config },
         DeviceQueueService,

@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
-import { raw } from 'express';
-import { applyHttpTimeouts, startHttpService } from '@mdm/service-kit';
+import { type Application, raw } from 'express';
+import { DEVICE_ROUTES, DeviceRelay } from './device/device-relay';
+import { applyHttpTimeouts, serveFastRoutes, startHttpService } from '@mdm/service-kit';
 import { loadGatewayConfig } from './gateway.config';
 import { GatewayModule } from './gateway.module';
 import { RateLimiter } from './rate-limit/rate-limiter';
@@ -30,6 +31,11 @@ export async function bootstrap(env?: NodeJS.ProcessEnv): Promise<INestApplicati
       app.use(['/mdm', '/v1', '/scep', '/openapi.json'], app.get(RateLimiter).addressMiddleware);
       // Bodies stay raw: device signatures cover the exact bytes, and admin bodies are forwarded as sent.
       app.use(['/mdm', '/v1', '/scep'], raw({ type: () => true, limit: config.MDM_MAX_BODY_BYTES }));
+      // Device endpoints ahead of Express and Nest: the hot path, authenticated by the device itself.
+      const devices = app.get(DeviceRelay);
+      serveFastRoutes(app, devices.fastRoutes(config.MDM_MAX_BODY_BYTES));
+      const express = app.getHttpAdapter().getInstance() as Application;
+      for (const route of Object.keys(DEVICE_ROUTES)) express.put(route, devices.expressHandler(route));
     },
   });
 }

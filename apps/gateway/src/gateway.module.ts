@@ -7,7 +7,7 @@ import { ConsoleController } from './console/console.controller';
 import { ApiKeyGuard } from './admin/api-key.guard';
 import { ApiKeyVerifier } from './admin/api-key-verifier';
 import { DeviceAuthService } from './device/device-auth.service';
-import { DeviceController } from './device/device.controller';
+import { DeviceRelay } from './device/device-relay';
 import { DeviceTrustService } from './device/device-trust.service';
 import { EnrollmentController } from './device/enrollment.controller';
 import { GATEWAY_CONFIG, type GatewayConfig } from './gateway.config';
@@ -17,15 +17,16 @@ import { UpstreamClient } from './upstream/upstream.client';
 
 /**
  * The only HTTP edge: device endpoints and the admin API. Holds no state of its own. Every route needs an
- * API key (ApiKeyGuard, global) unless its controller or handler is marked `@Public` with the reason.
+ * API key (ApiKeyGuard, global) unless its controller or handler is marked `@Public` with the reason; the
+ * device endpoints are plain Express handlers (DeviceRelay, registered in bootstrap), public by design.
  */
 @Module({})
 export class GatewayModule {
   static forRoot(config: GatewayConfig): DynamicModule {
     return {
       module: GatewayModule,
-      controllers: [DeviceController, EnrollmentController, EventStreamController, AdminController, DocsController, ConsoleController, GatewayHealthController],
-      providers: [{ provide: GATEWAY_CONFIG, useValue: config }, UpstreamClient, DeviceTrustService, DeviceAuthService, { provide: APP_GUARD, useClass: ApiKeyGuard }, ApiKeyVerifier, RateLimiter],
+      controllers: [EnrollmentController, EventStreamController, AdminController, DocsController, ConsoleController, GatewayHealthController],
+      providers: [{ provide: GATEWAY_CONFIG, useValue: config }, UpstreamClient, DeviceTrustService, DeviceAuthService, DeviceRelay, { provide: APP_GUARD, useClass: ApiKeyGuard }, ApiKeyVerifier, RateLimiter],
     };
   }
 }

@@ -1,11 +1,13 @@
 import { PkiError } from './errors';
 
 /**
- * Just enough BER to read what the ASN.1 schema layer hands over as raw bytes: a constructed
- * (segmented, often indefinite-length) OCTET STRING, which Apple's signing tools write for signed profiles.
+ * Just enough BER to walk CMS without an object model: Apple devices and `openssl -stream` write
+ * indefinite lengths and segmented (constructed) OCTET STRINGs; certificates inside are DER.
  */
-interface Tlv {
+export interface Tlv {
   tag: number;
+  /** offset of the tag octet */
+  offset: number;
   constructed: boolean;
   /** offset of the contents */
   start: number;
@@ -13,10 +15,16 @@ interface Tlv {
   end: number;
   /** offset after the whole element */
   next: number;
+  /** true for the indefinite-length form (contents end with two zero octets) */
+  indefinite: boolean;
 }
 
-function readTlv(buf: Buffer, offset: number, depth = 0): Tlv {
-  if (depth > 32) throw new PkiError('BER nesting too deep', 'malformed');
+/** Maximum nesting: deeper input is refused, so hostile input cannot exhaust the stack. */
+const MAX_DEPTH = 32;
+
+/** The element at `offset`; throws PkiError 'malformed' on anything truncated or out of bounds. */
+export function readTlv(buf: Buffer, offset: number, depth = 0): Tlv {
+  if (depth > MAX_DEPTH) throw new PkiError('BER nesting too deep', 'malformed');
   if (offset + 2 > buf.length) throw new PkiError('BER element truncated', 'malformed');
   const tag = buf[offset];
   if ((tag & 0x1f) === 0x1f) throw new PkiError('BER high tag numbers are not expected here', 'malformed');
@@ -28,7 +36,7 @@ function readTlv(buf: Buffer, offset: number, depth = 0): Tlv {
     const start = pos;
     while (true) {
       if (pos + 2 > buf.length) throw new PkiError('BER element truncated (no end-of-contents)', 'malformed');
-      if (buf[pos] === 0 && buf[pos + 1] === 0) return { tag, constructed, start, end: pos, next: pos + 2 };
+      if (buf[pos] === 0 && buf[pos + 1] === 0) return { tag, offset, constructed, start, end: pos, next: pos + 2, indefinite: true };
       pos = readTlv(buf, pos, depth + 1).next;
     }
   }
@@ -40,7 +48,7 @@ function readTlv(buf: Buffer, offset: number, depth = 0): Tlv {
     for (let i = 0; i < count; i++) length = length * 256 + buf[pos++];
   }
   if (pos + length > buf.length) throw new PkiError('BER element truncated', 'malformed');
-  return { tag, constructed, start: pos, end: pos + length, next: pos + length };
+  return { tag, offset, constructed, start: pos, end: pos + length, next: pos + length, indefinite: false };
 }
 
 /** The value of an OCTET STRING element (tag 0x04 or 0x24), joining the segments of a constructed one. */
@@ -48,6 +56,40 @@ export function octetStringValue(element: Buffer): Buffer {
   const tlv = readTlv(element, 0);
   if ((tlv.tag & 0xdf) !== 0x04) throw new PkiError('expected an OCTET STRING', 'malformed');
   return collect(element, tlv, 0);
+}
+
+/** The children of a constructed element, in order. */
+export function childrenOf(buf: Buffer, tlv: Tlv, depth = 0): Tlv[] {
+  if (!tlv.constructed) throw new PkiError(`BER element with tag 0x${tlv.tag.toString(16)} is not constructed`, 'malformed');
+  const children: Tlv[] = [];
+  for (let pos = tlv.start; pos < tlv.end; ) {
+    const child = readTlv(buf, pos, depth + 1);
+    children.push(child);
+    pos = child.next;
+  }
+  return children;
+}
+
+/** The value of an OCTET STRING element already read, primitive or segmented. */
+export function octetStringOf(buf: Buffer, tlv: Tlv, depth = 0): Buffer {
+  if ((tlv.tag & 0xdf) !== 0x04 && (tlv.tag & 0xdf) !== 0x80) throw new PkiError('expected an OCTET STRING', 'malformed');
+  return collect(buf, tlv, depth);
+}
+
+/**
+ * The element with definite lengths only: the received bytes when every length in it is definite,
+ * otherwise re-encoded (children in their order; SET ordering is the caller's concern).
+ */
+export function definiteLengthOf(buf: Buffer, tlv: Tlv, depth = 0): Buffer {
+  return reencode(buf, tlv, depth).bytes;
+}
+
+function reencode(buf: Buffer, tlv: Tlv, depth: number): { bytes: Buffer; changed: boolean } {
+  const whole = buf.subarray(tlv.offset, tlv.next);
+  if (!tlv.constructed) return { bytes: whole, changed: false };
+  const children = childrenOf(buf, tlv, depth).map((child) => reencode(buf, child, depth + 1));
+  if (!tlv.indefinite && !children.some((c) => c.changed)) return { bytes: whole, changed: false };
+  return { bytes: derElement(tlv.tag, Buffer.concat(children.map((c) => c.bytes))), changed: true };
 }
 
 function collect(buf: Buffer, tlv: Tlv, depth: number): Buffer {
@@ -91,4 +133,22 @@ export function derObjectIdentifier(oid: string): Buffer {
 /** DER SET OF: elements sorted by their encodings, as DER requires (and as signers hash signed attributes). */
 export function derSetOf(elements: Buffer[]): Buffer {
   return derElement(0x31, Buffer.concat([...elements].sort(Buffer.compare)));
+}
+
+/** The dotted form of an OBJECT IDENTIFIER element already read. */
+export function objectIdentifierOf(buf: Buffer, tlv: Tlv): string {
+  if (tlv.tag !== 0x06 || tlv.end === tlv.start) throw new PkiError('expected an OBJECT IDENTIFIER', 'malformed');
+  const arcs: number[] = [];
+  let value = 0;
+  for (let pos = tlv.start; pos < tlv.end; pos++) {
+    const octet = buf[pos];
+    value = value * 128 + (octet & 0x7f);
+    if (value > Number.MAX_SAFE_INTEGER / 128) throw new PkiError('OBJECT IDENTIFIER arc too large', 'malformed');
+    if (octet & 0x80) continue;
+    if (arcs.length === 0) arcs.push(value < 80 ? Math.floor(value / 40) : 2, value < 80 ? value % 40 : value - 80);
+    else arcs.push(value);
+    value = 0;
+  }
+  if (buf[tlv.end - 1] & 0x80) throw new PkiError('OBJECT IDENTIFIER truncated', 'malformed');
+  return arcs.join('.');
 }

@@ -4,6 +4,7 @@ import * as cms from '@peculiar/asn1-cms';
 import { Certificate } from '@peculiar/asn1-x509';
 import { derObjectIdentifier, derSetOf, octetStringValue } from './ber';
 import { certificateFromDer, describe } from './certificates';
+import { DetachedSignatureVerifier } from './cms-detached';
 import { DIGEST_BY_OID, nodeHashName, RSA_PSS, SIGNATURE_OIDS, type DigestAlgorithm } from './cms-algorithms';
 import { identifies } from './cms-identity';
 import { PkiError } from './errors';
@@ -22,16 +23,17 @@ export interface VerifiedMessage extends VerifiedSignature {
   signedAttribute(oid: string): Buffer | undefined;
 }
 
+const uncachedVerifier = new DetachedSignatureVerifier(0);
+
 /**
  * Verifies an `Mdm-Signature` header: base64 of a detached CMS SignedData (BER, often indefinite-length)
  * over `content`. Checks the signature only; whether the signer is trusted is the TrustStore's job.
+ * Parses every time: a server verifying many requests keeps a `DetachedSignatureVerifier` instead.
  */
 export async function verifyDetachedSignature(signatureBase64: string, content: Buffer): Promise<VerifiedSignature> {
-  const compact = signatureBase64.replace(/\s+/g, '');
-  if (compact.length === 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(compact)) {
-    throw new PkiError('signature is not base64', 'malformed');
-  }
-  return guard(() => verifySignedData(parseSignedData(Buffer.from(compact, 'base64')), content));
+  const { signer, carried, digestAlgorithm } = uncachedVerifier.verify(signatureBase64, content);
+  const certificates = carried.map((der) => (der.equals(signer.certificate.raw) ? signer.certificate : certificateFromDer(Buffer.from(der))));
+  return { signer: signer.certificate, certificates, digestAlgorithm };
 }
 
 /** Parses a CMS SignedData with encapsulated content (a signed profile), verifies it and returns the content. */

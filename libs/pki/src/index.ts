@@ -3,6 +3,7 @@ export * from './certificates';
 export * from './authority';
 export type { DigestAlgorithm } from './cms-algorithms';
 export * from './cms';
+export { DetachedSignatureVerifier, type DetachedSignature, type SignerCertificate } from './cms-detached';
 export * from './cms-sign';
 export * from './cms-envelope';
 export * from './trust-store';

@@ -13,7 +13,7 @@ export class TrustStore {
   private readonly anchors: X509Certificate[];
   private readonly fingerprints: Set<string>;
   /** Chains already built, by leaf fingerprint: signatures never change, only time-validity must be rechecked. */
-  private readonly chains = new Map<string, X509Certificate[]>();
+  private readonly chains = new Map<string, Chain>();
 
   constructor(anchors: X509Certificate[]) {
     this.anchors = [...anchors];
@@ -28,25 +28,30 @@ export class TrustStore {
     return this.anchors.length;
   }
 
-  /** Throws PkiError 'untrusted' | 'expired' | 'not-yet-valid' unless `cert` chains to the store and all is valid at `at`. */
-  verify(cert: X509Certificate, at: Date = new Date()): void {
-    const fingerprint = fingerprintSha256(cert);
+  /**
+   * Throws PkiError 'untrusted' | 'expired' | 'not-yet-valid' unless `cert` chains to the store and all is valid at `at`.
+   * `fingerprint`: the certificate's `fingerprintSha256`, when the caller has it already.
+   */
+  verify(cert: X509Certificate, at: Date = new Date(), fingerprint: string = fingerprintSha256(cert)): void {
     let chain = this.chains.get(fingerprint);
     if (!chain) {
-      chain = this.buildChain(cert, fingerprint);
+      chain = windowOf(this.buildChain(cert, fingerprint));
       if (this.chains.size >= MAX_CACHE_ENTRIES) {
         const oldest = this.chains.keys().next().value;
         if (oldest !== undefined) this.chains.delete(oldest);
       }
       this.chains.set(fingerprint, chain);
     }
-    for (const link of chain) {
+    const now = at.getTime();
+    if (now >= chain.validFrom && now <= chain.validUntil) return;
+    // Outside the window: name the first link (leaf first) that is out of its validity.
+    for (const link of chain.links) {
       const { notBefore, notAfter } = validityOf(link);
-      const who = link === cert ? 'certificate' : `issuing certificate "${link.subject.replace(/\n/g, ', ')}"`;
-      if (at.getTime() > notAfter.getTime()) {
+      const who = link === chain.links[0] ? 'certificate' : `issuing certificate "${link.subject.replace(/\n/g, ', ')}"`;
+      if (now > notAfter.getTime()) {
         throw new PkiError(`${who} expired on ${notAfter.toISOString()}`, 'expired');
       }
-      if (at.getTime() < notBefore.getTime()) {
+      if (now < notBefore.getTime()) {
         throw new PkiError(`${who} is not valid before ${notBefore.toISOString()}`, 'not-yet-valid');
       }
     }
@@ -72,6 +77,22 @@ export class TrustStore {
     }
     return chain;
   }
+}
+
+/** A chain with the instants between which every link of it is valid. */
+interface Chain {
+  links: X509Certificate[];
+  validFrom: number;
+  validUntil: number;
+}
+
+function windowOf(links: X509Certificate[]): Chain {
+  const validities = links.map(validityOf);
+  return {
+    links,
+    validFrom: Math.max(...validities.map((v) => v.notBefore.getTime())),
+    validUntil: Math.min(...validities.map((v) => v.notAfter.getTime())),
+  };
 }
 
 function issues(issuer: X509Certificate, cert: X509Certificate): boolean {

@@ -13,3 +13,4 @@ export * from './metrics.module';
 export * from './probe-server';
 export * from './request-context';
 export * from './database-unavailable.filter';
+export * from './fast-route';

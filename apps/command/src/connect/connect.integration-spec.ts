@@ -117,11 +117,14 @@ describe('connect channel stores', () => {
     const d = await device();
     const expired = await queue(d.id, { expiresAt: minutesAgo(1) });
     const live = await queue(d.id, { expiresAt: new Date(Date.now() + 3_600_000) });
-    const next = await ds.transaction(async (tx) => {
+    const [first, next] = await ds.transaction(async (tx) => {
+      // The next command says it expired: the connect then expires what is due and looks again.
+      const before = await CommandDeliveriesStore.lockNext(tx, d.id, ALL_OPEN, null);
       await CommandDeliveriesStore.expireOpenOf(tx, d.id, null);
-      return CommandDeliveriesStore.lockNext(tx, d.id, ALL_OPEN, null);
+      return [before, await CommandDeliveriesStore.lockNext(tx, d.id, ALL_OPEN, null)];
     });
-    expect(next?.commandUuid).toBe(live);
+    expect(first).toMatchObject({ commandUuid: expired, expired: true });
+    expect(next).toMatchObject({ commandUuid: live, expired: false });
     expect(await statusOf(expired)).toMatchObject({ status: CommandStatus.Expired, status_reason: 'expired before delivery' });
   });
 
@@ -130,7 +133,7 @@ describe('connect channel stores', () => {
     const c = await queue(d.id);
     await ds.transaction(async (tx) => {
       const delivery = await CommandDeliveriesStore.lock(tx, c, d.id);
-      expect(delivery).toMatchObject({ status: CommandStatus.Queued, notNowCount: 0 });
+      expect(delivery).toMatchObject({ status: CommandStatus.Queued, notNowCount: 0, correlationId: null });
       await CommandDeliveriesStore.recordNotNow(tx, delivery!.id);
     });
     expect(await statusOf(c)).toMatchObject({ status: CommandStatus.NotNow, not_now_count: 1 });

@@ -10,7 +10,7 @@ import {
 import { DataSource, type EntityManager } from 'typeorm';
 import { CommandStatus, OPEN_COMMAND_STATUSES } from '@mdm/contracts';
 import { JobProducer } from '@mdm/messaging';
-import { CommandDeliveriesStore, CommandDevicesStore, CommandsStore, type ConnectingDevice, type JsonObject, recordEvents } from '@mdm/persistence';
+import { CommandDeliveriesStore, CommandDevicesStore, CommandsStore, type ConnectingDevice, type JsonObject, type LockedDelivery, recordEvents } from '@mdm/persistence';
 import {
   type CommandReport,
   isInventoryRequestType,
@@ -22,7 +22,6 @@ import {
 } from '@mdm/protocol';
 import { requireBoundCertificate, retryDelayMs, type VerifiedDeviceCert } from '@mdm/service-kit';
 import { COMMAND_CONFIG, type CommandConfig } from '../command.config';
-import { logDeviceAnswer } from '../commands/command-log';
 import { recordInventoryAnswer } from '../inventory/inventory-recorder';
 import { PushRequestsService } from '../push/push-requests.service';
 import { deviceInventoryUpdated } from './device-facts';
@@ -92,34 +91,39 @@ export class ConnectService implements OnApplicationBootstrap, BeforeApplication
       return '';
     }
     const planned: PlannedPush[] = [];
+    let answered: LockedDelivery | undefined;
     const next = await this.dataSource.transaction(async (tx) => {
-      if (report.status !== 'Idle') await this.recordResult(tx, device, report, planned);
+      if (report.status !== 'Idle') answered = await this.recordResult(tx, device, report, planned);
       return this.nextCommand(tx, device, report.status === 'Idle' ? READY_ON_IDLE : READY);
     });
     this.lastSeen.mark(device.id);
     // The device waits on this response: don't make it wait for Redis too (the push sweep covers a failure).
     for (const p of planned) this.pushes.dispatchLater(p);
-    if (report.commandUuid && report.status !== 'Idle') void logDeviceAnswer(this.dataSource, this.logger, report.udid, report.commandUuid, report.status);
+    if (report.commandUuid && report.status !== 'Idle') {
+      // With the command's correlation id (the X-Request-Id of the call that queued it): one id finds the call, the push, the answer and the webhook.
+      const { udid, commandUuid, status } = report;
+      this.logger.log({ msg: `device ${udid} answered ${status} to command ${commandUuid}`, udid, commandUuid, status, correlationId: answered?.correlationId ?? undefined });
+    }
     return next;
   }
 
-  /** A result may arrive for a command in any open status; a final status is never overwritten. */
-  private async recordResult(tx: EntityManager, device: ConnectingDevice, report: CommandReport, planned: PlannedPush[]): Promise<void> {
+  /** A result may arrive for a command in any open status; a final status is never overwritten. Returns the delivery it names, if any. */
+  private async recordResult(tx: EntityManager, device: ConnectingDevice, report: CommandReport, planned: PlannedPush[]): Promise<LockedDelivery | undefined> {
     const commandUuid = report.commandUuid;
-    if (!commandUuid) return;
+    if (!commandUuid) return undefined;
     const deviceId = device.id;
     const delivery = await CommandDeliveriesStore.lock(tx, commandUuid, deviceId);
     if (!delivery) {
       this.logger.warn(`device ${report.udid} reported ${report.status} for unknown command ${commandUuid}`);
-      return;
+      return undefined;
     }
     if (!OPEN_COMMAND_STATUSES.includes(delivery.status)) {
       this.logger.warn(`device ${report.udid} reported ${report.status} for ${commandUuid}, already ${delivery.status}`);
-      return;
+      return delivery;
     }
     if (device.authenticatedAt && delivery.queuedAt < device.authenticatedAt) {
       this.logger.warn(`device ${report.udid} reported ${report.status} for ${commandUuid}, queued before its latest enrollment`);
-      return;
+      return delivery;
     }
     const result = answerOf(report.body);
     const chain = report.errorChain ?? null;
@@ -127,13 +131,13 @@ export class ConnectService implements OnApplicationBootstrap, BeforeApplication
       case 'Acknowledged':
         await CommandDeliveriesStore.finish(tx, delivery.id, CommandStatus.Acknowledged, null, result);
         await this.applyAnswer(tx, deviceId, report.udid, commandUuid, report.body);
-        return;
+        return delivery;
       case 'Error':
         await CommandDeliveriesStore.finish(tx, delivery.id, CommandStatus.Error, chain ?? [], result);
-        return;
+        return delivery;
       case 'CommandFormatError':
         await CommandDeliveriesStore.finish(tx, delivery.id, CommandStatus.FormatError, chain, result);
-        return;
+        return delivery;
       case 'NotNow': {
         await CommandDeliveriesStore.recordNotNow(tx, delivery.id);
         // The device retries a NotNow only when it next connects: wake it later, backing off, a bounded number of times.
@@ -142,10 +146,10 @@ export class ConnectService implements OnApplicationBootstrap, BeforeApplication
           const delay = retryDelayMs(count, this.config.NOTNOW_RETRY_BASE_MS, this.config.NOTNOW_RETRY_MAX_MS);
           planned.push(await this.pushes.request(tx, [deviceId], 'notnow', delay));
         }
-        return;
+        return delivery;
       }
       case 'Idle':
-        return;
+        return delivery;
       default: {
         const never: never = report.status;
         throw new BadRequestException(`unknown Status ${String(never)}`);
@@ -169,9 +173,13 @@ export class ConnectService implements OnApplicationBootstrap, BeforeApplication
   }
 
   private async nextCommand(tx: EntityManager, device: ConnectingDevice, eligible: readonly CommandStatus[]): Promise<string> {
-    await CommandDeliveriesStore.expireOpenOf(tx, device.id, device.authenticatedAt);
-    const next = await CommandDeliveriesStore.lockNext(tx, device.id, eligible, device.authenticatedAt);
-    if (!next) return '';
+    let next = await CommandDeliveriesStore.lockNext(tx, device.id, eligible, device.authenticatedAt);
+    // Rarely: the next command expired. Expire all that did (their events come from that UPDATE), then look again.
+    for (let attempt = 0; next?.expired && attempt < 3; attempt++) {
+      await CommandDeliveriesStore.expireOpenOf(tx, device.id, device.authenticatedAt);
+      next = await CommandDeliveriesStore.lockNext(tx, device.id, eligible, device.authenticatedAt);
+    }
+    if (!next || next.expired) return '';
     this.logger.log({ msg: `command ${next.commandUuid} handed to device`, commandUuid: next.commandUuid, correlationId: next.correlationId ?? undefined });
     await CommandDeliveriesStore.markDelivered(tx, next.id);
     return next.commandPlist;

@@ -39,14 +39,14 @@ export class DeviceTrustService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** Throws PkiError when the certificate doesn't chain to a trusted CA or is outside its validity. */
-  async verify(cert: X509Certificate): Promise<void> {
+  async verify(cert: X509Certificate, fingerprint: string): Promise<void> {
     try {
-      this.store.verify(cert);
+      this.store.verify(cert, new Date(), fingerprint);
     } catch (err) {
       // The enrollment service may have created or replaced its CA since we last looked.
       if (err instanceof PkiError && err.code === 'untrusted' && Date.now() - this.lastRefresh > MISS_REFRESH_MS) {
         await this.refresh();
-        this.store.verify(cert);
+        this.store.verify(cert, new Date(), fingerprint);
         return;
       }
       throw err;

@@ -1,5 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
+import { answerJson } from '@mdm/service-kit';
 import { TrustedProxies } from '../device/trusted-proxies';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config';
 import { clientAddress } from './client-address';
@@ -27,14 +29,22 @@ export class RateLimiter {
    * signature check and no hop.
    */
   readonly addressMiddleware = (req: Request, res: Response, next: NextFunction): void => {
-    const address = clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], this.proxies);
-    const verdict = this.perAddress.take(address);
-    if (verdict.allowed) return next();
-    refuse(res, verdict, `too many requests from ${address}`);
+    if (this.admitAddress(req, res)) next();
   };
 
+  /** The per-address limit for a request: true to go on, false when it answered 429. */
+  admitAddress(req: IncomingMessage, res: ServerResponse): boolean {
+    // Off (MDM_RATE_LIMIT_IP_PER_SECOND=0, e.g. behind a proxy that limits): no address to work out.
+    if (!this.perAddress.enabled) return true;
+    const address = clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], this.proxies);
+    const verdict = this.perAddress.take(address);
+    if (verdict.allowed) return true;
+    refuse(res, verdict, `too many requests from ${address}`);
+    return false;
+  }
+
   /** For an authenticated device (by certificate fingerprint): true to go on, false when it answered 429. */
-  allowDevice(fingerprint: string, res: Response): boolean {
+  allowDevice(fingerprint: string, res: ServerResponse): boolean {
     const verdict = this.perDevice.take(fingerprint);
     if (verdict.allowed) return true;
     refuse(res, verdict, 'too many requests from this device');
@@ -42,9 +52,6 @@ export class RateLimiter {
   }
 }
 
-function refuse(res: Response, verdict: Extract<TakeResult, { allowed: false }>, what: string): void {
-  res
-    .status(429)
-    .set('Retry-After', String(verdict.retryAfterSeconds))
-    .json({ statusCode: 429, message: `${what}: slow down and retry after ${verdict.retryAfterSeconds} s` });
+function refuse(res: ServerResponse, verdict: Extract<TakeResult, { allowed: false }>, what: string): void {
+  answerJson(res, 429, { statusCode: 429, message: `${what}: slow down and retry after ${verdict.retryAfterSeconds} s` }, { 'retry-after': String(verdict.retryAfterSeconds) });
 }

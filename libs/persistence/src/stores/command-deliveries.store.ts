@@ -1,5 +1,6 @@
 import { CommandStatus, OPEN_COMMAND_STATUSES } from '@mdm/contracts';
 import type { JsonObject } from '../json';
+import { executePrepared, selectPrepared } from '../prepared';
 import { rowCountOf, rowsOf, selectOne, type Sql } from '../sql';
 
 /**
@@ -25,6 +26,8 @@ export interface LockedDelivery {
   status: CommandStatus;
   notNowCount: number;
   queuedAt: Date;
+  /** The command's correlation id (the X-Request-Id of the call that queued it), for the answer's log line. */
+  correlationId: string | null;
 }
 
 /** The next command to hand to a device. */
@@ -33,6 +36,8 @@ export interface NextCommand {
   commandUuid: string;
   commandPlist: string;
   correlationId: string | null;
+  /** Its command is past its expiresAt: it must be expired (`expireOpenOf`), not handed out. */
+  expired: boolean;
 }
 
 /**
@@ -61,24 +66,32 @@ export const CommandDeliveriesStore = {
 
   /** The device's delivery of a command, row-locked until the transaction ends. */
   async lock(tx: Sql, commandUuid: string, deviceId: string): Promise<LockedDelivery | undefined> {
-    const row = await selectOne<{ id: string; status: CommandStatus; not_now_count: number; queued_at: Date }>(
+    const [row] = await selectPrepared<{ id: string; status: CommandStatus; not_now_count: number; queued_at: Date; correlation_id: string | null }>(
       tx,
-      `SELECT id, status, not_now_count, queued_at FROM command_deliveries WHERE command_uuid = $1 AND device_id = $2 FOR UPDATE`,
+      'mdm_connect_lock_delivery',
+      `SELECT d.id, d.status, d.not_now_count, d.queued_at, c.correlation_id
+         FROM command_deliveries d JOIN commands c ON c.command_uuid = d.command_uuid
+        WHERE d.command_uuid = $1 AND d.device_id = $2
+          FOR UPDATE OF d`,
       [commandUuid, deviceId],
     );
-    return row && { id: String(row.id), status: row.status, notNowCount: row.not_now_count, queuedAt: row.queued_at };
+    return row && { id: String(row.id), status: row.status, notNowCount: row.not_now_count, queuedAt: row.queued_at, correlationId: row.correlation_id };
   },
 
   /** Records a final answer; jsonb columns are written as JSON text. */
   async finish(tx: Sql, id: string, status: CommandStatus, errorChain: unknown[] | null, result: JsonObject | null): Promise<void> {
-    await tx.query(
+    await executePrepared(
+      tx,
+      'mdm_connect_finish_delivery',
       `UPDATE command_deliveries SET status = $2, error_chain = $3, result = $4, completed_at = now(), updated_at = now() WHERE id = $1`,
       [id, status, errorChain && JSON.stringify(errorChain), result && JSON.stringify(result)],
     );
   },
 
   async recordNotNow(tx: Sql, id: string): Promise<void> {
-    await tx.query(
+    await executePrepared(
+      tx,
+      'mdm_connect_not_now',
       `UPDATE command_deliveries SET status = $2, not_now_count = not_now_count + 1, updated_at = now() WHERE id = $1`,
       [id, CommandStatus.NotNow],
     );
@@ -87,11 +100,14 @@ export const CommandDeliveriesStore = {
   /**
    * The device's open deliveries whose command expired become EXPIRED rather than being handed out late. The
    * expiry is looked up per open delivery by primary key: a join may otherwise walk every expired command.
+   * The literal status list keeps the partial index in the prepared statement's generic plan.
    */
   async expireOpenOf(tx: Sql, deviceId: string, since: Date | null): Promise<void> {
-    await tx.query(
+    await executePrepared(
+      tx,
+      'mdm_connect_expire_open',
       `UPDATE command_deliveries d SET status = $3, status_reason = '${EXPIRED_BEFORE_DELIVERY}', completed_at = now(), updated_at = now()
-        WHERE d.device_id = $1 AND d.status = ANY($2) AND ${servableSince('$4')}
+        WHERE d.device_id = $1 AND d.status IN ${OPEN_STATUS_LIST} AND d.status = ANY($2) AND ${servableSince('$4')}
           AND (SELECT c.expires_at FROM commands c WHERE c.command_uuid = d.command_uuid) <= now()`,
       [deviceId, OPEN_COMMAND_STATUSES, CommandStatus.Expired, since],
     );
@@ -100,12 +116,14 @@ export const CommandDeliveriesStore = {
   /**
    * The oldest servable delivery in one of `eligible`, row-locked. A plain lock, not SKIP LOCKED: a delivery
    * locked by another writer (QUEUED turning SENT) is waited for and then handed out, where skipping it would
-   * send the device away with nothing.
+   * send the device away with nothing. Says whether its command expired, so the caller runs `expireOpenOf`
+   * (an UPDATE whose trigger fires even for no row) only when something did.
    */
   async lockNext(tx: Sql, deviceId: string, eligible: readonly CommandStatus[], since: Date | null): Promise<NextCommand | undefined> {
-    const row = await selectOne<{ id: string; command_plist: string; command_uuid: string; correlation_id: string | null }>(
+    const [row] = await selectPrepared<{ id: string; command_plist: string; command_uuid: string; correlation_id: string | null; expired: boolean }>(
       tx,
-      `SELECT d.id, c.command_plist, c.command_uuid, c.correlation_id
+      'mdm_connect_lock_next',
+      `SELECT d.id, c.command_plist, c.command_uuid, c.correlation_id, COALESCE(c.expires_at <= now(), false) AS expired
          FROM command_deliveries d JOIN commands c ON c.command_uuid = d.command_uuid
         WHERE d.device_id = $1 AND d.status IN ${OPEN_STATUS_LIST} AND d.status = ANY($2) AND ${servableSince('$3')}
         ORDER BY d.id
@@ -113,12 +131,15 @@ export const CommandDeliveriesStore = {
         FOR UPDATE OF d`,
       [deviceId, eligible, since],
     );
-    return row && { id: String(row.id), commandUuid: row.command_uuid, commandPlist: row.command_plist, correlationId: row.correlation_id };
+    return row && { id: String(row.id), commandUuid: row.command_uuid, commandPlist: row.command_plist, correlationId: row.correlation_id, expired: row.expired };
   },
 
   /** Handed to the device in a connect response. */
   async markDelivered(tx: Sql, id: string): Promise<void> {
-    await tx.query(`UPDATE command_deliveries SET status = $2, delivered_at = now(), updated_at = now() WHERE id = $1`, [id, CommandStatus.Push]);
+    await executePrepared(tx, 'mdm_connect_mark_delivered', `UPDATE command_deliveries SET status = $2, delivered_at = now(), updated_at = now() WHERE id = $1`, [
+      id,
+      CommandStatus.Push,
+    ]);
   },
 
   /** Cancels the open deliveries in `scope`, keeping them as CANCELED history with `reason`; returns how many. */

@@ -1,4 +1,5 @@
 import { OPEN_COMMAND_STATUSES } from '@mdm/contracts';
+import { selectPrepared } from '../prepared';
 import { select, selectOne, type Sql } from '../sql';
 import { OPEN_STATUS_LIST, servableSince } from './command-deliveries.store';
 import { lastPushAtSql, pushableDeviceSql } from './device-push-status.store';
@@ -29,8 +30,9 @@ export const CommandDevicesStore = {
    * (the literal status list lets the planner use the partial index).
    */
   async connecting(db: Sql, udid: string): Promise<ConnectingDevice | undefined> {
-    const row = await selectOne<{ id: string; enrolled: boolean; cert_fingerprint: string | null; authenticated_at: Date | null; open: boolean }>(
+    const [row] = await selectPrepared<{ id: string; enrolled: boolean; cert_fingerprint: string | null; authenticated_at: Date | null; open: boolean }>(
       db,
+      'mdm_connect_device',
       `SELECT dev.id, dev.enrolled, dev.cert_fingerprint, dev.authenticated_at,
               EXISTS (SELECT 1 FROM command_deliveries d
                        WHERE d.device_id = dev.id AND d.status IN ${OPEN_STATUS_LIST} AND ${servableSince('dev.authenticated_at')}) AS open
