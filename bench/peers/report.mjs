@@ -12,7 +12,7 @@ export function report({ ours, peer, levels, n, peerChunks }) {
   const rows = [['figure', 'ours', 'NanoMDM', 'ours / NanoMDM', 'target', 'verdict']];
   let misses = 0;
   const add = (figure, a, b, target, check) => {
-    const ratio = a !== undefined && b !== undefined ? a / b : undefined;
+    const ratio = a !== undefined && b ? a / b : undefined;
     let verdict = '-';
     if (check && a !== undefined) {
       const ok = check(a, ratio);
@@ -67,7 +67,9 @@ function cpuTables({ ours, peer, levels }) {
   const emit = (title) => {
     if (!columns.length) return;
     const roles = [...new Set(columns.flatMap(([, us]) => Object.keys(us)))].filter((r) => r !== 'server');
-    roles.sort((x, y) => (x === 'postgres' ? 1 : 0) - (y === 'postgres' ? 1 : 0));
+    // Server processes first, then the shared stores, then what drives the load.
+    const rank = (r) => ['nanomdm', 'postgres', 'redis-server', 'fake APNs', 'load driver'].indexOf(r);
+    roles.sort((x, y) => rank(x) - rank(y));
     const rows = [['process', ...columns.map(([h]) => h)]];
     for (const role of [...roles, 'server']) rows.push([role === 'server' ? 'SERVER TOTAL' : role, ...columns.map(([, us]) => fmt(us[role]))]);
     sections.push(`${title} (CPU µs per operation, by process)`, table(rows), '');
