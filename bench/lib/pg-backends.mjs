@@ -19,7 +19,8 @@ function uptimeTicks() {
 
 /** Starts watching the backends of database `db`; `stop()` answers their CPU seconds since then. */
 export function watchBackends(db) {
-  const marker = ` ${db} `;
+  // A backend's title names its database followed by a space (client backends) or the end (autovacuum workers).
+  const marker = new RegExp(` ${db}[ \\0]`);
   const notOurs = new Set();
   const seen = new Map(); // pid -> { first, last }
   const startTicks = uptimeTicks();
@@ -38,7 +39,7 @@ export function watchBackends(db) {
         }
         // A backend just forked still shows the postmaster's command line: look again next time.
         if (comm !== 'postgres') notOurs.add(name);
-        if (!cmdline.includes(marker)) continue;
+        if (!marker.test(cmdline)) continue;
         const s = stat(name);
         if (!s) continue;
         entry = { first: s.start >= startTicks ? 0 : s.cpu, last: s.cpu };

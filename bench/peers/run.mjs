@@ -97,7 +97,7 @@ async function main() {
     await gen.close();
     await fake.close();
   }
-  console.log(`\nPeers benchmark: ${N} devices, ${CHECKINS} check-ins per level, ${new Date().toISOString()}, commit ${commit}, ${machine}`);
+  console.log(`\nPeers benchmark: ${N} devices, ${SCENARIOS.includes('checkin') ? `${CHECKINS} check-ins per level, ` : ''}${new Date().toISOString()}, commit ${commit}, ${machine}`);
   console.log(`${peerNote}\n`);
   for (const [key, r] of Object.entries(results)) if (r.error) console.log(`${key === 'ours' ? 'ours' : 'NanoMDM'}: ERROR ${r.error}`);
   const { text } = report({ ours: results.ours ?? {}, peer: results.peer, levels: LEVELS, n: N, peerChunks: results.peerChunks });
