@@ -1,7 +1,7 @@
 // Device identities for the benchmarks: a device CA and one certificate per device, as SCEP would issue them, kept
 // in the temp directory between runs (issuing 100,000 certificates takes minutes on a busy 2-core machine).
 import { X509Certificate } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -26,7 +26,8 @@ export const identityCacheFile = (n, keys) => path.join(tmpdir(), `mdm-bench-che
 export async function deviceIdentities(dir, n, keys) {
   const t0 = performance.now();
   const cacheFile = identityCacheFile(n, keys);
-  const cached = loadCached(cacheFile, n, keys);
+  const source = [cacheFile, ...largerCaches(n, keys)].find((f) => existsSync(f));
+  const cached = source && loadCached(source, n, keys);
   const ca = cached?.ca ?? (await pki.createCertificateAuthority({ commonName: 'MDM Bench Device CA', organization: 'mdm bench' }));
   const caCertFile = path.join(dir, 'device-ca.pem');
   const caKeyFile = path.join(dir, 'device-ca.key');
@@ -37,7 +38,7 @@ export async function deviceIdentities(dir, n, keys) {
     return { ...d, cert, fingerprint: pki.fingerprintSha256(cert) };
   };
   if (cached) {
-    log(`device CA, ${keys} key pairs and ${n} device certificates from ${cacheFile} (BENCH_FRESH_IDENTITIES=1 makes new ones)`);
+    log(`device CA, ${keys} key pairs and ${n} device certificates from ${source} (BENCH_FRESH_IDENTITIES=1 makes new ones)`);
     return { caCertFile, caKeyFile, keys: cached.keys, devices: cached.devices.map(withParsed), cacheFile };
   }
   const pairs = await Promise.all(Array.from({ length: keys }, () => pki.generateRsaKeyPair(2048)));
@@ -64,12 +65,23 @@ export async function deviceIdentities(dir, n, keys) {
   return result;
 }
 
-/** The cached identities while they match `n` and `keys` and stay valid for another day. */
+/** Caches made for more devices, smallest first: their first `n` devices serve as well. */
+function largerCaches(n, keys) {
+  const pattern = new RegExp(`^mdm-bench-checkin-identities-(\\d+)-${keys}\\.json$`);
+  return readdirSync(tmpdir())
+    .map((f) => [f, Number(pattern.exec(f)?.[1])])
+    .filter(([, size]) => size > n)
+    .sort((a, b) => a[1] - b[1])
+    .map(([f]) => path.join(tmpdir(), f));
+}
+
+/** The first `n` cached identities while the cache has them with `keys` key pairs and they stay valid for another day. */
 function loadCached(file, n, keys) {
-  if (process.env.BENCH_FRESH_IDENTITIES || !existsSync(file)) return undefined;
+  if (process.env.BENCH_FRESH_IDENTITIES) return undefined;
   try {
     const cached = JSON.parse(readFileSync(file, 'utf8'));
-    if (cached.devices.length !== n || cached.keys.length !== keys) return undefined;
+    if (cached.devices.length < n || cached.keys.length !== keys) return undefined;
+    cached.devices = cached.devices.slice(0, n);
     // Issued together: the first certificate's expiry stands for all of them.
     if (new Date(new X509Certificate(cached.devices[0].certPem).validTo).getTime() < Date.now() + 86_400_000) return undefined;
     return cached;
