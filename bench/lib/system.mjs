@@ -2,7 +2,7 @@
 // and its seeding with enrolled devices.
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { connectPg, createBenchDatabase, dropRedisPrefix, freePort, log } from './common.mjs';
+import { connectPg, createBenchDatabase, dropRedisPrefix, freePort, log, withPg } from './common.mjs';
 
 const require = createRequire(import.meta.url);
 const services = require('../../scripts/services.js');
@@ -13,8 +13,7 @@ const services = require('../../scripts/services.js');
  * them and drops the database and the Redis keys.
  */
 export async function startSystem({ db, adminUrl, redisUrl, env: extra = {}, pushEnv = {}, pushReplicas = 1, timeoutMs = 120_000 }) {
-  const admin = await connectPg(adminUrl);
-  const databaseUrl = await createBenchDatabase(admin, adminUrl, db, process.env.BENCH_AUTO_EXPLAIN);
+  const databaseUrl = await withPg(adminUrl, (admin) => createBenchDatabase(admin, adminUrl, db, process.env.BENCH_AUTO_EXPLAIN));
   const apiKey = randomBytes(24).toString('base64url');
   const ports = Object.fromEntries(await Promise.all(services.SERVICES.map(async (s) => [s.name, await freePort()])));
   // The gateway's internal metrics port too (METRICS_PORT), so a run never collides with another system on this machine.
@@ -38,9 +37,8 @@ export async function startSystem({ db, adminUrl, redisUrl, env: extra = {}, pus
   const running = [];
   const stop = async () => {
     for (const svc of [...running].reverse()) await services.stopService(svc, 'SIGTERM');
-    await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`).catch((e) => log(`drop ${db}: ${e.message}`));
-    await admin.end();
-    await dropRedisPrefix(redisUrl, db);
+    await withPg(adminUrl, (admin) => admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`)).catch((e) => log(`drop ${db}: ${e.message}`));
+    await dropRedisPrefix(redisUrl, db).catch((e) => log(`drop Redis keys ${db}: ${e.message}`));
   };
   try {
     for (const { name } of services.SERVICES) {

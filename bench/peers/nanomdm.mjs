@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { connectPg, createBenchDatabase, freePort, log, sleep } from '../lib/common.mjs';
+import { createBenchDatabase, freePort, log, sleep, withPg } from '../lib/common.mjs';
 
 export const APPLE_PUSH_HOST = 'api.push.apple.com';
 
@@ -21,23 +21,18 @@ export function findNanomdm(root) {
  * with the certificate association its connect check reads), starts it and uploads the fake's push certificate.
  */
 export async function startNanomdm({ dir, adminUrl, db, deviceCaFile, fake, devices, topic }) {
-  const admin = await connectPg(adminUrl);
-  const databaseUrl = await createBenchDatabase(admin, adminUrl, db);
+  const databaseUrl = await withPg(adminUrl, (admin) => createBenchDatabase(admin, adminUrl, db));
   let child;
   const stop = async () => {
     if (child && child.exitCode === null) await new Promise((r) => (child.once('exit', r), child.kill('SIGTERM')));
-    await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`).catch((e) => log(`drop ${db}: ${e.message}`));
-    await admin.end();
+    await withPg(adminUrl, (admin) => admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`)).catch((e) => log(`drop ${db}: ${e.message}`));
   };
   try {
     const t0 = performance.now();
-    const pg = await connectPg(databaseUrl);
-    try {
+    await withPg(databaseUrl, async (pg) => {
       await pg.query(readFileSync(path.join(dir, 'schema.sql'), 'utf8'));
       await seedNanomdm(pg, devices, topic);
-    } finally {
-      await pg.end();
-    }
+    });
     log(`NanoMDM: schema and ${devices.length} enrolled devices in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
     const scratch = mkdtempSync(path.join(tmpdir(), 'bench-nanomdm-'));
