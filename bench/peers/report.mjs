@@ -47,7 +47,12 @@ export function report({ ours, peer, levels, n, peerChunks }) {
   if (rss) add(`push worker RSS peak MB (NanoMDM: its process), ${n} devices`, rss, peerRss || undefined, 'ours < 150', (a) => (n >= 100_000 ? a < 150 : undefined));
 
   const lines = [table(rows), ''];
-  if (peerChunks) lines.push(`NanoMDM takes ids on the URL (about 1 MB at most): ${n} ids went as ${peerChunks} chunk(s) sent concurrently, for /v1/push and /v1/enqueue alike.`);
+  if (peerChunks) {
+    lines.push(
+      `NanoMDM takes ids on the URL (about 1 MB at most): ${n} ids went to /v1/push as ${peerChunks.push} chunk(s) sent concurrently, and to /v1/enqueue ` +
+        `as ${peerChunks.enqueue} chunk(s) of at most 30,000 sent concurrently (it binds two Postgres parameters per id, at most 65,535 per statement).`,
+    );
+  }
   lines.push('Server CPU: ours = every service + Postgres backends of its database + its own redis-server; NanoMDM = its process + Postgres backends of its database. The fake APNs and the load driver are not server CPU.');
   if (n < 100_000) lines.push(`RSS target not judged: it is set for 100,000 devices (this run: ${n}).`);
   lines.push('', ...cpuTables({ ours, peer, levels }));

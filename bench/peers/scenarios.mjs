@@ -14,13 +14,13 @@ const { buildPlist } = require(path.join(ROOT, 'dist/libs/protocol/src/index.js'
 /** NanoMDM takes ids on the URL path; Go's server reads at most 1 MB of request headers, so leave room. */
 const MAX_URL_IDS_BYTES = 900_000;
 
-/** Comma-joined id lists of at most MAX_URL_IDS_BYTES each. */
-export function urlChunks(udids) {
+/** Comma-joined id lists of at most MAX_URL_IDS_BYTES and `maxIds` ids each. */
+export function urlChunks(udids, maxIds = Infinity) {
   const chunks = [];
   let current = [];
   let bytes = 0;
   for (const u of udids) {
-    if (bytes + u.length + 1 > MAX_URL_IDS_BYTES && current.length) {
+    if ((bytes + u.length + 1 > MAX_URL_IDS_BYTES || current.length >= maxIds) && current.length) {
       chunks.push(current.join(','));
       current = [];
       bytes = 0;

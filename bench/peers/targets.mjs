@@ -60,11 +60,17 @@ export async function ourTarget({ stamp, adminUrl, ids, devices, fake, timeoutMs
   };
 }
 
+/**
+ * Ids per enqueue call: NanoMDM inserts a call's queue rows in one statement with two parameters per id, and
+ * Postgres takes at most 65,535 parameters.
+ */
+export const ENQUEUE_MAX_IDS = 30_000;
+
 /** NanoMDM, its ids on the URL path in chunks sent together (its URL holds about 1 MB). */
 export async function nanomdmTarget({ stamp, adminUrl, ids, devices, fake, dir }) {
   const nano = await startNanomdm({ dir, adminUrl, db: `mdm_bench_peers_nano_${stamp}`, deviceCaFile: ids.caCertFile, fake, devices, topic: fake.topic });
-  const each = async (udids, fn) => {
-    const answers = await Promise.all(urlChunks(udids).map(fn));
+  const each = async (udids, fn, maxIds) => {
+    const answers = await Promise.all(urlChunks(udids, maxIds).map(fn));
     const bad = answers.find((a) => a.status !== 200);
     if (bad) throw new Error(`NanoMDM: ${bad.status} ${bad.text.slice(0, 300)}`);
   };
@@ -76,10 +82,10 @@ export async function nanomdmTarget({ stamp, adminUrl, ids, devices, fake, dir }
     processes: [['nanomdm', nano.pid]],
     serverRoles: ['nanomdm', 'postgres'],
     pushPids: [nano.pid],
-    chunks: (udids) => urlChunks(udids).length,
+    chunks: (udids) => ({ push: urlChunks(udids).length, enqueue: urlChunks(udids, ENQUEUE_MAX_IDS).length }),
     push: (udids) => each(udids, (ids) => nano.api('GET', `/v1/push/${ids}`)),
-    enqueueOnly: (udids) => each(udids, (ids) => nano.api('PUT', `/v1/enqueue/${ids}?nopush=1`, commandPlist('ProfileList'))),
-    command: (udids) => each(udids, (ids) => nano.api('PUT', `/v1/enqueue/${ids}`, commandPlist('ProfileList'))),
+    enqueueOnly: (udids) => each(udids, (ids) => nano.api('PUT', `/v1/enqueue/${ids}?nopush=1`, commandPlist('ProfileList')), ENQUEUE_MAX_IDS),
+    command: (udids) => each(udids, (ids) => nano.api('PUT', `/v1/enqueue/${ids}`, commandPlist('ProfileList')), ENQUEUE_MAX_IDS),
     problems: () => [nano.stderr()],
     stop: nano.stop,
   };
