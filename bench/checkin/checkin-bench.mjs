@@ -2,9 +2,9 @@
 // machine allows, a command acknowledged every tenth connect; a bare node:http server doing only the irreducible work
 // (parse, verify signature and chain, one indexed read, one write) is measured in the same run with the same load
 // generator. Run with `npm run bench:checkin` (builds first). See bench/README.md.
-import { fork, spawn } from 'node:child_process';
-import { randomBytes, randomUUID, X509Certificate } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
@@ -12,12 +12,11 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { connectPg, createBenchDatabase, dropRedisPrefix, freePort, gitCommit, log, percentile, table } from '../lib/common.mjs';
 import { cpuAdd, cpuReport, cpuSnapshot, cpuUsed } from '../lib/cpu.mjs';
+import { startGenerator } from '../lib/generator.mjs';
+import { deviceIdentities, identityCacheFile, udidOf } from '../lib/identities.mjs';
 
 const require = createRequire(import.meta.url);
-// @peculiar/x509 (inside @mdm/pki) needs the Reflect metadata polyfill loaded first, as the services' entrypoints do.
-require('reflect-metadata');
 const services = require('../../scripts/services.js');
-const pki = require(path.join(services.ROOT, 'dist/libs/pki/src/index.js'));
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 const N = Number(process.env.BENCH_DEVICES ?? 5000);
@@ -31,84 +30,14 @@ const PROFILED = (process.env.BENCH_PROFILE_SERVICES ?? '').split(',').filter(Bo
 const PG_ADMIN = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const STAMP = `${Date.now()}`;
-const CACHE_FILE = path.join(tmpdir(), `mdm-bench-checkin-identities-${N}-${KEYS}.json`);
-const udidOf = (i) => `BENCH-${String(i).padStart(8, '0')}`;
+const CACHE_FILE = identityCacheFile(N, KEYS);
 /** The processes on each target's path (the other services' background CPU is reported, not counted). */
 const SERVING = {
   baseline: ['baseline', 'pg backends'],
   system: ['gateway', 'command', 'pg backends', 'redis-server'],
 };
 
-// ---------------------------------------------------------------- identities
-
-/**
- * A device CA (handed to the enrollment service as its own, MDM_DEVICE_CA_*_FILE) and one certificate per device, as
- * SCEP would issue it (RSA 2048, clientAuth). RSA key generation is what is slow, so devices share a pool of KEYS key
- * pairs; each still has its own certificate, and the certificate is what a device row is bound to.
- */
-async function identities(dir) {
-  const t0 = performance.now();
-  const cached = loadCachedIdentities();
-  const ca = cached?.ca ?? (await pki.createCertificateAuthority({ commonName: 'MDM Bench Device CA', organization: 'mdm bench' }));
-  const caCertFile = path.join(dir, 'device-ca.pem');
-  const caKeyFile = path.join(dir, 'device-ca.key');
-  writeFileSync(caCertFile, ca.certPem);
-  writeFileSync(caKeyFile, ca.keyPem, { mode: 0o600 });
-  if (cached) {
-    const devices = cached.devices.map((d) => {
-      const cert = new X509Certificate(d.certPem);
-      return { ...d, cert, fingerprint: pki.fingerprintSha256(cert) };
-    });
-    log(`device CA, ${KEYS} key pairs and ${N} device certificates from ${CACHE_FILE} (BENCH_FRESH_IDENTITIES=1 makes new ones)`);
-    return { caCertFile, caKeyFile, keys: cached.keys, devices };
-  }
-  const keys = await Promise.all(Array.from({ length: KEYS }, () => pki.generateRsaKeyPair(2048)));
-  const devices = [];
-  for (let start = 0; start < N; start += 256) {
-    const batch = [];
-    for (let i = start; i < Math.min(N, start + 256); i++) {
-      batch.push(
-        pki
-          .issueCertificate({
-            issuer: ca,
-            subject: `CN=bench-device-${i}, O=mdm bench`,
-            publicKeyPem: keys[i % KEYS].publicKeyPem,
-            validityDays: 30,
-            extendedKeyUsage: ['clientAuth'],
-          })
-          .then(({ certPem }) => {
-            const cert = new X509Certificate(certPem);
-            return { udid: udidOf(i), certPem, key: i % KEYS, cert, fingerprint: pki.fingerprintSha256(cert) };
-          }),
-      );
-    }
-    devices.push(...(await Promise.all(batch)));
-  }
-  log(`device CA, ${KEYS} RSA-2048 key pairs and ${N} device certificates in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  const result = { caCertFile, caKeyFile, keys: keys.map((k) => k.keyPem), devices };
-  writeFileSync(
-    CACHE_FILE,
-    JSON.stringify({ ca, keys: result.keys, devices: devices.map((d) => ({ udid: d.udid, certPem: d.certPem, key: d.key })) }),
-    { mode: 0o600 },
-  );
-  return result;
-}
-
-/**
- * Issuing thousands of certificates takes minutes on a busy 2-core machine, so a run keeps them (and the generator its
- * signed Idle bodies) in the temp directory for the next run with the same N and BENCH_KEYS, while they are valid.
- */
-function loadCachedIdentities() {
-  if (process.env.BENCH_FRESH_IDENTITIES || !existsSync(CACHE_FILE)) return undefined;
-  try {
-    const cached = JSON.parse(readFileSync(CACHE_FILE, 'utf8'));
-    const soonest = Math.min(...cached.devices.map((d) => new Date(new X509Certificate(d.certPem).validTo).getTime()));
-    if (cached.devices.length !== N || cached.keys.length !== KEYS || soonest < Date.now() + 86_400_000) return undefined;
-    return cached;
-  } catch {
-    return undefined;
-  }
-}
+// ---------------------------------------------------------------- devices
 
 /** Enrolled devices as Authenticate + TokenUpdate leave them, and their certificates as SCEP records them: two statements. */
 async function insertDevices(databaseUrl, devices, topic) {
@@ -143,27 +72,6 @@ async function insertDevices(databaseUrl, devices, topic) {
 }
 
 // ---------------------------------------------------------------- processes
-
-function startGenerator() {
-  const child = fork(path.join(HERE, 'load-generator.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  let waiting;
-  child.on('message', (msg) => {
-    const w = waiting;
-    waiting = undefined;
-    if (msg.type === 'error') w?.reject(new Error(`load generator: ${msg.message}`));
-    else w?.resolve(msg);
-  });
-  child.once('exit', (code) => waiting?.reject(new Error(`load generator exited with ${code}`)));
-  return {
-    child,
-    ask: (msg) =>
-      new Promise((resolve, reject) => {
-        waiting = { resolve, reject };
-        child.send(msg);
-      }),
-    close: () => new Promise((r) => (child.exitCode !== null ? r() : (child.once('exit', r), child.send({ type: 'exit' })))),
-  };
-}
 
 async function startBaseline(databaseUrl, caCertFile) {
   const child = spawn(process.execPath, [path.join(HERE, 'baseline-server.mjs')], {
@@ -253,7 +161,7 @@ async function main() {
   const commit = gitCommit(services.ROOT);
   log(`N=${N}, ${ROUNDS} rounds, an answer every ${ACK_EVERY} connects, ${CONCURRENCY} in flight, targets ${TARGETS.join(', ')}; ${cpus().length} CPUs (${cpus()[0]?.model}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}, commit ${commit}`);
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-checkin-'));
-  const ids = await identities(dir);
+  const ids = await deviceIdentities(dir, N, KEYS);
 
   const db = `mdm_bench_checkin_${STAMP}`;
   const prefix = db;

@@ -64,8 +64,20 @@ export async function createBenchDatabase(admin, adminUrl, db, autoExplainMs) {
 
 export async function connectPg(url) {
   const client = new Client({ connectionString: url });
+  // A Postgres restart (another run's fault test) ends the connection: a failed query says so, not a crash.
+  client.on('error', (err) => log(`postgres connection: ${err.message}`));
   await client.connect();
   return client;
+}
+
+/** Runs `fn` on a connection of its own, closed afterwards (a long-held one would not survive a Postgres restart). */
+export async function withPg(url, fn) {
+  const client = await connectPg(url);
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 /** Deletes every Redis key under `prefix:`. */

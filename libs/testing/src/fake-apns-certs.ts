@@ -13,7 +13,7 @@ export interface FakeApnsCertificates {
  * Two separate CAs so a test cannot pass by accident with the server certificate as client certificate, and
  * so trusting the fake as a server says nothing about which push certificates it accepts.
  */
-export async function createFakeApnsCertificates(host: string): Promise<FakeApnsCertificates> {
+export async function createFakeApnsCertificates(host: string, serverNames: string[] = []): Promise<FakeApnsCertificates> {
   const [serverCa, clientCa] = await Promise.all([
     createCertificateAuthority({ commonName: 'Fake APNs Server CA', organization: 'mdm testing', validityDays: 30 }),
     createCertificateAuthority({ commonName: 'Fake Apple Push CA', organization: 'mdm testing', validityDays: 30 }),
@@ -25,6 +25,7 @@ export async function createFakeApnsCertificates(host: string): Promise<FakeApns
   } else if (!dns.includes(host)) {
     dns.push(host);
   }
+  for (const name of serverNames) if (!dns.includes(name)) dns.push(name);
   const server = await issueKeyAndCertificate({
     issuer: serverCa,
     subject: `CN=${dns[dns.length - 1]}, O=mdm testing`,

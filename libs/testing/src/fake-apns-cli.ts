@@ -3,9 +3,12 @@
  *
  *   node dist/libs/testing/src/fake-apns-cli.js --dir /tmp/fake-apns [--port 0] [--host 127.0.0.1]
  *        [--max-concurrent-streams 1000] [--control-port 0] [--push-topic T] [--push-label TEXT]
+ *        [--server-name api.push.apple.com[,…]]
  *
  * Writes into --dir: ca.pem (trust it: APNS_CA_FILE), client-ca.pem, push-cert.pem and push-key.pem (a push
- * certificate the fake accepts; --push-topic and --push-label set its topic and CN/O). Prints one JSON line on stdout:
+ * certificate the fake accepts; --push-topic and --push-label set its topic and CN/O). --server-name adds DNS names
+ * to the server certificate (a client that only knows Apple's host name reaches the fake through its hosts file).
+ * Prints one JSON line on stdout:
  *   {"url","caPemFile","clientCaPemFile","pushCertFile","pushKeyFile","topic","pid","controlUrl"?}
  * Control, one command per stdin line, one JSON answer line on stdout:
  *   count → {"pushes":n,"requests":n,"maxConcurrentObserved":n,"sessions":n}; reset → {"ok":true};
@@ -36,6 +39,7 @@ async function main(): Promise<void> {
     port: Number(arg('port') ?? 0),
     host: arg('host') ?? '127.0.0.1',
     maxConcurrentStreams: Number(arg('max-concurrent-streams') ?? 1000),
+    serverNames: (arg('server-name') ?? '').split(',').filter(Boolean),
   });
   const push = await fake.issuePushCertificate({ topic: arg('push-topic'), label: arg('push-label') });
   const files = await writeTrustFiles(dir, fake, push);

@@ -109,11 +109,13 @@ export function validate(
   if (record.token === '') return { status: 400, reason: 'MissingDeviceToken' };
   if (!TOKEN.test(record.token) || record.token.length % 2 !== 0) return { status: 400, reason: 'BadDeviceToken' };
   if (hasDuplicateHeaders(rawHeaders)) return { status: 400, reason: 'DuplicateHeaders' };
-  const topic = header(headers, 'apns-topic');
+  // Apple: without apns-topic the certificate's own topic applies, when it has exactly one (an MDM one does).
+  const topic = header(headers, 'apns-topic') ?? info?.topic;
   if (topic === undefined || topic === '') return { status: 400, reason: 'MissingTopic' };
   if (!TOPIC.test(topic)) return { status: 400, reason: 'BadTopic' };
   if (info?.topic === undefined || topic !== info.topic) return { status: 400, reason: 'TopicDisallowed' };
-  if (record.pushType !== 'mdm') return { status: 400, reason: 'InvalidPushType' };
+  // apns-push-type is optional outside watchOS (Apple infers it); when sent, an MDM push must say `mdm`.
+  if (header(headers, 'apns-push-type') !== undefined && record.pushType !== 'mdm') return { status: 400, reason: 'InvalidPushType' };
   if (![1, 5, 10].includes(record.priority)) return { status: 400, reason: 'BadPriority' };
   const expiration = header(headers, 'apns-expiration');
   if (expiration !== undefined && !/^\d{1,12}$/.test(expiration)) return { status: 400, reason: 'BadExpirationDate' };

@@ -91,6 +91,13 @@ describe('FakeApns', () => {
     expect(recorded.clientCertFingerprint).toBe(fingerprint);
   });
 
+  it('accepts a push without apns-topic and apns-push-type, as Apple does for a single-topic certificate', async () => {
+    const answer = await push({ 'apns-topic': undefined, 'apns-push-type': undefined, 'apns-priority': undefined, 'apns-expiration': undefined });
+    expect(answer.status).toBe(200);
+    const [recorded] = await fake.waitForPushes(1);
+    expect(recorded).toMatchObject({ token: TOKEN, topic: '', pushType: '', priority: 10, expiration: 0, body: { mdm: 'magic' } });
+  });
+
   it('generates an apns-id when the request has none', async () => {
     const answer = await push();
     expect(answer.headers['apns-id']).toMatch(/^[0-9a-f-]{36}$/);
@@ -102,11 +109,11 @@ describe('FakeApns', () => {
     ['no token', { ':path': '/3/device/' }, undefined, 400, 'MissingDeviceToken'],
     ['short token', { ':path': '/3/device/abcd' }, undefined, 400, 'BadDeviceToken'],
     ['non-hex token', { ':path': '/3/device/' + 'zz'.repeat(32) }, undefined, 400, 'BadDeviceToken'],
-    ['no topic', { 'apns-topic': undefined }, undefined, 400, 'MissingTopic'],
+    ['empty topic', { 'apns-topic': '' }, undefined, 400, 'MissingTopic'],
     ['malformed topic', { 'apns-topic': 'com apple' }, undefined, 400, 'BadTopic'],
     ['topic of another certificate', { 'apns-topic': 'com.apple.mgmt.External.other' }, undefined, 400, 'TopicDisallowed'],
     ['alert push type', { 'apns-push-type': 'alert' }, undefined, 400, 'InvalidPushType'],
-    ['no push type', { 'apns-push-type': undefined }, undefined, 400, 'InvalidPushType'],
+    ['empty push type', { 'apns-push-type': '' }, undefined, 400, 'InvalidPushType'],
     ['priority 7', { 'apns-priority': '7' }, undefined, 400, 'BadPriority'],
     ['expiration not a number', { 'apns-expiration': 'tomorrow' }, undefined, 400, 'BadExpirationDate'],
     ['apns-id not a UUID', { 'apns-id': 'nope' }, undefined, 400, 'BadMessageId'],
@@ -225,5 +232,20 @@ describe('eventually', () => {
     await expect(
       eventually(() => Promise.reject(new Error('still 0')), { timeoutMs: 30, intervalMs: 5, message: 'waiting for pushes' }),
     ).rejects.toThrow(/^waiting for pushes \(after \d+ attempts in 30 ms\): still 0$/);
+  });
+});
+
+describe('FakeApns under another host name', () => {
+  it('serves a certificate for the names it is given, so a client that knows only Apple\'s host can trust it', async () => {
+    const fake = await FakeApns.start({ serverNames: ['api.push.apple.com'] });
+    const cert = await fake.issuePushCertificate();
+    const session = http2.connect(fake.url, { ca: fake.caPem, cert: cert.certPem, key: cert.keyPem, servername: 'api.push.apple.com' });
+    try {
+      const answer = await rawRequest(session, { ':method': 'POST', ':path': `/3/device/${TOKEN}` }, '{"mdm":"magic"}');
+      expect(answer.status).toBe(200);
+    } finally {
+      session.close();
+      await fake.close();
+    }
   });
 });

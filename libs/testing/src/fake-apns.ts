@@ -15,6 +15,11 @@ export interface FakeApnsOptions {
   host?: string;
   /** SETTINGS_MAX_CONCURRENT_STREAMS sent on each new connection. Default 1000, like APNs. */
   maxConcurrentStreams?: number;
+  /**
+   * More DNS names for the server certificate, e.g. `api.push.apple.com` for a client that cannot be pointed
+   * elsewhere and reaches the fake through its hosts file.
+   */
+  serverNames?: string[];
 }
 
 /**
@@ -64,7 +69,7 @@ export class FakeApns {
   static async start(opts: FakeApnsOptions = {}): Promise<FakeApns> {
     const host = opts.host ?? '127.0.0.1';
     const maxStreams = opts.maxConcurrentStreams ?? 1000;
-    const certs = await createFakeApnsCertificates(host);
+    const certs = await createFakeApnsCertificates(host, opts.serverNames);
     const server = http2.createSecureServer({
       cert: certs.server.certPem,
       key: certs.server.keyPem,

@@ -1,11 +1,12 @@
-// The check-in bench's load generator, in its own process (forked by checkin-bench.mjs, driven over IPC), so its
+// The check-in load generator, in its own process (forked by generator.mjs, driven over IPC), so its
 // CPU is accounted apart from the servers'. Every body is signed before the clock starts: an Idle body is constant
 // per device, and so is the Acknowledged body of a round's command, so during a round the generator only writes
 // bytes it already holds and reads answers, over keep-alive sockets with a bounded number of requests in flight.
 //
 // Messages in:  { type: 'init', devices: [{ udid, certPem, key }], keys: [keyPem], concurrency, signatureCache }
 //               { type: 'acks', uuid, indices }          sign the Acknowledged bodies of the next round
-//               { type: 'round', url, mode, indices }    run one round ('system' checks the answers, 'baseline' doesn't)
+//               { type: 'round', url, path?, concurrency?, mode, indices }  run one round ('system' checks the answers,
+//                                                         'baseline' doesn't); path defaults to /mdm/connect
 //               { type: 'exit' }
 // Messages out: { type: 'ready', seconds } | { type: 'acks-ready', seconds } | { type: 'round-done', ... } | { type: 'error', message }
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -95,7 +96,8 @@ function put(url, { body, signature }) {
 }
 
 async function round(msg) {
-  const url = new URL('/mdm/connect', msg.url);
+  const url = new URL(msg.path ?? '/mdm/connect', msg.url);
+  const workers = msg.concurrency ?? concurrency;
   const check = msg.mode === 'system';
   const latencies = [];
   const statuses = {};
@@ -128,7 +130,7 @@ async function round(msg) {
     }
   };
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, worker));
+  await Promise.all(Array.from({ length: workers }, worker));
   const seconds = (performance.now() - t0) / 1000;
   return { type: 'round-done', seconds, latencies, statuses, problems, samples };
 }
