@@ -3,21 +3,34 @@
 
 CREATE FUNCTION public.command_deliveries_inserted() RETURNS trigger
     LANGUAGE plpgsql
+    SET enable_hashjoin TO 'on'
     AS $$
       BEGIN
         
         INSERT INTO events (event_id, type, udid, data, occurred_at)
-        SELECT gen_random_uuid(), command_event_type(n.status), dev.udid,
+        SELECT gen_random_uuid(), command_event_type('QUEUED'), CASE WHEN g.n = 1 THEN g.udids[1] END,
                jsonb_strip_nulls(jsonb_build_object(
-                 'udid', dev.udid, 'deviceId', n.device_id, 'commandUuid', n.command_uuid,
-                 'requestType', c.request_type, 'status', n.status, 'reason', n.status_reason,
-                 'notNowCount', n.not_now_count, 'errorChain', n.error_chain, 'answer', n.result, 'correlationId', c.correlation_id)),
+                 'commandUuid', g.command_uuid, 'requestType', c.request_type, 'status', 'QUEUED',
+                 'count', g.n, 'udids', to_jsonb(g.udids), 'correlationId', c.correlation_id)),
                clock_timestamp()
-          FROM new_rows n
-          JOIN devices dev ON dev.id = n.device_id
-          JOIN commands c ON c.command_uuid = n.command_uuid
-          
-         ORDER BY n.id;
+          FROM (SELECT x.command_uuid, count(*)::int AS n, array_agg(x.udid ORDER BY x.id) AS udids, min(x.id) AS first_id
+                  FROM (SELECT n.id, n.command_uuid, dev.udid FROM new_rows n JOIN devices dev ON dev.id = n.device_id WHERE n.status = 'QUEUED') x
+                 GROUP BY x.command_uuid, x.id / 1000) g
+          JOIN commands c ON c.command_uuid = g.command_uuid
+         ORDER BY g.first_id;
+        INSERT INTO events (event_id, type, udid, data, occurred_at)
+        
+        SELECT gen_random_uuid(), command_event_type(x.status), x.udid,
+               jsonb_strip_nulls(jsonb_build_object(
+                 'udid', x.udid, 'deviceId', x.device_id, 'commandUuid', x.command_uuid,
+                 'requestType', (x.cmd).request_type, 'status', x.status, 'reason', x.status_reason,
+                 'notNowCount', x.not_now_count, 'errorChain', x.error_chain, 'answer', x.result,
+                 'correlationId', (x.cmd).correlation_id)),
+               clock_timestamp()
+          FROM (SELECT n.*, (SELECT d.udid FROM devices d WHERE d.id = n.device_id) AS udid,
+                       (SELECT c FROM commands c WHERE c.command_uuid = n.command_uuid) AS cmd
+                  FROM new_rows n WHERE n.status <> 'QUEUED' OFFSET 0) x
+         ORDER BY x.id;
         RETURN NULL;
       END $$;
 
@@ -26,7 +39,21 @@ CREATE FUNCTION public.command_deliveries_updated() RETURNS trigger
     SET enable_hashjoin TO 'on'
     AS $$
       BEGIN
+        
         INSERT INTO events (event_id, type, udid, data, occurred_at)
+        SELECT gen_random_uuid(), command_event_type('SENT'), CASE WHEN g.n = 1 THEN g.udids[1] END,
+               jsonb_strip_nulls(jsonb_build_object(
+                 'commandUuid', g.command_uuid, 'requestType', c.request_type, 'status', 'SENT',
+                 'count', g.n, 'udids', to_jsonb(g.udids), 'correlationId', c.correlation_id)),
+               clock_timestamp()
+          FROM (SELECT x.command_uuid, count(*)::int AS n, array_agg(x.udid ORDER BY x.id) AS udids, min(x.id) AS first_id
+                  FROM (SELECT n.id, n.command_uuid, (SELECT d.udid FROM devices d WHERE d.id = n.device_id) AS udid
+             FROM new_rows n JOIN old_rows o ON o.id = n.id WHERE n.status = 'SENT' AND o.status IS DISTINCT FROM n.status OFFSET 0) x
+                 GROUP BY x.command_uuid, x.id / 1000) g
+          JOIN commands c ON c.command_uuid = g.command_uuid
+         ORDER BY g.first_id;
+        INSERT INTO events (event_id, type, udid, data, occurred_at)
+        
         SELECT gen_random_uuid(), command_event_type(x.status), x.udid,
                jsonb_strip_nulls(jsonb_build_object(
                  'udid', x.udid, 'deviceId', x.device_id, 'commandUuid', x.command_uuid,
@@ -34,11 +61,10 @@ CREATE FUNCTION public.command_deliveries_updated() RETURNS trigger
                  'notNowCount', x.not_now_count, 'errorChain', x.error_chain, 'answer', x.result,
                  'correlationId', (x.cmd).correlation_id)),
                clock_timestamp()
-          FROM (SELECT n.id, n.device_id, n.command_uuid, n.status, n.status_reason, n.not_now_count, n.error_chain, n.result,
-                       (SELECT d.udid FROM devices d WHERE d.id = n.device_id) AS udid,
+          FROM (SELECT n.*, (SELECT d.udid FROM devices d WHERE d.id = n.device_id) AS udid,
                        (SELECT c FROM commands c WHERE c.command_uuid = n.command_uuid) AS cmd
                   FROM new_rows n JOIN old_rows o ON o.id = n.id
-                 WHERE o.status IS DISTINCT FROM n.status
+                 WHERE o.status IS DISTINCT FROM n.status AND n.status <> 'SENT'
                 OFFSET 0) x
          ORDER BY x.id;
         RETURN NULL;
@@ -653,12 +679,6 @@ CREATE INDEX webhook_delivery_attempts_delivery ON public.webhook_delivery_attem
 CREATE TRIGGER command_deliveries_events_insert AFTER INSERT ON public.command_deliveries REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.command_deliveries_inserted();
 
 CREATE TRIGGER command_deliveries_events_update AFTER UPDATE ON public.command_deliveries REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.command_deliveries_updated();
-
-ALTER TABLE ONLY public.command_deliveries
-    ADD CONSTRAINT command_deliveries_command_uuid_fkey FOREIGN KEY (command_uuid) REFERENCES public.commands(command_uuid) ON DELETE CASCADE;
-
-ALTER TABLE ONLY public.command_deliveries
-    ADD CONSTRAINT command_deliveries_device_id_fkey FOREIGN KEY (device_id) REFERENCES public.devices(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY public.device_certificates
     ADD CONSTRAINT device_certificates_renewal_of_fkey FOREIGN KEY (renewal_of) REFERENCES public.device_certificates(fingerprint);

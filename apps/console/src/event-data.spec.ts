@@ -41,4 +41,9 @@ describe('summarize', () => {
     expect(summarize({ requestType: 'DeviceInformation', status: 'Acknowledged', udid: 'x' })).toBe('DeviceInformation · Acknowledged');
     expect(summarize({ udid: 'x' })).toBe('data');
   });
+
+  it('says how many devices a summarised event names, and the first few', () => {
+    expect(summarize({ requestType: 'ProfileList', status: 'QUEUED', count: 1, udids: ['A'] })).toBe('ProfileList · QUEUED · A');
+    expect(summarize({ requestType: 'ProfileList', status: 'SENT', count: 5, udids: ['A', 'B', 'C', 'D', 'E'] })).toBe('ProfileList · SENT · 5 devices: A, B, C and 2 more');
+  });
 });

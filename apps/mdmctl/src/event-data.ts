@@ -1,5 +1,8 @@
 import { parsePlist, plistToJson } from '@mdm/protocol';
 
+/** The devices of a summarised event (`command.queued`, `command.sent`) printed before "... N more". */
+const LISTED_UDIDS = 10;
+
 /**
  * Event data as a person reads it: plist data (`{"$data": base64}`) and base64 check-in bodies (`rawPayload`)
  * decoded into JSON when they hold a plist, into text when they hold text, and dates (`{"$date": ISO}`) as
@@ -7,6 +10,7 @@ import { parsePlist, plistToJson } from '@mdm/protocol';
  */
 export function readableData(value: unknown, key?: string): unknown {
   if (typeof value === 'string') return key === 'rawPayload' ? readableBytes(Buffer.from(value, 'base64')) : value;
+  if (key === 'udids' && Array.isArray(value) && value.length > LISTED_UDIDS) return [...value.slice(0, LISTED_UDIDS), `... ${value.length - LISTED_UDIDS} more`];
   if (Array.isArray(value)) return value.map((v) => readableData(v));
   if (value === null || typeof value !== 'object') return value;
   const entries = Object.entries(value);

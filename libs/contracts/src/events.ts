@@ -36,6 +36,20 @@ const CommandEvent = z.object({
   correlationId: z.string().optional(),
 });
 
+/**
+ * A command reached the same status on many devices at once (queued by one call, announced by a batch of
+ * pushes): one event per command and chunk of up to 1,000 devices, naming them in delivery order.
+ */
+const CommandBatchEvent = z.object({
+  commandUuid: z.string().uuid(),
+  requestType: z.string(),
+  status: z.string(),
+  /** How many devices `udids` names. */
+  count: z.number().int().min(1),
+  udids: z.array(z.string()).min(1),
+  correlationId: z.string().optional(),
+});
+
 /** A profile's state on one device changed (see the profile service's reconciliation). */
 const ProfileOnDevice = {
   udid: z.string(),
@@ -80,9 +94,9 @@ export const EventSchemas = {
     buildVersion: z.string().optional(),
     isSupervised: z.boolean().optional(),
   }),
-  'command.queued': CommandEvent,
-  /** APNs accepted the push that announces the command. */
-  'command.sent': CommandEvent,
+  'command.queued': CommandBatchEvent,
+  /** APNs accepted the pushes that announce the command. */
+  'command.sent': CommandBatchEvent,
   /** Handed to the device in a connect response. */
   'command.delivered': CommandEvent,
   'command.not_now': CommandEvent,

@@ -17,6 +17,7 @@ import { HotPaths1764284000000 } from './migrations/1764284000000-hot-paths';
 import { DeviceInventory1764286000000 } from './migrations/1764286000000-device-inventory';
 import { DeviceInformationInInventory1764287000000 } from './migrations/1764287000000-device-information-in-inventory';
 import { DevicePushStatus1764288000000 } from './migrations/1764288000000-device-push-status';
+import { BatchedCommandEvents1764291000000 } from './migrations/1764291000000-batched-command-events';
 
 /** In timestamp order, as TypeORM applies them (a unit test checks it). */
 export const MIGRATIONS = [
@@ -38,6 +39,7 @@ export const MIGRATIONS = [
   DeviceInventory1764286000000,
   DeviceInformationInInventory1764287000000,
   DevicePushStatus1764288000000,
+  BatchedCommandEvents1764291000000,
 ];
 
 /** Arbitrary but fixed: every service takes this Postgres advisory lock before migrating. */
