@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { EventSchemas, type EventType } from '@mdm/contracts';
+import { type EventData, EventSchemas, type EventType, type MdmEvent } from '@mdm/contracts';
 import { scratchDatabase, type ScratchDatabase } from '@mdm/testing';
 import { dataSourceOptions, runMigrations } from './data-source';
-import { consumeEvents, eventMatcher, type FeedEvent } from './event-feed';
+import { consumeEvents, eventMatcher, type FeedEvent, followedTypes, settledEventSql } from './event-feed';
 import { recordEvents } from './stores/events.store';
 
 let db: ScratchDatabase;
@@ -143,5 +143,70 @@ describe('event feed', () => {
       notNowCount: 1,
       answer: { ProfileList: [] },
     });
+  });
+
+  it('summarises a fan-out: one command.queued and one command.sent per command and chunk, naming every device', async () => {
+    await take('fan-out', ['command.*']);
+    const n = 2500;
+    const commandUuid = randomUUID();
+    await ds.query(`INSERT INTO devices (udid, enrollment_id, enrolled) SELECT 'FAN-' || lpad(i::text, 5, '0'), gen_random_uuid(), true FROM generate_series(1, $1::int) i`, [n]);
+    await ds.query(`INSERT INTO commands (command_uuid, request_type, payload, command_plist, correlation_id) VALUES ($1, 'ProfileList', '{}', '', 'req-1')`, [commandUuid]);
+    await ds.query(
+      `INSERT INTO command_deliveries (command_uuid, device_id, status) SELECT $1, id, 'QUEUED' FROM devices WHERE udid LIKE 'FAN-%' ORDER BY udid`,
+      [commandUuid],
+    );
+    await ds.query(`UPDATE command_deliveries SET status = 'SENT' WHERE command_uuid = $1`, [commandUuid]);
+    await ds.query(`UPDATE command_deliveries SET status = 'ERROR' WHERE command_uuid = $1 AND device_id = (SELECT id FROM devices WHERE udid = 'FAN-00001')`, [commandUuid]);
+    const events = await take('fan-out', ['command.*']);
+    for (const e of events) expect(() => EventSchemas[e.type as EventType].parse(e.data)).not.toThrow();
+    const expected = Array.from({ length: n }, (_, i) => `FAN-${String(i + 1).padStart(5, '0')}`);
+    for (const type of ['command.queued', 'command.sent'] as const) {
+      const batch = events.filter((e) => e.type === type).map((e) => e.data as EventData<typeof type>);
+      expect(batch.length).toBeGreaterThanOrEqual(3);
+      expect(batch.length).toBeLessThanOrEqual(4);
+      expect(batch.every((b) => b.count === b.udids.length && b.count <= 1000 && b.correlationId === 'req-1' && b.commandUuid === commandUuid)).toBe(true);
+      expect(batch.flatMap((b) => b.udids).sort()).toEqual(expected);
+    }
+    // Results stay per device.
+    expect(events.filter((e) => e.type === 'command.error').map((e) => e.udid)).toEqual(['FAN-00001']);
+  });
+
+  it('reads only the followed types, by their index, and moves past the others', async () => {
+    await take('only-enrolled', ['device.enrolled']);
+    const enrolled = (udid: string): MdmEvent => ({ type: 'device.enrolled', data: { udid, enrollmentId: randomUUID(), topic: 't' } });
+    await ds.transaction((tx) => recordEvents(tx, [checkedOut('X1'), enrolled('E1'), checkedOut('X2'), enrolled('E2'), checkedOut('X3')]));
+    const handled: FeedEvent[] = [];
+    const step = await consumeEvents(ds, 'only-enrolled', { types: ['device.enrolled'], limit: 1 }, async (_tx, events) => {
+      handled.push(...events);
+    });
+    expect(step).toEqual({ read: 1, handled: 1, owned: true });
+    expect((await take('only-enrolled', ['device.enrolled'])).map((e) => e.udid)).toEqual(['E2']);
+    // Caught up: the cursor stands at the newest settled event, past X3, whatever its type.
+    const [cursor] = await ds.query(`SELECT last_id FROM event_cursors WHERE consumer = 'only-enrolled'`);
+    const [newest] = await ds.query(`SELECT max(id) AS id FROM events`);
+    expect(String(cursor.last_id)).toBe(String(newest.id));
+    expect(handled.map((e) => e.udid)).toEqual(['E1']);
+
+    // Nothing followed: no event handled, the cursor still moves.
+    await ds.transaction((tx) => recordEvents(tx, [enrolled('E3')]));
+    expect(await consumeEvents(ds, 'only-enrolled', { types: [], limit: 10 }, async () => Promise.reject(new Error('not called')))).toEqual({ read: 0, handled: 0, owned: true });
+    expect(await take('only-enrolled', ['device.enrolled'])).toEqual([]);
+
+    const plan = await ds.transaction(async (tx) => {
+      await tx.query(`SET LOCAL enable_sort = off`);
+      const rows: Array<{ 'QUERY PLAN': string }> = await tx.query(
+        `EXPLAIN SELECT e.id, e.data FROM events e WHERE e.type = 'device.enrolled' AND (e.txid, e.id) > ('0'::xid8, 0) AND ${settledEventSql('e')} ORDER BY e.txid, e.id LIMIT 100`,
+      );
+      return rows.map((r) => r['QUERY PLAN']).join('\n');
+    });
+    expect(plan).toMatch(/Index Scan using events_type_feed/);
+    expect(plan).not.toMatch(/Sort/);
+  });
+
+  it('follows every catalog type a pattern names', () => {
+    expect(followedTypes(undefined)).toBeUndefined();
+    expect(followedTypes(['*'])).toBeUndefined();
+    expect(followedTypes([])).toEqual([]);
+    expect(followedTypes(['push.*', 'device.enrolled'])).toEqual(['device.enrolled', 'push.sent', 'push.failed', 'push.topic_stopped']);
   });
 });

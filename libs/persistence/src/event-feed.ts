@@ -130,7 +130,7 @@ async function readFollowed(tx: EntityManager, at: { txid: string; last_id: stri
   );
   const followed = perType.length
     ? `SELECT f.*, false AS horizon FROM (${perType.join(' UNION ALL ')}) f ORDER BY f.feed_txid, f.id LIMIT $3`
-    : `SELECT NULL::bigint, NULL, NULL::uuid, NULL, NULL, NULL::jsonb, NULL::timestamptz, NULL::xid8, false WHERE false`;
+    : `SELECT NULL::bigint AS id, NULL AS txid, NULL::uuid AS event_id, NULL AS type, NULL AS udid, NULL::jsonb AS data, NULL::timestamptz AS occurred_at, NULL::xid8 AS feed_txid, false AS horizon WHERE false`;
   const rows: Array<EventRow & { horizon: boolean }> = await tx.query(
     `SELECT * FROM (
        (${followed})
@@ -139,7 +139,7 @@ async function readFollowed(tx: EntityManager, at: { txid: string; last_id: stri
          WHERE ${settledEventSql('e')} AND (e.txid, e.id) > ($1::xid8, $2::bigint)
          ORDER BY e.txid DESC, e.id DESC LIMIT 1)) page
      ORDER BY page.horizon, page.feed_txid, page.id`,
-    [at.txid, at.last_id, limit, ...types],
+    types.length ? [at.txid, at.last_id, limit, ...types] : [at.txid, at.last_id],
   );
   const matched = rows.filter((r) => !r.horizon);
   const newest = rows.find((r) => r.horizon);
