@@ -100,8 +100,9 @@ export class CommandsService {
     const createdAt = await CommandsStore.insert(tx, { commandUuid, requestType: req.command.RequestType, payload, commandPlist: plist, expiresAt, correlationId: correlationId ?? null });
     if (!createdAt) throw new ConflictException(`commandUuid: a command ${commandUuid} exists already`);
     const { runnable, blocked } = splitByApplicability(req.command.RequestType, found);
-    await CommandDeliveriesStore.insertQueued(tx, commandUuid, runnable.map((d) => d.id), now);
-    await CommandDeliveriesStore.insertBlocked(tx, commandUuid, blocked, now);
+    const ref = { commandUuid, requestType: req.command.RequestType, correlationId: correlationId ?? null };
+    await CommandDeliveriesStore.queue(tx, ref, { ids: runnable.map((d) => d.id), udids: runnable.map((d) => d.udid) }, now);
+    await CommandDeliveriesStore.insertBlocked(tx, ref, blocked, now);
     // The push request commits with the command, so a crash between the two cannot lose it.
     const planned = req.push && runnable.length ? await this.pushes.request(tx, runnable.map((d) => d.id), 'command') : { ids: [], delayMs: 0 };
     const counts: Partial<Record<CommandStatus, number>> = {};

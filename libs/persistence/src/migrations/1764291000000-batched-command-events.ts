@@ -1,6 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** Devices named by one `command.queued` or `command.sent` event at most (a chunk of delivery ids). */
+/** Devices named by one `command.sent` event at most (a chunk of delivery ids). */
 const DEVICES_PER_EVENT = 1000;
 
 /** The per-device event of a delivery row `x` (device's `udid`, command row `cmd`), as before this migration. */
@@ -31,6 +31,9 @@ const batchEvent = (status: string, rows: string): string => `
  * A fleet-wide command costs per device only what carries information:
  * - `command.queued` and `command.sent` are bookkeeping written for every device of a fan-out: one event
  *   per command and chunk of devices now names them all (`udids`); every other transition stays per device.
+ * - Deliveries are inserted only by `CommandDeliveriesStore`, whose insert statements write their events
+ *   themselves from the UDIDs the caller holds: the insert trigger (a transition table and a join with
+ *   `devices`, per row) goes. Status changes keep their trigger.
  * - `command_deliveries` loses its foreign keys: each checked, per row, a device and a command the same
  *   transaction had just read or written, and locked the device row. Nothing deletes devices or commands.
  */
@@ -38,19 +41,8 @@ export class BatchedCommandEvents1764291000000 implements MigrationInterface {
   name = 'BatchedCommandEvents1764291000000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`
-      CREATE OR REPLACE FUNCTION command_deliveries_inserted() RETURNS trigger LANGUAGE plpgsql
-      SET enable_hashjoin = on AS $$
-      BEGIN
-        ${batchEvent('QUEUED', `SELECT n.id, n.command_uuid, dev.udid FROM new_rows n JOIN devices dev ON dev.id = n.device_id WHERE n.status = 'QUEUED'`)}
-        INSERT INTO events (event_id, type, udid, data, occurred_at)
-        ${perDeviceEvent}
-          FROM (SELECT n.*, (SELECT d.udid FROM devices d WHERE d.id = n.device_id) AS udid,
-                       (SELECT c FROM commands c WHERE c.command_uuid = n.command_uuid) AS cmd
-                  FROM new_rows n WHERE n.status <> 'QUEUED' OFFSET 0) x
-         ORDER BY x.id;
-        RETURN NULL;
-      END $$`);
+    await q.query(`DROP TRIGGER command_deliveries_events_insert ON command_deliveries`);
+    await q.query(`DROP FUNCTION command_deliveries_inserted()`);
     await q.query(`
       CREATE OR REPLACE FUNCTION command_deliveries_updated() RETURNS trigger LANGUAGE plpgsql
       SET enable_hashjoin = on AS $$
@@ -86,11 +78,14 @@ export class BatchedCommandEvents1764291000000 implements MigrationInterface {
                   FROM ${rows} OFFSET 0) x
          ORDER BY x.id;`;
     await q.query(`
-      CREATE OR REPLACE FUNCTION command_deliveries_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+      CREATE FUNCTION command_deliveries_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
         ${every('new_rows n')}
         RETURN NULL;
       END $$`);
+    await q.query(`
+      CREATE TRIGGER command_deliveries_events_insert AFTER INSERT ON command_deliveries
+        REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION command_deliveries_inserted()`);
     await q.query(`
       CREATE OR REPLACE FUNCTION command_deliveries_updated() RETURNS trigger LANGUAGE plpgsql
       SET enable_hashjoin = on AS $$
