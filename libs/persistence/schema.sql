@@ -11,10 +11,12 @@ CREATE FUNCTION public.command_deliveries_updated() RETURNS trigger
         SELECT gen_random_uuid(), command_event_type('SENT'), CASE WHEN g.n = 1 THEN g.udids[1] END,
                jsonb_strip_nulls(jsonb_build_object(
                  'commandUuid', g.command_uuid, 'requestType', c.request_type, 'status', 'SENT',
-                 'count', g.n, 'udids', to_jsonb(g.udids), 'correlationId', c.correlation_id)),
+                 'count', g.n, 'udids', to_jsonb(g.udids), 'correlationId', c.correlation_id,
+                 'udid', CASE WHEN g.n = 1 THEN g.udids[1] END, 'deviceId', CASE WHEN g.n = 1 THEN g.device_id END)),
                clock_timestamp()
-          FROM (SELECT x.command_uuid, count(*)::int AS n, array_agg(x.udid ORDER BY x.id) AS udids, min(x.id) AS first_id
-                  FROM (SELECT n.id, n.command_uuid, (SELECT d.udid FROM devices d WHERE d.id = n.device_id) AS udid
+          FROM (SELECT x.command_uuid, count(*)::int AS n, array_agg(x.udid ORDER BY x.id) AS udids, min(x.id) AS first_id,
+                       (array_agg(x.device_id))[1] AS device_id
+                  FROM (SELECT n.id, n.command_uuid, n.device_id, (SELECT d.udid FROM devices d WHERE d.id = n.device_id) AS udid
              FROM new_rows n JOIN old_rows o ON o.id = n.id WHERE n.status = 'SENT' AND o.status IS DISTINCT FROM n.status OFFSET 0) x
                  GROUP BY x.command_uuid, x.id / 1000) g
           JOIN commands c ON c.command_uuid = g.command_uuid

@@ -48,6 +48,9 @@ const CommandBatchEvent = z.object({
   count: z.number().int().min(1),
   udids: z.array(z.string()).min(1),
   correlationId: z.string().optional(),
+  /** The device, when the event names only one (as a per-device event would). */
+  udid: z.string().optional(),
+  deviceId: z.string().uuid().optional(),
 });
 
 /** A profile's state on one device changed (see the profile service's reconciliation). */

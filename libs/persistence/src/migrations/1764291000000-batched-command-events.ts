@@ -13,15 +13,20 @@ const perDeviceEvent = `
                  'correlationId', (x.cmd).correlation_id)),
                clock_timestamp()`;
 
-/** One event per command and chunk of the rows `x` (device's `udid`), naming their devices. */
+/**
+ * One event per command and chunk of the rows `x` (`id`, `command_uuid`, `device_id`, `udid`), naming their
+ * devices; one naming a single device also carries its `udid` and `deviceId`, as a per-device event does.
+ */
 const batchEvent = (status: string, rows: string): string => `
         INSERT INTO events (event_id, type, udid, data, occurred_at)
         SELECT gen_random_uuid(), command_event_type('${status}'), CASE WHEN g.n = 1 THEN g.udids[1] END,
                jsonb_strip_nulls(jsonb_build_object(
                  'commandUuid', g.command_uuid, 'requestType', c.request_type, 'status', '${status}',
-                 'count', g.n, 'udids', to_jsonb(g.udids), 'correlationId', c.correlation_id)),
+                 'count', g.n, 'udids', to_jsonb(g.udids), 'correlationId', c.correlation_id,
+                 'udid', CASE WHEN g.n = 1 THEN g.udids[1] END, 'deviceId', CASE WHEN g.n = 1 THEN g.device_id END)),
                clock_timestamp()
-          FROM (SELECT x.command_uuid, count(*)::int AS n, array_agg(x.udid ORDER BY x.id) AS udids, min(x.id) AS first_id
+          FROM (SELECT x.command_uuid, count(*)::int AS n, array_agg(x.udid ORDER BY x.id) AS udids, min(x.id) AS first_id,
+                       (array_agg(x.device_id))[1] AS device_id
                   FROM (${rows}) x
                  GROUP BY x.command_uuid, x.id / ${DEVICES_PER_EVENT}) g
           JOIN commands c ON c.command_uuid = g.command_uuid
@@ -49,7 +54,7 @@ export class BatchedCommandEvents1764291000000 implements MigrationInterface {
       BEGIN
         ${batchEvent(
           'SENT',
-          `SELECT n.id, n.command_uuid, (SELECT d.udid FROM devices d WHERE d.id = n.device_id) AS udid
+          `SELECT n.id, n.command_uuid, n.device_id, (SELECT d.udid FROM devices d WHERE d.id = n.device_id) AS udid
              FROM new_rows n JOIN old_rows o ON o.id = n.id WHERE n.status = 'SENT' AND o.status IS DISTINCT FROM n.status OFFSET 0`,
         )}
         INSERT INTO events (event_id, type, udid, data, occurred_at)

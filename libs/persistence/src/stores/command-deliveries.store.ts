@@ -52,7 +52,8 @@ export interface NextCommand {
 export const CommandDeliveriesStore = {
   /**
    * One QUEUED row per device, in the order given, and in the same statement their `command.queued` events:
-   * one per chunk of `QUEUED_EVENT_DEVICES` devices, naming them (docs/events.md). One array parameter per
+   * one per chunk of `QUEUED_EVENT_DEVICES` devices, naming them (docs/events.md); one naming a single device
+   * also carries its `udid` and `deviceId`, as a per-device event does. One array parameter per
    * column, so the statement is the same whatever the number of devices.
    */
   async queue(tx: Sql, command: QueuedCommandRef, devices: { ids: readonly string[]; udids: readonly string[] }, at: Date): Promise<void> {
@@ -64,7 +65,9 @@ export const CommandDeliveriesStore = {
        INSERT INTO events (event_id, type, udid, data, occurred_at)
        SELECT gen_random_uuid(), 'command.queued', CASE WHEN cardinality(c.udids) = 1 THEN c.udids[1] END,
               jsonb_strip_nulls(jsonb_build_object('commandUuid', $1::uuid, 'requestType', $5::text, 'status', 'QUEUED',
-                'count', cardinality(c.udids), 'udids', to_jsonb(c.udids), 'correlationId', $6::text)),
+                'count', cardinality(c.udids), 'udids', to_jsonb(c.udids), 'correlationId', $6::text,
+                'udid', CASE WHEN cardinality(c.udids) = 1 THEN c.udids[1] END,
+                'deviceId', CASE WHEN cardinality(c.udids) = 1 THEN ($2::uuid[])[i] END)),
               clock_timestamp()
          FROM generate_series(1, cardinality($3::text[]), $7) AS i
         CROSS JOIN LATERAL (SELECT ($3::text[])[i:i + $7 - 1] AS udids) c
