@@ -21,7 +21,7 @@ export interface FeedEvent {
 }
 
 export interface FeedStep {
-  /** Settled events read past the cursor (matching or not). */
+  /** Settled events read past the cursor: every one, or with followed types only theirs (`limit` of them: read on). */
   read: number;
   /** Of those, the ones handed to the handler. */
   handled: number;
