@@ -8,14 +8,12 @@ CREATE FUNCTION public.command_deliveries_updated() RETURNS trigger
       BEGIN
         
         INSERT INTO events (event_id, type, udid, data, occurred_at)
-        SELECT gen_random_uuid(), command_event_type('SENT'), CASE WHEN g.n = 1 THEN g.udids[1] END,
-               jsonb_strip_nulls(jsonb_build_object(
-                 'commandUuid', g.command_uuid, 'requestType', c.request_type, 'status', 'SENT',
-                 'count', g.n, 'udids', to_jsonb(g.udids), 'correlationId', c.correlation_id,
-                 'udid', CASE WHEN g.n = 1 THEN g.udids[1] END, 'deviceId', CASE WHEN g.n = 1 THEN g.device_id END)),
+        SELECT gen_random_uuid(), 'command.sent.v2', CASE WHEN g.n = 1 THEN g.devices -> 0 ->> 'udid' END,
+               jsonb_build_object('commandUuid', g.command_uuid, 'requestType', c.request_type, 'status', 'SENT', 'devices', g.devices)
+                 || jsonb_strip_nulls(jsonb_build_object('correlationId', c.correlation_id)),
                clock_timestamp()
-          FROM (SELECT x.command_uuid, count(*)::int AS n, array_agg(x.udid ORDER BY x.id) AS udids, min(x.id) AS first_id,
-                       (array_agg(x.device_id))[1] AS device_id
+          FROM (SELECT x.command_uuid, count(*) AS n, min(x.id) AS first_id,
+                       jsonb_agg(jsonb_build_object('udid', x.udid, 'deviceId', x.device_id) ORDER BY x.id) AS devices
                   FROM (SELECT n.id, n.command_uuid, n.device_id, (SELECT d.udid FROM devices d WHERE d.id = n.device_id) AS udid
              FROM new_rows n JOIN old_rows o ON o.id = n.id WHERE n.status = 'SENT' AND o.status IS DISTINCT FROM n.status OFFSET 0) x
                  GROUP BY x.command_uuid, x.id / 1000) g

@@ -201,7 +201,7 @@ describe('webhooks end to end', () => {
     const device = await system.enrolledDevice(topic);
     await runCommands(device, [{ RequestType: 'ProfileList' }]);
     const expected = await system.events(`udid=${device.udid}`);
-    expect(expected.map((e) => e.type)).toEqual(expect.arrayContaining(['device.enrolled', 'command.queued', 'command.acknowledged']));
+    expect(expected.map((e) => e.type)).toEqual(expect.arrayContaining(['device.enrolled', 'command.queued.v2', 'command.acknowledged']));
     const got = await eventually(() => {
       const mine = receiver.accepted('/every', device.udid);
       expect(mine.length).toBeGreaterThanOrEqual(expected.length);

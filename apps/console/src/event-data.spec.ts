@@ -43,7 +43,9 @@ describe('summarize', () => {
   });
 
   it('says how many devices a summarised event names, and the first few', () => {
-    expect(summarize({ requestType: 'ProfileList', status: 'QUEUED', count: 1, udids: ['A'] })).toBe('ProfileList · QUEUED · A');
-    expect(summarize({ requestType: 'ProfileList', status: 'SENT', count: 5, udids: ['A', 'B', 'C', 'D', 'E'] })).toBe('ProfileList · SENT · 5 devices: A, B, C and 2 more');
+    const devices = (...udids: string[]) => udids.map((udid, i) => ({ udid, deviceId: `id-${i}` }));
+    expect(summarize({ requestType: 'ProfileList', status: 'QUEUED', devices: devices('A') })).toBe('ProfileList · QUEUED · A');
+    expect(summarize({ requestType: 'ProfileList', status: 'SENT', devices: devices('A', 'B', 'C', 'D', 'E') })).toBe('ProfileList · SENT · 5 devices: A, B, C and 2 more');
+    expect(summarize({ devices: devices('A', 'B') })).toBe('2 devices: A, B');
   });
 });

@@ -1,10 +1,10 @@
 import { readableData } from './event-data';
 
 describe('readableData', () => {
-  it('prints the first devices of a summarised event and how many more it names', () => {
-    const udids = Array.from({ length: 25 }, (_, i) => `D${i}`);
-    expect(readableData({ count: 25, udids })).toEqual({ count: 25, udids: [...udids.slice(0, 10), '... 15 more'] });
-    expect(readableData({ count: 2, udids: ['A', 'B'] })).toEqual({ count: 2, udids: ['A', 'B'] });
+  it('prints the first devices of a summarised event by UDID and how many more it names', () => {
+    const devices = Array.from({ length: 25 }, (_, i) => ({ udid: `D${i}`, deviceId: `id-${i}` }));
+    expect(readableData({ devices })).toEqual({ devices: [...devices.slice(0, 10).map((d) => d.udid), '... 15 more'] });
+    expect(readableData({ devices: devices.slice(0, 2) })).toEqual({ devices: ['D0', 'D1'] });
   });
 
   it('decodes plist data and leaves dates as strings', () => {

@@ -44,13 +44,8 @@ const CommandBatchEvent = z.object({
   commandUuid: z.string().uuid(),
   requestType: z.string(),
   status: z.string(),
-  /** How many devices `udids` names. */
-  count: z.number().int().min(1),
-  udids: z.array(z.string()).min(1),
+  devices: z.array(z.object({ udid: z.string(), deviceId: z.string().uuid() })).min(1),
   correlationId: z.string().optional(),
-  /** The device, when the event names only one (as a per-device event would). */
-  udid: z.string().optional(),
-  deviceId: z.string().uuid().optional(),
 });
 
 /** A profile's state on one device changed (see the profile service's reconciliation). */
@@ -97,9 +92,13 @@ export const EventSchemas = {
     buildVersion: z.string().optional(),
     isSupervised: z.boolean().optional(),
   }),
-  'command.queued': CommandBatchEvent,
-  /** APNs accepted the pushes that announce the command. */
-  'command.sent': CommandBatchEvent,
+  /** One device's queueing. No longer written (`command.queued.v2` replaced it); kept to read older events. */
+  'command.queued': CommandEvent,
+  /** One device's accepted push. No longer written (`command.sent.v2` replaced it); kept to read older events. */
+  'command.sent': CommandEvent,
+  'command.queued.v2': CommandBatchEvent,
+  /** APNs accepted the pushes that announce the command to these devices. */
+  'command.sent.v2': CommandBatchEvent,
   /** Handed to the device in a connect response. */
   'command.delivered': CommandEvent,
   'command.not_now': CommandEvent,

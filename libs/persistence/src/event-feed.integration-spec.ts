@@ -133,7 +133,10 @@ describe('event feed', () => {
     await ds.query(`UPDATE command_deliveries SET status = 'NOTNOW', not_now_count = 1 WHERE command_uuid = $1`, [commandUuid]);
     await ds.query(`UPDATE command_deliveries SET status = 'ACKNOWLEDGED', result = '{"ProfileList": []}' WHERE command_uuid = $1`, [commandUuid]);
     const events = await take('commands', ['command.*']);
-    expect(events.map((e) => e.type)).toEqual(['command.queued', 'command.delivered', 'command.not_now', 'command.acknowledged']);
+    expect(events.map((e) => e.type)).toEqual(['command.queued.v2', 'command.delivered', 'command.not_now', 'command.acknowledged']);
+    // A summarised event naming one device is in that device's list.
+    expect(events[0]!.udid).toBe('CMD-DEVICE');
+    expect(events[0]!.data).toEqual({ commandUuid, requestType: 'ProfileList', status: 'QUEUED', devices: [{ udid: 'CMD-DEVICE', deviceId }] });
     for (const e of events) expect(() => EventSchemas[e.type as EventType].parse(e.data)).not.toThrow();
     expect(events[3]!.data).toEqual({
       udid: 'CMD-DEVICE',
@@ -146,7 +149,7 @@ describe('event feed', () => {
     });
   });
 
-  it('summarises a fan-out: one command.queued and one command.sent per command and chunk, naming every device', async () => {
+  it('summarises a fan-out: one command.queued.v2 and one command.sent.v2 per command and chunk, naming every device', async () => {
     await take('fan-out', ['command.*']);
     const n = 2500;
     const commandUuid = randomUUID();
@@ -159,13 +162,16 @@ describe('event feed', () => {
     const events = await take('fan-out', ['command.*']);
     for (const e of events) expect(() => EventSchemas[e.type as EventType].parse(e.data)).not.toThrow();
     const expected = Array.from({ length: n }, (_, i) => `FAN-${String(i + 1).padStart(5, '0')}`);
-    for (const type of ['command.queued', 'command.sent'] as const) {
-      const batch = events.filter((e) => e.type === type).map((e) => e.data as EventData<typeof type>);
+    for (const type of ['command.queued.v2', 'command.sent.v2'] as const) {
+      const typed = events.filter((e) => e.type === type);
+      const batch = typed.map((e) => e.data as EventData<typeof type>);
       // Queued in chunks of the list given; sent in chunks of delivery ids (which need not start at a round number).
-      if (type === 'command.queued') expect(batch.map((b) => b.count)).toEqual([1000, 1000, 500]);
+      if (type === 'command.queued.v2') expect(batch.map((b) => b.devices.length)).toEqual([1000, 1000, 500]);
       else expect([3, 4]).toContain(batch.length);
-      expect(batch.every((b) => b.count === b.udids.length && b.count <= 1000 && b.correlationId === 'req-1' && b.commandUuid === commandUuid)).toBe(true);
-      expect(batch.flatMap((b) => b.udids).sort()).toEqual(expected);
+      expect(batch.every((b) => b.devices.length <= 1000 && b.correlationId === 'req-1' && b.commandUuid === commandUuid)).toBe(true);
+      expect(typed.every((e) => e.udid === null)).toBe(true);
+      expect(batch.flatMap((b) => b.devices.map((d) => d.udid)).sort()).toEqual(expected);
+      expect(new Set(batch.flatMap((b) => b.devices.map((d) => d.deviceId)))).toEqual(new Set(devices.map((d) => d.id)));
     }
     // Results stay per device.
     expect(events.filter((e) => e.type === 'command.error').map((e) => e.udid)).toEqual(['FAN-00001']);

@@ -1,6 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** Devices named by one `command.sent` event at most (a chunk of delivery ids). */
+/** Devices named by one `command.sent.v2` event at most (a chunk of delivery ids). */
 const DEVICES_PER_EVENT = 1000;
 
 /** The per-device event of a delivery row `x` (device's `udid`, command row `cmd`), as before this migration. */
@@ -14,19 +14,17 @@ const perDeviceEvent = `
                clock_timestamp()`;
 
 /**
- * One event per command and chunk of the rows `x` (`id`, `command_uuid`, `device_id`, `udid`), naming their
- * devices; one naming a single device also carries its `udid` and `deviceId`, as a per-device event does.
+ * One `command.sent.v2` per command and chunk of the rows `x` (`id`, `command_uuid`, `device_id`, `udid`),
+ * naming their devices; one naming a single device has its UDID in the `udid` column, as a per-device event.
  */
-const batchEvent = (status: string, rows: string): string => `
+const sentEvents = (rows: string): string => `
         INSERT INTO events (event_id, type, udid, data, occurred_at)
-        SELECT gen_random_uuid(), command_event_type('${status}'), CASE WHEN g.n = 1 THEN g.udids[1] END,
-               jsonb_strip_nulls(jsonb_build_object(
-                 'commandUuid', g.command_uuid, 'requestType', c.request_type, 'status', '${status}',
-                 'count', g.n, 'udids', to_jsonb(g.udids), 'correlationId', c.correlation_id,
-                 'udid', CASE WHEN g.n = 1 THEN g.udids[1] END, 'deviceId', CASE WHEN g.n = 1 THEN g.device_id END)),
+        SELECT gen_random_uuid(), 'command.sent.v2', CASE WHEN g.n = 1 THEN g.devices -> 0 ->> 'udid' END,
+               jsonb_build_object('commandUuid', g.command_uuid, 'requestType', c.request_type, 'status', 'SENT', 'devices', g.devices)
+                 || jsonb_strip_nulls(jsonb_build_object('correlationId', c.correlation_id)),
                clock_timestamp()
-          FROM (SELECT x.command_uuid, count(*)::int AS n, array_agg(x.udid ORDER BY x.id) AS udids, min(x.id) AS first_id,
-                       (array_agg(x.device_id))[1] AS device_id
+          FROM (SELECT x.command_uuid, count(*) AS n, min(x.id) AS first_id,
+                       jsonb_agg(jsonb_build_object('udid', x.udid, 'deviceId', x.device_id) ORDER BY x.id) AS devices
                   FROM (${rows}) x
                  GROUP BY x.command_uuid, x.id / ${DEVICES_PER_EVENT}) g
           JOIN commands c ON c.command_uuid = g.command_uuid
@@ -34,8 +32,9 @@ const batchEvent = (status: string, rows: string): string => `
 
 /**
  * A fleet-wide command costs per device only what carries information:
- * - `command.queued` and `command.sent` are bookkeeping written for every device of a fan-out: one event
- *   per command and chunk of devices now names them all (`udids`); every other transition stays per device.
+ * - `command.queued` and `command.sent` are bookkeeping written for every device of a fan-out: they give way
+ *   to `command.queued.v2` and `command.sent.v2`, one event per command and chunk of devices naming them all
+ *   (`devices`); every other transition stays per device.
  * - Deliveries are inserted only by `CommandDeliveriesStore`, whose insert statements write their events
  *   themselves from the UDIDs the caller holds: the insert trigger (a transition table and a join with
  *   `devices`, per row) goes. Status changes keep their trigger.
@@ -52,8 +51,7 @@ export class BatchedCommandEvents1764291000000 implements MigrationInterface {
       CREATE OR REPLACE FUNCTION command_deliveries_updated() RETURNS trigger LANGUAGE plpgsql
       SET enable_hashjoin = on AS $$
       BEGIN
-        ${batchEvent(
-          'SENT',
+        ${sentEvents(
           `SELECT n.id, n.command_uuid, n.device_id, (SELECT d.udid FROM devices d WHERE d.id = n.device_id) AS udid
              FROM new_rows n JOIN old_rows o ON o.id = n.id WHERE n.status = 'SENT' AND o.status IS DISTINCT FROM n.status OFFSET 0`,
         )}

@@ -19,7 +19,7 @@ export function servableSince(param: string): string {
 
 export const EXPIRED_BEFORE_DELIVERY = 'expired before delivery';
 
-/** Devices named by one `command.queued` event at most. */
+/** Devices named by one `command.queued.v2` event at most. */
 export const QUEUED_EVENT_DEVICES = 1000;
 
 /** What a queueing statement writes into its events besides the devices. */
@@ -51,9 +51,9 @@ export interface NextCommand {
  */
 export const CommandDeliveriesStore = {
   /**
-   * One QUEUED row per device, in the order given, and in the same statement their `command.queued` events:
+   * One QUEUED row per device, in the order given, and in the same statement their `command.queued.v2` events:
    * one per chunk of `QUEUED_EVENT_DEVICES` devices, naming them (docs/events.md); one naming a single device
-   * also carries its `udid` and `deviceId`, as a per-device event does. One array parameter per
+   * has its UDID in the `udid` column, so it is in that device's event list. One array parameter per
    * column, so the statement is the same whatever the number of devices.
    */
   async queue(tx: Sql, command: QueuedCommandRef, devices: { ids: readonly string[]; udids: readonly string[] }, at: Date): Promise<void> {
@@ -63,14 +63,14 @@ export const CommandDeliveriesStore = {
          INSERT INTO command_deliveries (command_uuid, device_id, status, queued_at, updated_at)
          SELECT $1, unnest($2::uuid[]), 'QUEUED', $4, $4)
        INSERT INTO events (event_id, type, udid, data, occurred_at)
-       SELECT gen_random_uuid(), 'command.queued', CASE WHEN cardinality(c.udids) = 1 THEN c.udids[1] END,
-              jsonb_strip_nulls(jsonb_build_object('commandUuid', $1::uuid, 'requestType', $5::text, 'status', 'QUEUED',
-                'count', cardinality(c.udids), 'udids', to_jsonb(c.udids), 'correlationId', $6::text,
-                'udid', CASE WHEN cardinality(c.udids) = 1 THEN c.udids[1] END,
-                'deviceId', CASE WHEN cardinality(c.udids) = 1 THEN ($2::uuid[])[i] END)),
+       SELECT gen_random_uuid(), 'command.queued.v2', CASE WHEN c.n = 1 THEN ($3::text[])[i] END,
+              jsonb_build_object('commandUuid', $1::uuid, 'requestType', $5::text, 'status', 'QUEUED', 'devices', c.devices)
+                || jsonb_strip_nulls(jsonb_build_object('correlationId', $6::text)),
               clock_timestamp()
          FROM generate_series(1, cardinality($3::text[]), $7) AS i
-        CROSS JOIN LATERAL (SELECT ($3::text[])[i:i + $7 - 1] AS udids) c
+        CROSS JOIN LATERAL (
+              SELECT count(*) AS n, jsonb_agg(jsonb_build_object('udid', x.udid, 'deviceId', x.id) ORDER BY x.k) AS devices
+                FROM unnest(($3::text[])[i:i + $7 - 1], ($2::uuid[])[i:i + $7 - 1]) WITH ORDINALITY AS x(udid, id, k)) c
         ORDER BY i`,
       [command.commandUuid, devices.ids, devices.udids, at, command.requestType, command.correlationId, QUEUED_EVENT_DEVICES],
     );
