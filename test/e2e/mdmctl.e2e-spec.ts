@@ -167,7 +167,8 @@ describe('mdmctl', () => {
     // Without --json: one line per event, and --once stops after what is there.
     const once = await mdmctl(['events', 'tail', '--udid', 'CTL-A', '--type', 'command.queued.v2', '--once']);
     expect(once.code).toBe(0);
-    expect(once.stdout.trim().split('\n').pop()).toMatch(new RegExp(`command\\.queued\\.v2\\s+CTL-A  .*commandUuid=${sent.json.commandUuid}`));
+    // The last event's line, then the devices it names (by UDID) under it.
+    expect(once.stdout).toMatch(new RegExp(`command\\.queued\\.v2\\s+CTL-A  .*commandUuid=${sent.json.commandUuid}.*\\n    devices: \\[\\n      "CTL-A"\\n    \\]\\n$`));
   });
 
   it('shows event data decoded: the check-in body as JSON, not base64', async () => {
