@@ -27,8 +27,21 @@ const checkedOut = (udid: string): { type: 'device.checked_out'; data: { udid: s
   data: { udid, enrollmentId: randomUUID(), canceledCommands: 0 },
 });
 
-/** Everything the consumer has not seen yet, in feed order. */
-async function take(consumer: string, types?: string[]): Promise<FeedEvent[]> {
+// Settling waits for transactions of the whole Postgres server, other databases' included.
+jest.setTimeout(60_000);
+
+/** Until every committed event is settled (no transaction that could still write before it is open). */
+async function settled(): Promise<void> {
+  for (;;) {
+    const [row] = await ds.query(`SELECT COALESCE(max(txid) < pg_snapshot_xmin(pg_current_snapshot()), true) AS settled FROM events`);
+    if (row.settled) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Everything the consumer has not seen yet, in feed order (`settle: false` while this test holds a transaction open). */
+async function take(consumer: string, types?: string[], settle = true): Promise<FeedEvent[]> {
+  if (settle) await settled();
   const seen: FeedEvent[] = [];
   for (;;) {
     const step = await consumeEvents(ds, consumer, { types, limit: 50 }, async (_tx, events) => {
@@ -49,7 +62,7 @@ describe('event feed', () => {
       await recordEvents(runner.manager, [checkedOut('EARLY')]);
       // ... another one takes a later number and commits first.
       await ds.transaction((tx) => recordEvents(tx, [checkedOut('LATE')]));
-      expect((await take('late-commit')).map((e) => e.udid)).toEqual([]);
+      expect((await take('late-commit', undefined, false)).map((e) => e.udid)).toEqual([]);
       await runner.commitTransaction();
     } finally {
       await runner.release();
@@ -66,6 +79,7 @@ describe('event feed', () => {
     const held = new Promise<void>((resolve) => (release = resolve));
     let holding!: () => void;
     const holds = new Promise<void>((resolve) => (holding = resolve));
+    await settled();
     // The handler runs once the first replica holds the cursor's row lock.
     const first = consumeEvents(ds, 'shared', { limit: 10 }, () => (holding(), held));
     await holds;
@@ -75,6 +89,7 @@ describe('event feed', () => {
     expect((await first).handled).toBe(2);
 
     await ds.transaction((tx) => recordEvents(tx, [checkedOut('C')]));
+    await settled();
     await expect(consumeEvents(ds, 'shared', { limit: 10 }, async () => Promise.reject(new Error('receiver down')))).rejects.toThrow('receiver down');
     expect((await take('shared')).map((e) => e.udid)).toEqual(['C']);
   });
@@ -86,6 +101,7 @@ describe('event feed', () => {
       [randomUUID(), randomUUID()],
     );
     const total = Number((await ds.query(`SELECT count(*) AS n FROM events`))[0].n);
+    await settled();
     const seen: FeedEvent[] = [];
     for (;;) {
       const step = await consumeEvents(ds, 'digits', { limit: 1 }, async (_tx, events) => {
@@ -182,6 +198,7 @@ describe('event feed', () => {
     const enrolled = (udid: string): MdmEvent => ({ type: 'device.enrolled', data: { udid, enrollmentId: randomUUID(), topic: 't' } });
     await ds.transaction((tx) => recordEvents(tx, [checkedOut('X1'), enrolled('E1'), checkedOut('X2'), enrolled('E2'), checkedOut('X3')]));
     const handled: FeedEvent[] = [];
+    await settled();
     const step = await consumeEvents(ds, 'only-enrolled', { types: ['device.enrolled'], limit: 1 }, async (_tx, events) => {
       handled.push(...events);
     });
