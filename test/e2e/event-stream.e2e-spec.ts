@@ -82,7 +82,7 @@ describe('event stream and command list', () => {
       if (!e) throw new Error(`not streamed yet: ${first.events.length} events`);
       return e;
     }, { timeoutMs: 15_000, intervalMs: 100 });
-    expect(seen).toMatchObject({ event: 'command.queued', id: seen.data.cursor });
+    expect(seen).toMatchObject({ event: 'command.queued.v2', id: seen.data.cursor });
     // Events from before the stream opened are not replayed (it starts at the end of the log).
     expect(first.events.every((e) => e.data.type.startsWith('command.'))).toBe(true);
     await first.close();

@@ -229,7 +229,7 @@ describe('admin API lists', () => {
       const commands = await all('udid=LIST-A&type=command.*');
       expect(commands.length).toBeGreaterThan(0);
       expect(commands.every((e) => e.type.startsWith('command.'))).toBe(true);
-      expect(commands.map((e) => e.type)).toEqual(expect.arrayContaining(['command.queued', 'command.delivered', 'command.acknowledged', 'command.error']));
+      expect(commands.map((e) => e.type)).toEqual(expect.arrayContaining(['command.queued.v2', 'command.delivered', 'command.acknowledged', 'command.error']));
       const mixed = await all('udid=LIST-A&type=device.enrolled,command.error');
       expect(mixed.map((e) => e.type)).toEqual(['device.enrolled', 'command.error']);
       const everything = await all('udid=LIST-A');

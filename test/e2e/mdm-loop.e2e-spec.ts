@@ -389,7 +389,7 @@ describe('MDM loop end to end', () => {
       expect(lifecycle[3]!.data).toMatchObject({ canceledCommands: 1 });
       // The database records every status change of the command as an event, the cancellation with its reason.
       const mine = all.filter((e) => e.data['commandUuid'] === c);
-      expect(mine.map((e) => e.type)).toEqual(['command.queued', 'command.canceled']);
+      expect(mine.map((e) => e.type)).toEqual(['command.queued.v2', 'command.canceled']);
       expect(mine[1]!.data).toMatchObject({ requestType: 'ProfileList', status: 'CANCELED', reason: expect.stringMatching(/check/i) });
     });
 

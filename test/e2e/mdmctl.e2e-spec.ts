@@ -6,13 +6,15 @@ import { eventually } from '@mdm/testing';
 import { TestSystem } from './system';
 
 /**
- * `mdmctl` as an operator runs it after `npm ci && npm run build`: the linked bin (node_modules/.bin/mdmctl,
- * from the root package's "mdmctl": "file:apps/mdmctl" dependency) as a child process, against the system.
+ * `mdmctl` as an operator runs it after `npm ci && npm run build`: the bin of the linked package (the root
+ * package's "mdmctl": "file:apps/mdmctl" dependency) as a child process, against the system.
  */
 jest.setTimeout(120_000);
 
 const ROOT = path.resolve(__dirname, '../..');
-const BIN = path.join(ROOT, 'node_modules', '.bin', 'mdmctl');
+// The file node_modules/.bin/mdmctl links to, reached through the package link: a `.bin` shared with another
+// checkout (a git worktree) would run that checkout's build.
+const BIN = path.join(ROOT, 'node_modules', 'mdmctl', 'bin', 'mdmctl.js');
 
 interface Run {
   code: number | null;
@@ -150,21 +152,23 @@ describe('mdmctl', () => {
     const tail = start(['events', 'tail', '--type', 'command.*', '--udid', 'CTL-A', '--lines', '0', '--duration', '10', '--interval', '200', '--json']);
     // Whatever was there before is not shown (--lines 0); what happens once it says it follows is.
     await eventually(() => expect(tail.errors()).toContain('mdmctl: following the event log'), { timeoutMs: 15_000, message: 'mdmctl never said it was following' });
-    const sent = await system.api('POST', '/v1/commands', { udids: ['CTL-A', 'CTL-B'], command: { RequestType: 'ProfileList' }, push: false });
+    // A command to one device: its summarised event is in that device's list (one to many devices is in none).
+    const sent = await system.api('POST', '/v1/commands', { udids: ['CTL-A'], command: { RequestType: 'ProfileList' }, push: false });
     expect(sent.status).toBe(201);
     const events = await eventually(() => {
       const got = tail.output().trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; udid: string; data: { commandUuid: string } });
       if (!got.length) throw new Error('nothing tailed yet');
       return got;
     }, { timeoutMs: 15_000 });
-    expect(events).toEqual([expect.objectContaining({ type: 'command.queued', udid: 'CTL-A', data: expect.objectContaining({ commandUuid: sent.json.commandUuid }) })]);
+    expect(events).toEqual([expect.objectContaining({ type: 'command.queued.v2', udid: 'CTL-A', data: expect.objectContaining({ commandUuid: sent.json.commandUuid }) })]);
     const run = await tail.done;
     expect(run.code).toBe(0);
     expect(run.stderr).toBe('mdmctl: following the event log for 10 s\n');
     // Without --json: one line per event, and --once stops after what is there.
-    const once = await mdmctl(['events', 'tail', '--udid', 'CTL-A', '--type', 'command.queued', '--once']);
+    const once = await mdmctl(['events', 'tail', '--udid', 'CTL-A', '--type', 'command.queued.v2', '--once']);
     expect(once.code).toBe(0);
-    expect(once.stdout.trim().split('\n').pop()).toMatch(new RegExp(`command\\.queued\\s+CTL-A  .*commandUuid=${sent.json.commandUuid}`));
+    // The last event's line, then the devices it names (by UDID) under it.
+    expect(once.stdout).toMatch(new RegExp(`command\\.queued\\.v2\\s+CTL-A  .*commandUuid=${sent.json.commandUuid}.*\\n    devices: \\[\\n      "CTL-A"\\n    \\]\\n$`));
   });
 
   it('shows event data decoded: the check-in body as JSON, not base64', async () => {
@@ -273,7 +277,7 @@ describe('mdmctl', () => {
       if (!page.deliveries.length) throw new Error('no delivery yet');
       return page.deliveries;
     }, { timeoutMs: 20_000 });
-    expect(deliveries[0]!.eventType).toBe('command.queued');
+    expect(deliveries[0]!.eventType).toBe('command.queued.v2');
     expect(JSON.parse((await mdmctl(['webhooks', 'delivery', id, deliveries[0]!.id])).stdout)).toMatchObject({ id: deliveries[0]!.id, attemptLog: expect.any(Array) });
     expect((await mdmctl(['webhooks', 'retry', id, deliveries[0]!.id])).stdout).toMatch(/^delivery [0-9a-f-]{36} queued again/);
     const replay = await mdmctl(['webhooks', 'replay', id, '--from', new Date(Date.now() - 3_600_000).toISOString(), '--to', new Date().toISOString(), '--type', 'command.*']);

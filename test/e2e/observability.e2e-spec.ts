@@ -129,7 +129,7 @@ describe('observability', () => {
     }, { timeoutMs: 20_000 });
     expect(ack.headers['x-request-id']).toBe(requestId);
     expect(ack.json.data.correlationId).toBe(requestId);
-    const queued = received.find((r) => r.json.type === 'command.queued' && r.json.data.commandUuid === commandUuid);
+    const queued = received.find((r) => r.json.type === 'command.queued.v2' && r.json.data.commandUuid === commandUuid);
     expect(queued?.headers['x-request-id']).toBe(requestId);
     const events = await system.api('GET', `/v1/events?udid=${device.udid}&type=command.*`);
     expect(events.json.events.filter((e: { data: { commandUuid: string } }) => e.data.commandUuid === commandUuid).every((e: { data: { correlationId?: string } }) => e.data.correlationId === requestId)).toBe(true);

@@ -32,6 +32,13 @@ interface Received {
 
 type Answer = number | 'hang';
 
+/** The device a delivered event is about: its `udid`, the one device a summarised (`.v2`) event names, or NanoMDM's. */
+function udidOf(json: any): string | undefined {
+  const devices = json?.data?.devices;
+  if (Array.isArray(devices)) return devices.length === 1 ? devices[0]?.udid : undefined;
+  return json?.data?.udid ?? json?.checkin_event?.udid ?? json?.acknowledge_event?.udid;
+}
+
 /** A real HTTP server: one path per webhook, each with its own secret and behaviour. */
 class Receiver {
   readonly received: Received[] = [];
@@ -84,7 +91,7 @@ class Receiver {
 
   /** Requests to `path` answered 2xx, in the order they were answered. */
   accepted(path: string, udid?: string): Received[] {
-    return this.received.filter((r) => r.path === path && r.status >= 200 && r.status < 300 && (!udid || r.json?.data?.udid === udid || r.json?.checkin_event?.udid === udid || r.json?.acknowledge_event?.udid === udid));
+    return this.received.filter((r) => r.path === path && r.status >= 200 && r.status < 300 && (!udid || udidOf(r.json) === udid));
   }
 
   async close(): Promise<void> {
@@ -201,7 +208,7 @@ describe('webhooks end to end', () => {
     const device = await system.enrolledDevice(topic);
     await runCommands(device, [{ RequestType: 'ProfileList' }]);
     const expected = await system.events(`udid=${device.udid}`);
-    expect(expected.map((e) => e.type)).toEqual(expect.arrayContaining(['device.enrolled', 'command.queued', 'command.acknowledged']));
+    expect(expected.map((e) => e.type)).toEqual(expect.arrayContaining(['device.enrolled', 'command.queued.v2', 'command.acknowledged']));
     const got = await eventually(() => {
       const mine = receiver.accepted('/every', device.udid);
       expect(mine.length).toBeGreaterThanOrEqual(expected.length);

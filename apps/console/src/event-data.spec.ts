@@ -41,4 +41,11 @@ describe('summarize', () => {
     expect(summarize({ requestType: 'DeviceInformation', status: 'Acknowledged', udid: 'x' })).toBe('DeviceInformation · Acknowledged');
     expect(summarize({ udid: 'x' })).toBe('data');
   });
+
+  it('says how many devices a summarised event names, and the first few', () => {
+    const devices = (...udids: string[]) => udids.map((udid, i) => ({ udid, deviceId: `id-${i}` }));
+    expect(summarize({ requestType: 'ProfileList', status: 'QUEUED', devices: devices('A') })).toBe('ProfileList · QUEUED · A');
+    expect(summarize({ requestType: 'ProfileList', status: 'SENT', devices: devices('A', 'B', 'C', 'D', 'E') })).toBe('ProfileList · SENT · 5 devices: A, B, C and 2 more');
+    expect(summarize({ devices: devices('A', 'B') })).toBe('2 devices: A, B');
+  });
 });

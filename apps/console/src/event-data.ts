@@ -53,8 +53,19 @@ export function decodedFields(data: unknown, path = ''): DecodedField[] {
   return [];
 }
 
-/** A one-line summary of an event's data for the collapsed row. */
+/** A one-line summary of an event's data for the collapsed row; a summarised event says how many devices it names. */
 export function summarize(data: Record<string, unknown>): string {
   const parts = ['requestType', 'status', 'identifier', 'topic', 'outcome', 'reason'].map((k) => data[k]).filter((v): v is string => typeof v === 'string');
+  const devices = data['devices'];
+  if (Array.isArray(devices) && devices.length) parts.push(devicesOf(devices.map((d: { udid?: unknown }) => String(d?.udid))));
   return parts.length ? parts.join(' · ') : 'data';
+}
+
+/** UDIDs shown before "and N more" in a summarised event's line. */
+const LISTED_UDIDS = 3;
+
+function devicesOf(udids: string[]): string {
+  if (udids.length === 1) return udids[0]!;
+  const more = udids.length - LISTED_UDIDS;
+  return `${udids.length} devices: ${udids.slice(0, LISTED_UDIDS).join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
 }

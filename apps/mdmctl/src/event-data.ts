@@ -1,5 +1,8 @@
 import { parsePlist, plistToJson } from '@mdm/protocol';
 
+/** The devices of a summarised event (`command.queued.v2`, `command.sent.v2`) printed before "... N more". */
+const LISTED_DEVICES = 10;
+
 /**
  * Event data as a person reads it: plist data (`{"$data": base64}`) and base64 check-in bodies (`rawPayload`)
  * decoded into JSON when they hold a plist, into text when they hold text, and dates (`{"$date": ISO}`) as
@@ -7,6 +10,7 @@ import { parsePlist, plistToJson } from '@mdm/protocol';
  */
 export function readableData(value: unknown, key?: string): unknown {
   if (typeof value === 'string') return key === 'rawPayload' ? readableBytes(Buffer.from(value, 'base64')) : value;
+  if (key === 'devices' && Array.isArray(value)) return listedDevices(value);
   if (Array.isArray(value)) return value.map((v) => readableData(v));
   if (value === null || typeof value !== 'object') return value;
   const entries = Object.entries(value);
@@ -16,6 +20,12 @@ export function readableData(value: unknown, key?: string): unknown {
     if (k === '$date' && typeof v === 'string') return v;
   }
   return Object.fromEntries(entries.map(([k, v]) => [k, readableData(v, k)]));
+}
+
+/** A summarised event's devices by UDID (one per line), the first `LISTED_DEVICES` and how many more. */
+function listedDevices(devices: unknown[]): unknown[] {
+  const udids = devices.map((d) => (d !== null && typeof d === 'object' && 'udid' in d ? d.udid : d));
+  return udids.length > LISTED_DEVICES ? [...udids.slice(0, LISTED_DEVICES), `... ${udids.length - LISTED_DEVICES} more`] : udids;
 }
 
 const PLIST_START = /^\s*(<\?xml|<!DOCTYPE plist|<plist)/;

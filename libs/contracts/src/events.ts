@@ -36,6 +36,18 @@ const CommandEvent = z.object({
   correlationId: z.string().optional(),
 });
 
+/**
+ * A command reached the same status on many devices at once (queued by one call, announced by a batch of
+ * pushes): one event per command and chunk of up to 1,000 devices, naming them in delivery order.
+ */
+const CommandBatchEvent = z.object({
+  commandUuid: z.string().uuid(),
+  requestType: z.string(),
+  status: z.string(),
+  devices: z.array(z.object({ udid: z.string(), deviceId: z.string().uuid() })).min(1),
+  correlationId: z.string().optional(),
+});
+
 /** A profile's state on one device changed (see the profile service's reconciliation). */
 const ProfileOnDevice = {
   udid: z.string(),
@@ -80,9 +92,13 @@ export const EventSchemas = {
     buildVersion: z.string().optional(),
     isSupervised: z.boolean().optional(),
   }),
+  /** One device's queueing. No longer written (`command.queued.v2` replaced it); kept to read older events. */
   'command.queued': CommandEvent,
-  /** APNs accepted the push that announces the command. */
+  /** One device's accepted push. No longer written (`command.sent.v2` replaced it); kept to read older events. */
   'command.sent': CommandEvent,
+  'command.queued.v2': CommandBatchEvent,
+  /** APNs accepted the pushes that announce the command to these devices. */
+  'command.sent.v2': CommandBatchEvent,
   /** Handed to the device in a connect response. */
   'command.delivered': CommandEvent,
   'command.not_now': CommandEvent,

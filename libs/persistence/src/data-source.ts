@@ -18,6 +18,7 @@ import { DeviceInventory1764286000000 } from './migrations/1764286000000-device-
 import { DeviceInformationInInventory1764287000000 } from './migrations/1764287000000-device-information-in-inventory';
 import { DevicePushStatus1764288000000 } from './migrations/1764288000000-device-push-status';
 import { LeanPushRequests1764290000000 } from './migrations/1764290000000-lean-push-requests';
+import { BatchedCommandEvents1764291000000 } from './migrations/1764291000000-batched-command-events';
 
 /** In timestamp order, as TypeORM applies them (a unit test checks it). */
 export const MIGRATIONS = [
@@ -40,6 +41,7 @@ export const MIGRATIONS = [
   DeviceInformationInInventory1764287000000,
   DevicePushStatus1764288000000,
   LeanPushRequests1764290000000,
+  BatchedCommandEvents1764291000000,
 ];
 
 /** Arbitrary but fixed: every service takes this Postgres advisory lock before migrating. */

@@ -17,6 +17,7 @@ export interface EventFeedOptions {
 export const EVENT_FEED_OPTIONS = Symbol('EventFeedOptions');
 
 type Handler = (tx: EntityManager, events: FeedEvent[]) => Promise<void>;
+type TypesNow = (tx: EntityManager) => Promise<readonly string[] | undefined>;
 
 /**
  * Finds every `@FollowFeed` handler and runs one `EventFeedRunner` per consumer: started once the app is up,
@@ -73,16 +74,16 @@ export class EventFeedHost implements OnApplicationBootstrap, BeforeApplicationS
         const spec = this.reflector.get<FollowFeedSpec | undefined>(FOLLOW_FEED, fn as Handler);
         if (!spec) continue;
         if (runners.has(spec.consumer)) throw new Error(`feed consumer ${spec.consumer} has two @FollowFeed handlers`);
-        runners.set(spec.consumer, this.runner(spec, (fn as Handler).bind(instance), afterCommitOf(spec, methods, method)));
+        runners.set(spec.consumer, this.runner(spec, (fn as Handler).bind(instance), afterCommitOf(spec, methods, method), typesFromOf(spec, methods, method)));
       }
     }
     return runners;
   }
 
-  private runner(spec: FollowFeedSpec, handle: Handler, afterCommit: (() => void) | undefined): EventFeedRunner {
+  private runner(spec: FollowFeedSpec, handle: Handler, afterCommit: (() => void) | undefined, typesNow: TypesNow | undefined): EventFeedRunner {
     const limit = spec.limit ?? this.options.limit;
     if (!limit) throw new Error(`@FollowFeed(${spec.consumer}) names no limit and the app's EventFeedModule has none`);
-    const options = { types: spec.types, limit, intervalMs: this.options.intervalMs };
+    const options = { types: spec.types, typesNow, limit, intervalMs: this.options.intervalMs };
     return new EventFeedRunner(this.dataSource, spec.consumer, options, handle, this.logger, afterCommit);
   }
 }
@@ -92,4 +93,11 @@ function afterCommitOf(spec: FollowFeedSpec, instance: Record<string, unknown>, 
   const hook = instance[spec.afterCommit];
   if (typeof hook !== 'function') throw new Error(`@FollowFeed on ${handler}: afterCommit ${spec.afterCommit} is not a method`);
   return () => (hook as () => void).call(instance);
+}
+
+function typesFromOf(spec: FollowFeedSpec, instance: Record<string, unknown>, handler: string): TypesNow | undefined {
+  if (!spec.typesFrom) return undefined;
+  const method = instance[spec.typesFrom];
+  if (typeof method !== 'function') throw new Error(`@FollowFeed on ${handler}: typesFrom ${spec.typesFrom} is not a method`);
+  return (tx) => (method as TypesNow).call(instance, tx);
 }

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { EventSchemas, type EventType } from '@mdm/contracts';
+import { type EventData, EventSchemas, type EventType, type MdmEvent } from '@mdm/contracts';
 import { scratchDatabase, type ScratchDatabase } from '@mdm/testing';
 import { dataSourceOptions, runMigrations } from './data-source';
-import { consumeEvents, eventMatcher, type FeedEvent } from './event-feed';
+import { consumeEvents, eventMatcher, type FeedEvent, followedTypes, settledEventSql } from './event-feed';
+import { CommandDeliveriesStore } from './stores/command-deliveries.store';
 import { recordEvents } from './stores/events.store';
 
 let db: ScratchDatabase;
@@ -26,8 +27,21 @@ const checkedOut = (udid: string): { type: 'device.checked_out'; data: { udid: s
   data: { udid, enrollmentId: randomUUID(), canceledCommands: 0 },
 });
 
-/** Everything the consumer has not seen yet, in feed order. */
-async function take(consumer: string, types?: string[]): Promise<FeedEvent[]> {
+// Settling waits for transactions of the whole Postgres server, other databases' included.
+jest.setTimeout(60_000);
+
+/** Until every committed event is settled (no transaction that could still write before it is open). */
+async function settled(): Promise<void> {
+  for (;;) {
+    const [row] = await ds.query(`SELECT COALESCE(max(txid) < pg_snapshot_xmin(pg_current_snapshot()), true) AS settled FROM events`);
+    if (row.settled) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Everything the consumer has not seen yet, in feed order (`settle: false` while this test holds a transaction open). */
+async function take(consumer: string, types?: string[], settle = true): Promise<FeedEvent[]> {
+  if (settle) await settled();
   const seen: FeedEvent[] = [];
   for (;;) {
     const step = await consumeEvents(ds, consumer, { types, limit: 50 }, async (_tx, events) => {
@@ -48,7 +62,7 @@ describe('event feed', () => {
       await recordEvents(runner.manager, [checkedOut('EARLY')]);
       // ... another one takes a later number and commits first.
       await ds.transaction((tx) => recordEvents(tx, [checkedOut('LATE')]));
-      expect((await take('late-commit')).map((e) => e.udid)).toEqual([]);
+      expect((await take('late-commit', undefined, false)).map((e) => e.udid)).toEqual([]);
       await runner.commitTransaction();
     } finally {
       await runner.release();
@@ -65,6 +79,7 @@ describe('event feed', () => {
     const held = new Promise<void>((resolve) => (release = resolve));
     let holding!: () => void;
     const holds = new Promise<void>((resolve) => (holding = resolve));
+    await settled();
     // The handler runs once the first replica holds the cursor's row lock.
     const first = consumeEvents(ds, 'shared', { limit: 10 }, () => (holding(), held));
     await holds;
@@ -74,6 +89,7 @@ describe('event feed', () => {
     expect((await first).handled).toBe(2);
 
     await ds.transaction((tx) => recordEvents(tx, [checkedOut('C')]));
+    await settled();
     await expect(consumeEvents(ds, 'shared', { limit: 10 }, async () => Promise.reject(new Error('receiver down')))).rejects.toThrow('receiver down');
     expect((await take('shared')).map((e) => e.udid)).toEqual(['C']);
   });
@@ -85,6 +101,7 @@ describe('event feed', () => {
       [randomUUID(), randomUUID()],
     );
     const total = Number((await ds.query(`SELECT count(*) AS n FROM events`))[0].n);
+    await settled();
     const seen: FeedEvent[] = [];
     for (;;) {
       const step = await consumeEvents(ds, 'digits', { limit: 1 }, async (_tx, events) => {
@@ -120,19 +137,22 @@ describe('event feed', () => {
     expect(eventMatcher(['command.*', 'push.sent'])('push.failed')).toBe(false);
   });
 
-  it('records one catalog-valid command event per status change, from every writer', async () => {
+  it('records one catalog-valid command event per queueing and status change, from every writer', async () => {
     await take('commands', ['command.*']);
     const deviceId = randomUUID();
     const commandUuid = randomUUID();
     await ds.query(`INSERT INTO devices (id, udid, enrollment_id, enrolled) VALUES ($1, 'CMD-DEVICE', $2, true)`, [deviceId, randomUUID()]);
     await ds.query(`INSERT INTO commands (command_uuid, request_type, payload, command_plist) VALUES ($1, 'ProfileList', '{}', '')`, [commandUuid]);
-    await ds.query(`INSERT INTO command_deliveries (command_uuid, device_id, status) VALUES ($1, $2, 'QUEUED')`, [commandUuid, deviceId]);
+    await ds.transaction((tx) => CommandDeliveriesStore.insertQueued(tx, commandUuid, [deviceId], new Date()));
     await ds.query(`UPDATE command_deliveries SET status = 'PUSH' WHERE command_uuid = $1`, [commandUuid]);
     await ds.query(`UPDATE command_deliveries SET updated_at = now() WHERE command_uuid = $1`, [commandUuid]);
     await ds.query(`UPDATE command_deliveries SET status = 'NOTNOW', not_now_count = 1 WHERE command_uuid = $1`, [commandUuid]);
     await ds.query(`UPDATE command_deliveries SET status = 'ACKNOWLEDGED', result = '{"ProfileList": []}' WHERE command_uuid = $1`, [commandUuid]);
     const events = await take('commands', ['command.*']);
-    expect(events.map((e) => e.type)).toEqual(['command.queued', 'command.delivered', 'command.not_now', 'command.acknowledged']);
+    expect(events.map((e) => e.type)).toEqual(['command.queued.v2', 'command.delivered', 'command.not_now', 'command.acknowledged']);
+    // A summarised event naming one device is in that device's list.
+    expect(events[0]!.udid).toBe('CMD-DEVICE');
+    expect(events[0]!.data).toEqual({ commandUuid, requestType: 'ProfileList', status: 'QUEUED', devices: [{ udid: 'CMD-DEVICE', deviceId }] });
     for (const e of events) expect(() => EventSchemas[e.type as EventType].parse(e.data)).not.toThrow();
     expect(events[3]!.data).toEqual({
       udid: 'CMD-DEVICE',
@@ -143,5 +163,73 @@ describe('event feed', () => {
       notNowCount: 1,
       answer: { ProfileList: [] },
     });
+  });
+
+  it('summarises a fan-out: one command.queued.v2 and one command.sent.v2 per command and chunk, naming every device', async () => {
+    await take('fan-out', ['command.*']);
+    const n = 2500;
+    const commandUuid = randomUUID();
+    await ds.query(`INSERT INTO devices (udid, enrollment_id, enrolled) SELECT 'FAN-' || lpad(i::text, 5, '0'), gen_random_uuid(), true FROM generate_series(1, $1::int) i`, [n]);
+    await ds.query(`INSERT INTO commands (command_uuid, request_type, payload, command_plist, correlation_id) VALUES ($1, 'ProfileList', '{}', '', 'req-1')`, [commandUuid]);
+    const devices: Array<{ id: string }> = await ds.query(`SELECT id FROM devices WHERE udid LIKE 'FAN-%' ORDER BY udid`);
+    await ds.transaction((tx) => CommandDeliveriesStore.insertQueued(tx, commandUuid, devices.map((d) => d.id), new Date()));
+    await ds.query(`UPDATE command_deliveries SET status = 'SENT' WHERE command_uuid = $1`, [commandUuid]);
+    await ds.query(`UPDATE command_deliveries SET status = 'ERROR' WHERE command_uuid = $1 AND device_id = (SELECT id FROM devices WHERE udid = 'FAN-00001')`, [commandUuid]);
+    const events = await take('fan-out', ['command.*']);
+    for (const e of events) expect(() => EventSchemas[e.type as EventType].parse(e.data)).not.toThrow();
+    const expected = Array.from({ length: n }, (_, i) => `FAN-${String(i + 1).padStart(5, '0')}`);
+    for (const type of ['command.queued.v2', 'command.sent.v2'] as const) {
+      const typed = events.filter((e) => e.type === type);
+      const batch = typed.map((e) => e.data as EventData<typeof type>);
+      // Queued in chunks of the list given; sent in chunks of delivery ids (which need not start at a round number).
+      if (type === 'command.queued.v2') expect(batch.map((b) => b.devices.length)).toEqual([1000, 1000, 500]);
+      else expect([3, 4]).toContain(batch.length);
+      expect(batch.every((b) => b.devices.length <= 1000 && b.correlationId === 'req-1' && b.commandUuid === commandUuid)).toBe(true);
+      expect(typed.every((e) => e.udid === null)).toBe(true);
+      expect(batch.flatMap((b) => b.devices.map((d) => d.udid)).sort()).toEqual(expected);
+      expect(new Set(batch.flatMap((b) => b.devices.map((d) => d.deviceId)))).toEqual(new Set(devices.map((d) => d.id)));
+    }
+    // Results stay per device.
+    expect(events.filter((e) => e.type === 'command.error').map((e) => e.udid)).toEqual(['FAN-00001']);
+  });
+
+  it('reads only the followed types, by their index, and moves past the others', async () => {
+    await take('only-enrolled', ['device.enrolled']);
+    const enrolled = (udid: string): MdmEvent => ({ type: 'device.enrolled', data: { udid, enrollmentId: randomUUID(), topic: 't' } });
+    await ds.transaction((tx) => recordEvents(tx, [checkedOut('X1'), enrolled('E1'), checkedOut('X2'), enrolled('E2'), checkedOut('X3')]));
+    const handled: FeedEvent[] = [];
+    await settled();
+    const step = await consumeEvents(ds, 'only-enrolled', { types: ['device.enrolled'], limit: 1 }, async (_tx, events) => {
+      handled.push(...events);
+    });
+    expect(step).toEqual({ read: 1, handled: 1, owned: true });
+    expect((await take('only-enrolled', ['device.enrolled'])).map((e) => e.udid)).toEqual(['E2']);
+    // Caught up: the cursor stands at the newest settled event, past X3, whatever its type.
+    const [cursor] = await ds.query(`SELECT last_id FROM event_cursors WHERE consumer = 'only-enrolled'`);
+    const [newest] = await ds.query(`SELECT max(id) AS id FROM events`);
+    expect(String(cursor.last_id)).toBe(String(newest.id));
+    expect(handled.map((e) => e.udid)).toEqual(['E1']);
+
+    // Nothing followed: no event handled, the cursor still moves.
+    await ds.transaction((tx) => recordEvents(tx, [enrolled('E3')]));
+    expect(await consumeEvents(ds, 'only-enrolled', { types: [], limit: 10 }, async () => Promise.reject(new Error('not called')))).toEqual({ read: 0, handled: 0, owned: true });
+    expect(await take('only-enrolled', ['device.enrolled'])).toEqual([]);
+
+    const plan = await ds.transaction(async (tx) => {
+      await tx.query(`SET LOCAL enable_sort = off`);
+      const rows: Array<{ 'QUERY PLAN': string }> = await tx.query(
+        `EXPLAIN SELECT e.id, e.data FROM events e WHERE e.type = 'device.enrolled' AND (e.txid, e.id) > ('0'::xid8, 0) AND ${settledEventSql('e')} ORDER BY e.txid, e.id LIMIT 100`,
+      );
+      return rows.map((r) => r['QUERY PLAN']).join('\n');
+    });
+    expect(plan).toMatch(/Index Scan using events_type_feed/);
+    expect(plan).not.toMatch(/Sort/);
+  });
+
+  it('follows every catalog type a pattern names', () => {
+    expect(followedTypes(undefined)).toBeUndefined();
+    expect(followedTypes(['*'])).toBeUndefined();
+    expect(followedTypes([])).toEqual([]);
+    expect(followedTypes(['push.*', 'device.enrolled'])).toEqual(['device.enrolled', 'push.sent', 'push.failed', 'push.topic_stopped']);
   });
 });

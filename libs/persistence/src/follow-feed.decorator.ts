@@ -6,6 +6,11 @@ export const FOLLOW_FEED = Symbol('FollowFeed');
 export interface FollowFeedOptions {
   /** Exact event types or `prefix.*`; none means every event. */
   types?: readonly (EventType | `${string}.*`)[];
+  /**
+   * A method of the same provider, `(tx) => Promise<patterns | undefined>`, asked at every step in place of
+   * `types`: for a consumer whose wants change at run time (an empty list reads nothing, the cursor still moves).
+   */
+  typesFrom?: string;
   /** Events read per transaction; the app's `EventFeedModule` limit when left out. */
   limit?: number;
   /** A method of the same provider, called after a pass that handled events committed (to act on what the handler planned). */

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { CommandDevicesQuery, CommandListQuery, type CommandView, CreateCommandsRequest, DeviceCommandsQuery, Udid } from '@mdm/contracts';
 import { parseOr400 } from '@mdm/service-kit';
 import { IdempotencyService } from '../idempotency/idempotency.service';
-import { CommandsService } from './commands.service';
+import { CommandsService, type Queued, type QueuedCommand } from './commands.service';
 
 @Controller('v1')
 export class CommandsController {
@@ -16,8 +16,13 @@ export class CommandsController {
   @HttpCode(201)
   async create(@Body() body: unknown, @Headers('idempotency-key') key: string | undefined): Promise<CommandView> {
     const req = parseOr400(CreateCommandsRequest, body);
-    const once = await this.idempotency.run('POST /v1/commands', key, body, (tx) => this.commands.queue(tx, req));
-    return this.commands.answer(once.value, { dispatch: !once.replayed });
+    let queued: Queued | undefined;
+    const once = await this.idempotency.run('POST /v1/commands', key, body, async (tx): Promise<QueuedCommand> => {
+      queued = await this.commands.queue(tx, req);
+      const { commandUuid, requestType, devices, warnings, correlationId } = queued;
+      return { commandUuid, requestType, devices, warnings, correlationId };
+    });
+    return queued && !once.replayed ? this.commands.answer(queued) : this.commands.replay(once.value);
   }
 
   /** The commands with their counts per status: `CommandListQuery` in @mdm/contracts. */

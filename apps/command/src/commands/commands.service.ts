@@ -24,14 +24,33 @@ import {
 import { currentRequestId } from '@mdm/service-kit';
 import { PushRequestsService } from '../push/push-requests.service';
 
-/** What `queue` wrote, as JSON: the answer is built from it, and a retried `POST /v1/commands` replays it. */
+/** What `queue` wrote, as JSON: a retried `POST /v1/commands` replays it (the answer is then read back). */
 export interface QueuedCommand {
   commandUuid: string;
   requestType: string;
   devices: number;
-  planned: { ids: string[]; delayMs: number };
   warnings: string[];
   correlationId: string | null;
+}
+
+/** A delivery as `queue` wrote it: enough to answer without reading the deliveries back. */
+interface WrittenDelivery {
+  deviceId: string;
+  udid: string;
+  status: CommandStatus;
+  reason: string | null;
+}
+
+/** What `queue` did: the record, the push requests to dispatch after the commit, and what the answer lists. */
+export interface Queued extends QueuedCommand {
+  planned: { ids: string[]; delayMs: number };
+  command: JsonObject;
+  createdAt: Date;
+  expiresAt: Date | null;
+  queuedAt: Date;
+  counts: Partial<Record<CommandStatus, number>>;
+  /** The first deliveries in queue order (those the answer lists). */
+  listed: WrittenDelivery[];
 }
 
 /** Devices listed in the answer to POST /v1/commands (the rest: GET with ?offset=). */
@@ -53,14 +72,14 @@ export class CommandsService {
    */
   async create(req: CreateCommandsRequest, correlationId: string | undefined = currentRequestId()): Promise<CommandView> {
     const queued = await this.dataSource.transaction((tx) => this.queue(tx, req, correlationId));
-    return this.answer(queued, { dispatch: true });
+    return this.answer(queued);
   }
 
   /**
    * The writes of `create`, in the caller's transaction (`POST /v1/commands` adds its idempotency key to
-   * it). Returns what the answer is built from, as JSON: it is also what a retried request replays.
+   * it): the devices looked up in one statement, the deliveries written in one per status.
    */
-  async queue(tx: EntityManager, req: CreateCommandsRequest, correlationId: string | undefined = currentRequestId()): Promise<QueuedCommand> {
+  async queue(tx: EntityManager, req: CreateCommandsRequest, correlationId: string | undefined = currentRequestId()): Promise<Queued> {
     const warnings = req.raw ? [] : this.validate(req.command);
     const commandUuid = req.commandUuid?.toLowerCase() ?? randomUUID();
     const plist = this.render(commandUuid, req.command);
@@ -70,49 +89,85 @@ export class CommandsService {
     if (expiresAt && expiresAt <= now) throw new BadRequestException('expiresAt: must be in the future');
 
     const found = await CommandDevicesStore.commandTargets(tx, udids);
-    const known = new Set(found.map((d) => d.udid));
-    const unknown = udids.filter((u) => !known.has(u));
-    if (unknown.length) throw new NotFoundException(`unknown device(s): ${unknown.slice(0, 20).join(', ')}`);
+    if (found.length < udids.length) {
+      const known = new Set(found.map((d) => d.udid));
+      throw new NotFoundException(`unknown device(s): ${udids.filter((u) => !known.has(u)).slice(0, 20).join(', ')}`);
+    }
     const unenrolled = found.filter((d) => !d.enrolled).map((d) => d.udid);
     if (unenrolled.length) throw new ConflictException(`device(s) not enrolled: ${unenrolled.slice(0, 20).join(', ')}`);
 
-    const inserted = await CommandsStore.insert(tx, {
-      commandUuid,
-      requestType: req.command.RequestType,
-      payload: req.command as JsonObject,
-      commandPlist: plist,
-      expiresAt,
-      correlationId: correlationId ?? null,
-    });
-    if (!inserted) throw new ConflictException(`commandUuid: a command ${commandUuid} exists already`);
-    // A device that can't run the command (supervision, iOS version) gets it BLOCKED, never sent.
-    const runnable: CommandTarget[] = [];
-    const blocked: Array<{ id: string; reason: string }> = [];
-    for (const d of found) {
-      const verdict = commandApplicability(req.command.RequestType, { supervised: d.isSupervised, osVersion: d.osVersion });
-      if (verdict.ok) runnable.push(d);
-      else blocked.push({ id: d.id, reason: verdict.reason });
-    }
-    await CommandDeliveriesStore.insertQueued(tx, commandUuid, runnable.map((d) => d.id), now);
-    await CommandDeliveriesStore.insertBlocked(tx, commandUuid, blocked, now);
+    const payload = req.command as JsonObject;
+    const createdAt = await CommandsStore.insert(tx, { commandUuid, requestType: req.command.RequestType, payload, commandPlist: plist, expiresAt, correlationId: correlationId ?? null });
+    if (!createdAt) throw new ConflictException(`commandUuid: a command ${commandUuid} exists already`);
+    const { runnable, blocked } = splitByApplicability(req.command.RequestType, found);
+    const ref = { commandUuid, requestType: req.command.RequestType, correlationId: correlationId ?? null };
+    await CommandDeliveriesStore.queue(tx, ref, { ids: runnable.map((d) => d.id), udids: runnable.map((d) => d.udid) }, now);
+    await CommandDeliveriesStore.insertBlocked(tx, ref, blocked, now);
     // The push request commits with the command, so a crash between the two cannot lose it.
     const planned = req.push && runnable.length ? await this.pushes.request(tx, runnable.map((d) => d.id), 'command') : { ids: [], delayMs: 0 };
-    return { commandUuid, requestType: req.command.RequestType, devices: udids.length, planned, warnings, correlationId: correlationId ?? null };
+    const counts: Partial<Record<CommandStatus, number>> = {};
+    if (runnable.length) counts[CommandStatus.Queued] = runnable.length;
+    if (blocked.length) counts[CommandStatus.Blocked] = blocked.length;
+    const listed: WrittenDelivery[] = runnable
+      .slice(0, CREATE_ANSWER_DEVICES)
+      .map((d): WrittenDelivery => ({ deviceId: d.id, udid: d.udid, status: CommandStatus.Queued, reason: null }))
+      .concat(blocked.slice(0, CREATE_ANSWER_DEVICES - Math.min(runnable.length, CREATE_ANSWER_DEVICES)).map((b) => ({ deviceId: b.id, udid: b.udid, status: CommandStatus.Blocked, reason: b.reason })));
+    return {
+      commandUuid,
+      requestType: req.command.RequestType,
+      devices: udids.length,
+      warnings,
+      correlationId: correlationId ?? null,
+      planned,
+      command: payload,
+      createdAt,
+      expiresAt,
+      queuedAt: now,
+      counts,
+      listed,
+    };
   }
 
   /**
-   * After the commit: the push jobs (`dispatch: false` when replaying, the first request sent them or the
-   * push sweep will) and the answer, which lists devices only for small commands; a fleet-wide one is
-   * followed with GET and paging.
+   * After the commit: the push jobs and the answer, built from what `queue` wrote (the deliveries are not
+   * read back); it lists devices only for small commands, a fleet-wide one is followed with GET and paging.
    */
-  async answer(queued: QueuedCommand, options: { dispatch: boolean }): Promise<CommandView> {
+  async answer(queued: Queued): Promise<CommandView> {
     const { commandUuid, planned, warnings } = queued;
-    if (options.dispatch) {
-      await this.pushes.dispatch(planned);
-      this.logger.log({ msg: `command ${commandUuid} queued`, commandUuid, requestType: queued.requestType, devices: queued.devices, pushes: planned.ids.length, correlationId: queued.correlationId });
-    }
-    const view = await this.get(commandUuid, { limit: CREATE_ANSWER_DEVICES, offset: 0 });
+    await this.pushes.dispatch(planned);
+    this.logger.log({ msg: `command ${commandUuid} queued`, commandUuid, requestType: queued.requestType, devices: queued.devices, pushes: planned.ids.length, correlationId: queued.correlationId });
+    const stranded = await strandedTopicsOf(this.dataSource, queued.listed.filter((d) => d.status === CommandStatus.Queued).map((d) => d.deviceId));
+    const queuedAt = queued.queuedAt.toISOString();
+    const view: CommandView = {
+      commandUuid,
+      requestType: queued.requestType,
+      command: queued.command,
+      createdAt: queued.createdAt.toISOString(),
+      expiresAt: iso(queued.expiresAt),
+      total: queued.devices,
+      counts: queued.counts,
+      limit: CREATE_ANSWER_DEVICES,
+      offset: 0,
+      devices: queued.listed.map((d) => ({
+        udid: d.udid,
+        status: d.status,
+        statusReason: d.reason ?? (stranded.has(d.deviceId) ? noPushCertificateReason(stranded.get(d.deviceId)!) : null),
+        notNowCount: 0,
+        errorChain: null,
+        result: null,
+        queuedAt,
+        sentAt: null,
+        deliveredAt: null,
+        completedAt: null,
+      })),
+    };
     return warnings.length ? { ...view, warnings } : view;
+  }
+
+  /** The answer to a retried request: the command as it stands now (the first request sent its pushes). */
+  async replay(record: QueuedCommand): Promise<CommandView> {
+    const view = await this.get(record.commandUuid, { limit: CREATE_ANSWER_DEVICES, offset: 0 });
+    return record.warnings.length ? { ...view, warnings: record.warnings } : view;
   }
 
   /** Apple's schema for the command: errors are a 400 naming the key, warnings travel with the answer. */
@@ -203,6 +258,18 @@ export class CommandsService {
       throw err;
     }
   }
+}
+
+/** A device that can't run the command (supervision, iOS version) gets it BLOCKED, never sent. */
+function splitByApplicability(requestType: string, found: readonly CommandTarget[]): { runnable: CommandTarget[]; blocked: Array<{ id: string; udid: string; reason: string }> } {
+  const runnable: CommandTarget[] = [];
+  const blocked: Array<{ id: string; udid: string; reason: string }> = [];
+  for (const d of found) {
+    const verdict = commandApplicability(requestType, { supervised: d.isSupervised, osVersion: d.osVersion });
+    if (verdict.ok) runnable.push(d);
+    else blocked.push({ id: d.id, udid: d.udid, reason: verdict.reason });
+  }
+  return { runnable, blocked };
 }
 
 /** `strandedTopics`: device id to topic, for devices whose topic has no push certificate (they stay QUEUED). */

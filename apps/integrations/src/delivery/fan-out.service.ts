@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { FeedConsumer } from '@mdm/contracts';
+import { EVERY_EVENT, FeedConsumer } from '@mdm/contracts';
 import { eventMatcher, type FeedEvent, FollowFeed, type NewDelivery, WebhookDeliveryQueueStore, WebhooksStore } from '@mdm/persistence';
 import { INTEGRATIONS_CONFIG, type IntegrationsConfig } from '../integrations.config';
 import { IntegrationsMetrics } from '../metrics/integrations-metrics.service';
@@ -19,7 +19,13 @@ export class WebhookFanOut {
     private readonly metrics: IntegrationsMetrics,
   ) {}
 
-  @FollowFeed(FeedConsumer.Webhooks)
+  /** The types some enabled webhook wants: the feed reads only those (none while no webhook is enabled). */
+  async wantedTypes(tx: EntityManager): Promise<string[] | undefined> {
+    const rows = await WebhooksStore.enabled(tx);
+    return rows.some((r) => r.events.includes(EVERY_EVENT)) ? undefined : [...new Set(rows.flatMap((r) => r.events))];
+  }
+
+  @FollowFeed(FeedConsumer.Webhooks, { typesFrom: 'wantedTypes' })
   async fanOut(tx: EntityManager, events: FeedEvent[]): Promise<void> {
     const rows = await WebhooksStore.enabled(tx);
     if (!rows.length) return;

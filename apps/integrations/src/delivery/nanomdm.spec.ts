@@ -74,7 +74,7 @@ describe('NanoMDM webhook format', () => {
   });
 
   it('has no message for other events, so nanomdm webhooks are not sent them', () => {
-    for (const type of ['device.enrolled', 'command.queued', 'command.sent', 'push.sent', 'apns.certificate.expiring']) {
+    for (const type of ['device.enrolled', 'command.queued', 'command.sent', 'command.queued.v2', 'command.sent.v2', 'push.sent', 'apns.certificate.expiring']) {
       expect(hasNanoMdmMapping(type)).toBe(false);
       expect(toNanoMdmEvent({ eventId: 'e', type, occurredAt, data: { udid } })).toBeUndefined();
       expect(deliveryBody('nanomdm', { eventId: 'e', type, udid, occurredAt, data: { udid } })).toBeUndefined();

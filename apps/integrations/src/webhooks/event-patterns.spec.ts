@@ -20,26 +20,26 @@ describe('webhook event patterns', () => {
       expect(webhookWants(hook(['*']), { type, occurredAt: after })).toBe(true);
       expect(webhookReplays(hook(['*']), type)).toBe(true);
     }
-    expect(webhookWants(hook(['*'], 'nanomdm'), { type: 'command.queued', occurredAt: after })).toBe(false);
-    expect(webhookReplays(hook(['*']), 'command.sent', ['device.*'])).toBe(false);
+    expect(webhookWants(hook(['*'], 'nanomdm'), { type: 'command.queued.v2', occurredAt: after })).toBe(false);
+    expect(webhookReplays(hook(['*']), 'command.sent.v2', ['device.*'])).toBe(false);
   });
 
   it('does not hand a webhook events from before it existed (replay is for those)', () => {
-    expect(webhookWants(hook(['command.*']), { type: 'command.sent', occurredAt: new Date(created.getTime() - 1) })).toBe(false);
-    expect(webhookReplays(hook(['command.*']), 'command.sent')).toBe(true);
+    expect(webhookWants(hook(['command.*']), { type: 'command.sent.v2', occurredAt: new Date(created.getTime() - 1) })).toBe(false);
+    expect(webhookReplays(hook(['command.*']), 'command.sent.v2')).toBe(true);
   });
 
   it('gives nanomdm webhooks only the events that format has a message for', () => {
     const h = hook(['command.*', 'device.*'], 'nanomdm');
     expect(webhookWants(h, { type: 'command.acknowledged', occurredAt: after })).toBe(true);
-    expect(webhookWants(h, { type: 'command.queued', occurredAt: after })).toBe(false);
+    expect(webhookWants(h, { type: 'command.queued.v2', occurredAt: after })).toBe(false);
     expect(webhookWants(h, { type: 'device.enrolled', occurredAt: after })).toBe(false);
     expect(webhookWants(h, { type: 'device.token_updated', occurredAt: after })).toBe(true);
   });
 
   it('narrows a replay to the types asked for', () => {
     expect(webhookReplays(hook(['command.*']), 'command.error', ['command.error'])).toBe(true);
-    expect(webhookReplays(hook(['command.*']), 'command.sent', ['command.error'])).toBe(false);
+    expect(webhookReplays(hook(['command.*']), 'command.sent.v2', ['command.error'])).toBe(false);
     expect(webhookReplays(hook(['command.*']), 'device.enrolled', ['device.*'])).toBe(false);
   });
 

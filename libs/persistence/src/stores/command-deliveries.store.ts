@@ -20,6 +20,16 @@ export function servableSince(param: string): string {
 
 export const EXPIRED_BEFORE_DELIVERY = 'expired before delivery';
 
+/** Devices named by one `command.queued.v2` event at most. */
+export const QUEUED_EVENT_DEVICES = 1000;
+
+/** What a queueing statement writes into its events besides the devices. */
+export interface QueuedCommandRef {
+  commandUuid: string;
+  requestType: string;
+  correlationId: string | null;
+}
+
 /** A delivery locked for recording the device's answer to it. */
 export interface LockedDelivery {
   id: string;
@@ -45,22 +55,62 @@ export interface NextCommand {
  * connect channel takes and records, what the API queues and cancels, what expires.
  */
 export const CommandDeliveriesStore = {
-  /** One row per device in `deviceIds`, QUEUED at `at`. */
-  async insertQueued(tx: Sql, commandUuid: string, deviceIds: readonly string[], at: Date): Promise<void> {
+  /**
+   * One QUEUED row per device, in the order given, and in the same statement their `command.queued.v2` events:
+   * one per chunk of `QUEUED_EVENT_DEVICES` devices, naming them (docs/events.md); one naming a single device
+   * has its UDID in the `udid` column, so it is in that device's event list. One array parameter per
+   * column, so the statement is the same whatever the number of devices.
+   */
+  async queue(tx: Sql, command: QueuedCommandRef, devices: { ids: readonly string[]; udids: readonly string[] }, at: Date): Promise<void> {
+    if (!devices.ids.length) return;
     await tx.query(
-      `INSERT INTO command_deliveries (command_uuid, device_id, status, queued_at, updated_at)
-       SELECT $1, unnest($2::uuid[]), $3, $4, $4`,
-      [commandUuid, deviceIds, CommandStatus.Queued, at],
+      `WITH queued AS (
+         INSERT INTO command_deliveries (command_uuid, device_id, status, queued_at, updated_at)
+         SELECT $1, unnest($2::uuid[]), 'QUEUED', $4, $4)
+       INSERT INTO events (event_id, type, udid, data, occurred_at)
+       SELECT gen_random_uuid(), 'command.queued.v2', CASE WHEN c.n = 1 THEN ($3::text[])[i] END,
+              jsonb_build_object('commandUuid', $1::uuid, 'requestType', $5::text, 'status', 'QUEUED', 'devices', c.devices)
+                || jsonb_strip_nulls(jsonb_build_object('correlationId', $6::text)),
+              clock_timestamp()
+         FROM generate_series(1, cardinality($3::text[]), $7) AS i
+        CROSS JOIN LATERAL (
+              SELECT count(*) AS n, jsonb_agg(jsonb_build_object('udid', x.udid, 'deviceId', x.id) ORDER BY x.k) AS devices
+                FROM unnest(($3::text[])[i:i + $7 - 1], ($2::uuid[])[i:i + $7 - 1]) WITH ORDINALITY AS x(udid, id, k)) c
+        ORDER BY i`,
+      [command.commandUuid, devices.ids, devices.udids, at, command.requestType, command.correlationId, QUEUED_EVENT_DEVICES],
     );
   },
 
-  /** Deliveries that are final from the start: BLOCKED with why. */
-  async insertBlocked(tx: Sql, commandUuid: string, blocked: ReadonlyArray<{ id: string; reason: string }>, at: Date): Promise<void> {
+  /** As `queue`, for callers that hold only device ids: the devices' UDIDs and the command are read first. */
+  async insertQueued(tx: Sql, commandUuid: string, deviceIds: readonly string[], at: Date): Promise<void> {
+    const command = await selectOne<{ request_type: string; correlation_id: string | null }>(
+      tx,
+      `SELECT request_type, correlation_id FROM commands WHERE command_uuid = $1`,
+      [commandUuid],
+    );
+    if (!command) throw new Error(`command ${commandUuid} not found`);
+    const rows = rowsOf<{ id: string; udid: string }>(
+      await tx.query(`SELECT d.id, d.udid FROM unnest($1::uuid[]) WITH ORDINALITY AS x(id, n) JOIN devices d ON d.id = x.id ORDER BY x.n`, [deviceIds]),
+    );
+    const ref = { commandUuid, requestType: command.request_type, correlationId: command.correlation_id };
+    await this.queue(tx, ref, { ids: rows.map((r) => r.id), udids: rows.map((r) => r.udid) }, at);
+  },
+
+  /** Deliveries that are final from the start: BLOCKED with why, each with its `command.blocked` event. */
+  async insertBlocked(tx: Sql, command: QueuedCommandRef, blocked: ReadonlyArray<{ id: string; udid: string; reason: string }>, at: Date): Promise<void> {
     if (!blocked.length) return;
     await tx.query(
-      `INSERT INTO command_deliveries (command_uuid, device_id, status, status_reason, queued_at, completed_at, updated_at)
-       SELECT $1, b.id, $2, b.reason, $3, $3, $3 FROM unnest($4::uuid[], $5::text[]) AS b(id, reason)`,
-      [commandUuid, CommandStatus.Blocked, at, blocked.map((b) => b.id), blocked.map((b) => b.reason)],
+      `WITH blocked AS (
+         INSERT INTO command_deliveries (command_uuid, device_id, status, status_reason, queued_at, completed_at, updated_at)
+         SELECT $1, b.id, 'BLOCKED', b.reason, $5, $5, $5 FROM unnest($2::uuid[], $4::text[]) AS b(id, reason))
+       INSERT INTO events (event_id, type, udid, data, occurred_at)
+       SELECT gen_random_uuid(), 'command.blocked', b.udid,
+              jsonb_strip_nulls(jsonb_build_object('udid', b.udid, 'deviceId', b.id, 'commandUuid', $1::uuid, 'requestType', $6::text,
+                'status', 'BLOCKED', 'reason', b.reason, 'notNowCount', 0, 'correlationId', $7::text)),
+              clock_timestamp()
+         FROM unnest($2::uuid[], $3::text[], $4::text[]) WITH ORDINALITY AS b(id, udid, reason, n)
+        ORDER BY b.n`,
+      [command.commandUuid, blocked.map((b) => b.id), blocked.map((b) => b.udid), blocked.map((b) => b.reason), at, command.requestType, command.correlationId],
     );
   },
 

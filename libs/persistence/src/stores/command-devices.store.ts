@@ -42,11 +42,15 @@ export const CommandDevicesStore = {
     return row && { id: row.id, enrolled: row.enrolled, certFingerprint: row.cert_fingerprint, authenticatedAt: row.authenticated_at, open: row.open };
   },
 
-  /** The devices of these UDIDs that exist. One array parameter, not one per UDID: a fleet-wide command names 100,000. */
+  /**
+   * The devices of these UDIDs that exist, in id order: deliveries inserted in that order land in the
+   * indexes led by `device_id` side by side instead of at 100,000 random places (about a third less work).
+   * One array parameter, not one per UDID: a fleet-wide command names 100,000.
+   */
   async commandTargets(tx: Sql, udids: readonly string[]): Promise<CommandTarget[]> {
     const rows = await select<{ id: string; udid: string; enrolled: boolean; is_supervised: boolean | null; os_version: string | null }>(
       tx,
-      'SELECT id, udid, enrolled, is_supervised, os_version FROM devices WHERE udid = ANY($1::text[])',
+      'SELECT id, udid, enrolled, is_supervised, os_version FROM devices WHERE udid = ANY($1::text[]) ORDER BY id',
       [udids],
     );
     return rows.map((r) => ({ id: r.id, udid: r.udid, enrolled: r.enrolled, isSupervised: r.is_supervised, osVersion: r.os_version }));

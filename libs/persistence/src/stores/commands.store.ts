@@ -37,19 +37,19 @@ const LIST_FILTER = `($1::text IS NULL OR c.request_type = $1) AND ($2::timestam
 /** The commands (`commands`), written by the command service only; their per-device life is in `CommandDeliveriesStore`. */
 export const CommandsStore = {
   /**
-   * Inserts the command; false when one with that UUID exists. `set_config` makes the correlation id the
+   * Inserts the command and returns its creation time; undefined when one with that UUID exists. `set_config` makes the correlation id the
    * default of the push requests this transaction inserts (migration CorrelationIds1764283000000), in the
    * same statement: no extra round trip, no second write per row.
    */
-  async insert(tx: Sql, command: NewCommand): Promise<boolean> {
-    const rows = await select(
+  async insert(tx: Sql, command: NewCommand): Promise<Date | undefined> {
+    const rows = await select<{ created_at: Date }>(
       tx,
       `INSERT INTO commands (command_uuid, request_type, payload, command_plist, expires_at, correlation_id)
        VALUES ($1, $2, $3, $4, $5, NULLIF(set_config('mdm.correlation_id', $6, true), ''))
-       ON CONFLICT (command_uuid) DO NOTHING RETURNING command_uuid`,
+       ON CONFLICT (command_uuid) DO NOTHING RETURNING created_at`,
       [command.commandUuid, command.requestType, JSON.stringify(command.payload), command.commandPlist, command.expiresAt, command.correlationId ?? ''],
     );
-    return rows.length > 0;
+    return rows[0]?.created_at;
   },
 
   async find(db: Sql, commandUuid: string): Promise<StoredCommand | undefined> {
