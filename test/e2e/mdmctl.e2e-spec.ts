@@ -6,15 +6,13 @@ import { eventually } from '@mdm/testing';
 import { TestSystem } from './system';
 
 /**
- * `mdmctl` as an operator runs it after `npm ci && npm run build`: the bin of the linked package (the root
- * package's "mdmctl": "file:apps/mdmctl" dependency) as a child process, against the system.
+ * `mdmctl` as an operator runs it after `npm ci && npm run build`: the linked bin (node_modules/.bin/mdmctl,
+ * from the root package's "mdmctl": "file:apps/mdmctl" dependency) as a child process, against the system.
  */
 jest.setTimeout(120_000);
 
 const ROOT = path.resolve(__dirname, '../..');
-// The file node_modules/.bin/mdmctl links to, reached through the package link: a `.bin` shared with another
-// checkout (a git worktree) would run that checkout's build.
-const BIN = path.join(ROOT, 'node_modules', 'mdmctl', 'bin', 'mdmctl.js');
+const BIN = path.join(ROOT, 'node_modules', '.bin', 'mdmctl');
 
 interface Run {
   code: number | null;
