@@ -3,7 +3,7 @@
 // (parse, verify signature and chain, one indexed read, one write) is measured in the same run with the same load
 // generator. Run with `npm run bench:checkin` (builds first). See bench/README.md.
 import { spawn } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -14,6 +14,7 @@ import { connectPg, createBenchDatabase, dropRedisPrefix, freePort, gitCommit, l
 import { cpuAdd, cpuReport, cpuSnapshot, cpuUsed } from '../lib/cpu.mjs';
 import { startGenerator } from '../lib/generator.mjs';
 import { deviceIdentities, identityCacheFile, udidOf } from '../lib/identities.mjs';
+import { seedSystem } from '../lib/system.mjs';
 
 const require = createRequire(import.meta.url);
 const services = require('../../scripts/services.js');
@@ -39,36 +40,12 @@ const SERVING = {
 
 // ---------------------------------------------------------------- devices
 
-/** Enrolled devices as Authenticate + TokenUpdate leave them, and their certificates as SCEP records them: two statements. */
+/** The devices as bench:peers seeds them (`seedSystem`), with push facts derived from the UDID. */
 async function insertDevices(databaseUrl, devices, topic) {
-  const db = await connectPg(databaseUrl);
-  try {
-    const t0 = performance.now();
-    const col = (f) => devices.map(f);
-    await db.query(
-      `INSERT INTO device_certificates (fingerprint, serial_number, subject, not_before, not_after, issued_at)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[])`,
-      [
-        col((d) => d.fingerprint),
-        col((d) => d.cert.serialNumber),
-        col((d) => d.cert.subject),
-        col((d) => new Date(d.cert.validFrom)),
-        col((d) => new Date(d.cert.validTo)),
-        col(() => new Date()),
-      ],
-    );
-    await db.query(
-      `INSERT INTO devices (udid, enrollment_id, enrolled, topic, push_token, push_magic, cert_fingerprint, cert_not_after,
-                            token_update_count, authenticated_at, enrolled_at, last_seen_at)
-       SELECT u, gen_random_uuid(), true, $3, encode(sha256(convert_to('tok' || u, 'UTF8')), 'hex'), 'magic-' || u, f, n, 1, now(), now(), now()
-         FROM unnest($1::text[], $2::text[], $4::timestamptz[]) AS t(u, f, n)`,
-      [col((d) => d.udid), col((d) => d.fingerprint), topic, col((d) => new Date(d.cert.validTo))],
-    );
-    await db.query('ANALYZE devices; ANALYZE device_certificates');
-    log(`inserted ${N} enrolled devices and their certificates in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  } finally {
-    await db.end();
-  }
+  const t0 = performance.now();
+  const withPush = devices.map((d) => ({ ...d, token: createHash('sha256').update(`tok${d.udid}`).digest('hex'), magic: `magic-${d.udid}` }));
+  await seedSystem(databaseUrl, withPush, topic);
+  log(`inserted ${N} enrolled devices and their certificates in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }
 
 // ---------------------------------------------------------------- processes

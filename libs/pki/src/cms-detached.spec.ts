@@ -8,19 +8,10 @@ import { childrenOf, definiteLengthOf, objectIdentifierOf, octetStringOf, readTl
 import { fingerprintSha256, parseCertificatePem } from './certificates';
 import { DetachedSignatureVerifier } from './cms-detached';
 import { signDetached } from './cms-sign';
-import { PkiError } from './errors';
+import { pkiRefusal } from './test/pki-refusal';
 
 const body = Buffer.from('<?xml version="1.0"?><plist version="1.0"><dict><key>Status</key><string>Idle</string><key>UDID</key><string>0000-WALK</string></dict></plist>');
 
-function refusal(fn: () => unknown): PkiError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof PkiError) return err;
-    throw new Error(`expected a PkiError, got ${String(err)}`);
-  }
-  throw new Error('expected a PkiError, but the call succeeded');
-}
 
 describe('BER walking', () => {
   it('reads indefinite-length elements and joins a segmented OCTET STRING', () => {
@@ -42,10 +33,10 @@ describe('BER walking', () => {
   });
 
   it('refuses truncated, unterminated and too deeply nested input as malformed', () => {
-    expect(refusal(() => readTlv(Buffer.from('3005020101', 'hex'), 0)).code).toBe('malformed');
-    expect(refusal(() => readTlv(Buffer.from('30800201010201', 'hex'), 0)).code).toBe('malformed');
-    expect(refusal(() => readTlv(Buffer.from('3080'.repeat(40), 'hex'), 0)).code).toBe('malformed');
-    expect(refusal(() => readTlv(Buffer.from('0480', 'hex'), 0)).message).toMatch(/indefinite length on a primitive/);
+    expect(pkiRefusal(() => readTlv(Buffer.from('3005020101', 'hex'), 0)).code).toBe('malformed');
+    expect(pkiRefusal(() => readTlv(Buffer.from('30800201010201', 'hex'), 0)).code).toBe('malformed');
+    expect(pkiRefusal(() => readTlv(Buffer.from('3080'.repeat(40), 'hex'), 0)).code).toBe('malformed');
+    expect(pkiRefusal(() => readTlv(Buffer.from('0480', 'hex'), 0)).message).toMatch(/indefinite length on a primitive/);
   });
 });
 
@@ -71,7 +62,7 @@ describe('DetachedSignatureVerifier', () => {
       expect(result.signer.fingerprint).toBe(fingerprintSha256(cert));
       expect(result.signer.notAfter.getTime()).toBe(new Date(cert.validTo).getTime());
       expect(result.carried.map((der) => der.equals(cert.raw))).toEqual([true]);
-      expect(refusal(() => verifier.verify(signature, Buffer.concat([body, Buffer.from(' ')]))).code).toBe('bad-signature');
+      expect(pkiRefusal(() => verifier.verify(signature, Buffer.concat([body, Buffer.from(' ')]))).code).toBe('bad-signature');
     }
   });
 
@@ -94,7 +85,7 @@ describe('DetachedSignatureVerifier', () => {
     const signature = await signDetached(body, rsa);
     verifier.verify(signature, body);
     const other = Buffer.from(body.toString().replace('Idle', 'Acknowledged'));
-    for (let i = 0; i < 2; i++) expect(refusal(() => verifier.verify(signature, other))).toMatchObject({ code: 'bad-signature', message: expect.stringMatching(/message digest/) });
+    for (let i = 0; i < 2; i++) expect(pkiRefusal(() => verifier.verify(signature, other))).toMatchObject({ code: 'bad-signature', message: expect.stringMatching(/message digest/) });
   });
 
   it('accepts whitespace inside the base64 and refuses what is not base64', async () => {
@@ -102,8 +93,8 @@ describe('DetachedSignatureVerifier', () => {
     const signature = await signDetached(body, rsa);
     const folded = signature.replace(/(.{64})/g, '$1\n ');
     expect(verifier.verify(folded, body).signer.fingerprint).toBe(fingerprintSha256(parseCertificatePem(rsa.certPem)));
-    expect(refusal(() => verifier.verify(`${signature.slice(0, 100)}!${signature.slice(100)}`, body)).message).toMatch(/not base64/);
-    expect(refusal(() => verifier.verify('', body)).message).toMatch(/not base64/);
+    expect(pkiRefusal(() => verifier.verify(`${signature.slice(0, 100)}!${signature.slice(100)}`, body)).message).toMatch(/not base64/);
+    expect(pkiRefusal(() => verifier.verify('', body)).message).toMatch(/not base64/);
   });
 });
 
@@ -141,6 +132,6 @@ if (!haveOpenssl) console.warn('openssl not on PATH; skipping the openssl-made s
     const verifier = new DetachedSignatureVerifier();
     const signature = sign(...options);
     expect(verifier.verify(signature, body).digestAlgorithm).toBe(digest);
-    expect(refusal(() => verifier.verify(signature, Buffer.concat([body, Buffer.from(' ')]))).code).toBe('bad-signature');
+    expect(pkiRefusal(() => verifier.verify(signature, Buffer.concat([body, Buffer.from(' ')]))).code).toBe('bad-signature');
   });
 });

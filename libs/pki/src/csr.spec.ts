@@ -5,17 +5,8 @@ import * as path from 'node:path';
 import { createPublicKey } from 'node:crypto';
 import { generateRsaKeyPair, type KeyPairPem } from './authority';
 import { createCsr, parseCsr } from './csr';
-import { PkiError } from './errors';
+import { pkiRefusal } from './test/pki-refusal';
 
-function pkiError(fn: () => unknown): PkiError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof PkiError) return err;
-    throw new Error(`expected a PkiError, got ${String(err)}`);
-  }
-  throw new Error('expected a PkiError, but the call succeeded');
-}
 
 describe('PKCS#10 requests', () => {
   let keys: KeyPairPem;
@@ -59,12 +50,12 @@ describe('PKCS#10 requests', () => {
     const at = der.indexOf(Buffer.from('aaaa'));
     const tampered = Buffer.from(der);
     tampered.write('bbbb', at, 'ascii');
-    expect(pkiError(() => parseCsr(tampered)).code).toBe('bad-signature');
+    expect(pkiRefusal(() => parseCsr(tampered)).code).toBe('bad-signature');
   });
 
   it('rejects garbage as malformed', () => {
-    expect(pkiError(() => parseCsr(Buffer.from('not a csr'))).code).toBe('malformed');
-    expect(pkiError(() => parseCsr(Buffer.alloc(0))).code).toBe('malformed');
+    expect(pkiRefusal(() => parseCsr(Buffer.from('not a csr'))).code).toBe('malformed');
+    expect(pkiRefusal(() => parseCsr(Buffer.alloc(0))).code).toBe('malformed');
   });
 });
 
