@@ -45,9 +45,9 @@ export class PushRecorder {
 
   async record(owner: string, done: Done[], claimedAt: Date): Promise<void> {
     const at = new Date();
-    const retries = await this.dataSource.transaction(async (tx) => {
+    const { retries, released } = await this.dataSource.transaction(async (tx) => {
       await preferIndexLookups(tx);
-      const mine = await PushClaimsStore.complete(tx, owner, done.map(outcomeOf), at);
+      const { written: mine, released } = await PushClaimsStore.complete(tx, owner, done.map(outcomeOf), at);
       const kept = mine.size === done.length ? done : done.filter((d) => mine.has(d.req.id));
       if (kept.length < done.length) this.logger.warn(`${done.length - kept.length} push requests were re-claimed after this worker's lease ran out`);
 
@@ -68,11 +68,13 @@ export class PushRecorder {
           })),
       );
       await recordEventsBulk(tx, eventsOf(attempted, claimedAt), at);
-      return this.scheduleRetries(tx, attempted.filter((d) => d.outcome === 'retryable'));
+      return { retries: await this.scheduleRetries(tx, attempted.filter((d) => d.outcome === 'retryable')), released };
     });
 
     this.metrics.outcomes(done.map((d) => d.outcome));
     for (const r of retries) await this.producer.enqueueBulk(pushBatchJobs(r.ids, this.config.PUSH_BATCH_SIZE), { delay: r.delay });
+    // A command came while these were sent: each is pushed once more, when its request asks.
+    for (const r of released) await this.producer.enqueueBulk(pushBatchJobs([r.id], this.config.PUSH_BATCH_SIZE), { delay: r.delayMs });
     const failed = done.filter((d) => d.outcome !== 'sent');
     if (failed.length) {
       const first = failed[0]!;
