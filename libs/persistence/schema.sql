@@ -375,7 +375,7 @@ CREATE TABLE public.push_requests (
     correlation_id text DEFAULT NULLIF(current_setting('mdm.correlation_id'::text, true), ''::text),
     again boolean DEFAULT false NOT NULL
 )
-WITH (fillfactor='70');
+WITH (fillfactor='30');
 
 CREATE SEQUENCE public.push_requests_id_seq
     START WITH 1

@@ -43,7 +43,11 @@ export class PushRecorder {
     @Inject(PUSH_CONFIG) private readonly config: PushConfig,
   ) {}
 
-  async record(owner: string, done: Done[], claimedAt: Date): Promise<void> {
+  /**
+   * Returns the requests a command coalesced into while they were sent: still pending, released from the
+   * lease, each to be pushed once more after `delayMs` (the caller enqueues them once it no longer holds them).
+   */
+  async record(owner: string, done: Done[], claimedAt: Date): Promise<Array<{ id: string; delayMs: number }>> {
     const at = new Date();
     const { retries, released } = await this.dataSource.transaction(async (tx) => {
       await preferIndexLookups(tx);
@@ -73,13 +77,12 @@ export class PushRecorder {
 
     this.metrics.outcomes(done.map((d) => d.outcome));
     for (const r of retries) await this.producer.enqueueBulk(pushBatchJobs(r.ids, this.config.PUSH_BATCH_SIZE), { delay: r.delay });
-    // A command came while these were sent: each is pushed once more, when its request asks.
-    for (const r of released) await this.producer.enqueueBulk(pushBatchJobs([r.id], this.config.PUSH_BATCH_SIZE), { delay: r.delayMs });
     const failed = done.filter((d) => d.outcome !== 'sent');
     if (failed.length) {
       const first = failed[0]!;
       this.logger.warn(`${failed.length} of ${done.length} pushes not sent (${first.outcome}: ${first.reason ?? ''})`);
     }
+    return released;
   }
 
   /**

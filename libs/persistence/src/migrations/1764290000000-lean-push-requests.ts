@@ -22,7 +22,7 @@ export class LeanPushRequests1764290000000 implements MigrationInterface {
     await q.query(`DROP INDEX IF EXISTS push_requests_leased`);
     await q.query(`ALTER TABLE push_requests DROP CONSTRAINT IF EXISTS push_requests_device_id_fkey`);
     await q.query(`ALTER TABLE push_requests ADD COLUMN again boolean NOT NULL DEFAULT false`);
-    await q.query(`ALTER TABLE push_requests SET (fillfactor = 70)`);
+    await q.query(`ALTER TABLE push_requests SET (fillfactor = 30)`);
   }
 
   async down(q: QueryRunner): Promise<void> {
