@@ -365,8 +365,10 @@ CREATE TABLE public.push_requests (
     apns_id text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     completed_at timestamp with time zone,
-    correlation_id text DEFAULT NULLIF(current_setting('mdm.correlation_id'::text, true), ''::text)
-);
+    correlation_id text DEFAULT NULLIF(current_setting('mdm.correlation_id'::text, true), ''::text),
+    again boolean DEFAULT false NOT NULL
+)
+WITH (fillfactor='30');
 
 CREATE SEQUENCE public.push_requests_id_seq
     START WITH 1
@@ -625,8 +627,6 @@ CREATE INDEX profile_assignments_profile ON public.profile_assignments USING btr
 
 CREATE INDEX profile_commands_unsubmitted ON public.profile_commands USING btree (created_at) WHERE (submitted_at IS NULL);
 
-CREATE INDEX push_requests_leased ON public.push_requests USING btree (lease_until) WHERE (status = 'sending'::text);
-
 CREATE UNIQUE INDEX push_requests_one_pending ON public.push_requests USING btree (device_id) WHERE (status = 'pending'::text);
 
 CREATE INDEX webhook_deliveries_device_open ON public.webhook_deliveries USING btree (webhook_id, udid, "position") WHERE ((status = ANY (ARRAY['pending'::text, 'retrying'::text])) AND (udid IS NOT NULL));
@@ -676,9 +676,6 @@ ALTER TABLE ONLY public.profile_assignments
 
 ALTER TABLE ONLY public.profile_versions
     ADD CONSTRAINT profile_versions_profile_id_fkey FOREIGN KEY (profile_id) REFERENCES public.profiles(id) ON DELETE CASCADE;
-
-ALTER TABLE ONLY public.push_requests
-    ADD CONSTRAINT push_requests_device_id_fkey FOREIGN KEY (device_id) REFERENCES public.devices(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY public.webhook_deliveries
     ADD CONSTRAINT webhook_deliveries_webhook_id_fkey FOREIGN KEY (webhook_id) REFERENCES public.webhooks(id) ON DELETE CASCADE;

@@ -258,7 +258,7 @@ describe('push at fleet scale', () => {
     const device = await system.enrolledDevice(topic);
     system.apns.respondWith((req) => (req.token === device.tokenHex ? { status: 200, delayMs: 1500 } : undefined));
     const c = await command([device.udid]);
-    await eventually(async () => expect((await rowsFor(device)).map((r) => r.status)).toEqual(['sending']), { timeoutMs: 20_000, intervalMs: 20 });
+    await eventually(async () => expect((await rowsFor(device)).map((r) => [r.status, r.lease_owner !== null])).toEqual([['pending', true]]), { timeoutMs: 20_000, intervalMs: 20 });
     await system.stop('command', 'SIGKILL');
     await eventually(async () => expect(await rowsFor(device)).toEqual([]), { timeoutMs: 20_000 });
     // Whatever the command queue held is gone, as after a Redis FLUSHALL.
@@ -283,7 +283,7 @@ describe('push at fleet scale', () => {
 
       const ids = devices.map((d) => d.udid);
       const claims = async (): Promise<Array<{ id: string; lease_owner: string }>> =>
-        (await db.query(`SELECT p.id, p.lease_owner FROM push_requests p JOIN devices d ON d.id = p.device_id WHERE d.udid = ANY($1) AND p.status = 'sending'`, [ids])).rows;
+        (await db.query(`SELECT p.id, p.lease_owner FROM push_requests p JOIN devices d ON d.id = p.device_id WHERE d.udid = ANY($1) AND p.lease_until IS NOT NULL`, [ids])).rows;
       const byFirst = await eventually(async () => {
         const rows = await claims();
         const mine = rows.filter((r) => r.lease_owner.includes(`:${first.child.pid}:`));
@@ -323,7 +323,7 @@ describe('push at fleet scale', () => {
       system.apns.respondWith((req) => (tokens.has(req.token) ? { status: 200, delayMs: 1500 } : undefined));
       await command(devices.map((d) => d.udid));
       await eventually(async () => {
-        const { rows } = await db.query(`SELECT count(*)::int AS n FROM push_requests p JOIN devices d ON d.id = p.device_id WHERE d.udid = ANY($1) AND p.status = 'sending'`, [devices.map((d) => d.udid)]);
+        const { rows } = await db.query(`SELECT count(*)::int AS n FROM push_requests p JOIN devices d ON d.id = p.device_id WHERE d.udid = ANY($1) AND p.lease_until IS NOT NULL`, [devices.map((d) => d.udid)]);
         expect(rows[0].n).toBe(5);
       }, { timeoutMs: 20_000, intervalMs: 20 });
       await system.stopReplica(survivor, 'SIGTERM');

@@ -50,6 +50,16 @@ async function leaseOf(id: string): Promise<{ status: string; lease_owner: strin
   return row;
 }
 
+/** Every row of a device, with what coalescing and the release read. */
+async function rowsOf(deviceId: string): Promise<Array<{ id: string; status: string; again: boolean; leased: boolean; due_in_ms: number }>> {
+  return (await ds.query(
+    `SELECT id::text AS id, status, again, lease_until IS NOT NULL AS leased,
+            extract(epoch FROM not_before - now())::float8 * 1000 AS due_in_ms
+       FROM push_requests WHERE device_id = $1 ORDER BY id`,
+    [deviceId],
+  )) as Array<{ id: string; status: string; again: boolean; leased: boolean; due_in_ms: number }>;
+}
+
 const sent = (id: string) => ({ id, status: 'sent' as const, outcome: 'sent', reason: null, apnsId: 'apns-1' });
 const refused = (id: string) => ({ id, status: 'failed' as const, outcome: 'failed', reason: 'BadTopic', apnsId: 'apns-1' });
 
@@ -60,7 +70,7 @@ describe('push leasing', () => {
     const [claimed] = await claim([id], 'worker-a');
     expect(claimed).toMatchObject({ id, deviceId: device.id, attempt: 1, enrolled: true, pushToken: device.token, enrollmentId: device.enrollmentId, deadToken: null });
     expect(await claim([id], 'worker-b')).toEqual([]);
-    expect(await leaseOf(id)).toMatchObject({ status: 'sending', lease_owner: 'worker-a' });
+    expect(await leaseOf(id)).toMatchObject({ status: 'pending', lease_owner: 'worker-a' });
   });
 
   it('renews only its own live lease', async () => {
@@ -81,19 +91,112 @@ describe('push leasing', () => {
     expect(await PushClaimsStore.unattended(ds, LEASE_MS, 1000)).not.toContain(id);
 
     const late = await ds.transaction((tx) => PushClaimsStore.complete(tx, 'dead-worker', [sent(id)], new Date()));
-    expect(late.size).toBe(0);
+    expect(late.written.size).toBe(0);
     const mine = await ds.transaction((tx) => PushClaimsStore.complete(tx, 'survivor', [sent(id)], new Date()));
-    expect([...mine]).toEqual([id]);
+    expect([...mine.written]).toEqual([id]);
     // Sent: nothing left to keep, to claim or to sweep.
     expect(await leaseOf(id)).toBeUndefined();
     expect(await claim([id], 'worker-c', EXPIRED_LEASE_MS)).toEqual([]);
+  });
+
+  it('a claim is a HOT update of the lease columns: the request stays pending and still coalesces', async () => {
+    const device = await enrolledDevice();
+    const id = await requestFor(device.id);
+    await claim([id], 'worker-a');
+    expect(await rowsOf(device.id)).toMatchObject([{ id, status: 'pending', again: false, leased: true }]);
+    expect(await ds.transaction((tx) => insertPushRequests(tx, [device.id], 'command', 0))).toEqual([id]);
+    expect(await rowsOf(device.id)).toMatchObject([{ id, status: 'pending', again: true, leased: true }]);
+  });
+
+  it('a request a command coalesced into while it was sent is released, not deleted, and pushed once more', async () => {
+    const device = await enrolledDevice();
+    const id = await requestFor(device.id);
+    await claim([id], 'worker-a');
+    await ds.transaction((tx) => insertPushRequests(tx, [device.id], 'command', 0));
+    const done = await ds.transaction((tx) => PushClaimsStore.complete(tx, 'worker-a', [sent(id)], new Date()));
+    expect([...done.written]).toEqual([id]);
+    expect(done.released).toEqual([{ id, delayMs: 0 }]);
+    expect(await rowsOf(device.id)).toMatchObject([{ id, status: 'pending', again: false, leased: false }]);
+    await PushClaimsStore.renew(ds, [id], 'worker-a', LEASE_MS);
+    expect((await leaseOf(id))!.lease_until).toBeNull();
+    // The second push: nothing coalesced since, so its completion deletes the row.
+    expect(await claim([id], 'worker-b')).toHaveLength(1);
+    const again = await ds.transaction((tx) => PushClaimsStore.complete(tx, 'worker-b', [sent(id)], new Date()));
+    expect(again.released).toEqual([]);
+    expect(await rowsOf(device.id)).toEqual([]);
+  });
+
+  it('a failed push with a command coalesced into it is released to push again, not kept as history', async () => {
+    const device = await enrolledDevice();
+    const id = await requestFor(device.id);
+    await claim([id], 'worker-a');
+    await ds.transaction((tx) => insertPushRequests(tx, [device.id], 'command', 0));
+    const done = await ds.transaction((tx) => PushClaimsStore.complete(tx, 'worker-a', [refused(id)], new Date()));
+    expect(done.released).toEqual([{ id, delayMs: 0 }]);
+    expect(await rowsOf(device.id)).toMatchObject([{ id, status: 'pending', again: false, leased: false }]);
+  });
+
+  it('a NotNow delay coalesced into a request in flight is kept for the push again; an earlier one brings it forward', async () => {
+    const device = await enrolledDevice();
+    const id = await requestFor(device.id);
+    await claim([id], 'worker-a');
+    await ds.transaction((tx) => insertPushRequests(tx, [device.id], 'notnow', 300_000));
+    expect((await rowsOf(device.id))[0]!.due_in_ms).toBeGreaterThan(250_000);
+    await ds.transaction((tx) => insertPushRequests(tx, [device.id], 'notnow', 600_000));
+    expect((await rowsOf(device.id))[0]!.due_in_ms).toBeLessThan(300_001);
+    await ds.transaction((tx) => insertPushRequests(tx, [device.id], 'command', 120_000));
+    expect((await rowsOf(device.id))[0]!.due_in_ms).toBeLessThan(120_001);
+    const done = await ds.transaction((tx) => PushClaimsStore.complete(tx, 'worker-a', [sent(id)], new Date()));
+    expect(done.released).toHaveLength(1);
+    expect(done.released[0]!.delayMs).toBeGreaterThan(60_000);
+    expect(done.released[0]!.delayMs).toBeLessThanOrEqual(120_000);
+  });
+
+  it('a command coalescing while the completion deletes the row waits for it and then gets a row of its own', async () => {
+    const device = await enrolledDevice();
+    const id = await requestFor(device.id);
+    await claim([id], 'worker-a');
+    let inserted: Promise<string[]> | undefined;
+    await ds.transaction(async (tx) => {
+      const done = await PushClaimsStore.complete(tx, 'worker-a', [sent(id)], new Date());
+      expect(done.released).toEqual([]);
+      // Blocks on the deleted row's lock until this transaction commits.
+      inserted = ds.transaction((other) => insertPushRequests(other, [device.id], 'command', 0));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    });
+    const ids = await inserted!;
+    expect(ids).toHaveLength(1);
+    expect(ids[0]).not.toBe(id);
+    expect(await rowsOf(device.id)).toMatchObject([{ id: ids[0], status: 'pending', again: false, leased: false }]);
+  });
+
+  it('after a lease ran out, the survivor\'s claim covers what coalesced and the dead worker can release nothing', async () => {
+    const device = await enrolledDevice();
+    const id = await requestFor(device.id);
+    await claim([id], 'dead-worker', EXPIRED_LEASE_MS);
+    await ds.transaction((tx) => insertPushRequests(tx, [device.id], 'command', 0));
+    expect(await rowsOf(device.id)).toMatchObject([{ again: true, leased: true }]);
+    expect(await PushClaimsStore.unattended(ds, LEASE_MS, 1000)).toContain(id);
+    expect(await claim([id], 'survivor')).toHaveLength(1);
+    expect(await rowsOf(device.id)).toMatchObject([{ again: false, leased: true }]);
+    const late = await ds.transaction((tx) => PushClaimsStore.complete(tx, 'dead-worker', [sent(id)], new Date()));
+    expect(late).toEqual({ written: new Set(), released: [] });
+    const mine = await ds.transaction((tx) => PushClaimsStore.complete(tx, 'survivor', [sent(id)], new Date()));
+    expect(mine.released).toEqual([]);
+    expect(await rowsOf(device.id)).toEqual([]);
+  });
+
+  it('two workers claiming the same requests at once: each request is claimed by one of them', async () => {
+    const ids = await Promise.all(Array.from({ length: 20 }, async () => requestFor((await enrolledDevice()).id)));
+    const [a, b] = await Promise.all([claim(ids, 'worker-a'), claim(ids, 'worker-b')]);
+    expect([...a, ...b].map((r) => r.id).sort()).toEqual([...ids].sort());
   });
 
   it('keeps a failed request as history, no longer claimable, renewable or swept', async () => {
     const id = await requestFor((await enrolledDevice()).id);
     await claim([id], 'worker-a', EXPIRED_LEASE_MS);
     const mine = await ds.transaction((tx) => PushClaimsStore.complete(tx, 'worker-a', [refused(id)], new Date()));
-    expect([...mine]).toEqual([id]);
+    expect([...mine.written]).toEqual([id]);
     expect(await leaseOf(id)).toEqual({ status: 'failed', lease_owner: 'worker-a', lease_until: null });
     expect(await claim([id], 'worker-c', EXPIRED_LEASE_MS)).toEqual([]);
     await PushClaimsStore.renew(ds, [id], 'worker-a', LEASE_MS);

@@ -43,11 +43,15 @@ export class PushRecorder {
     @Inject(PUSH_CONFIG) private readonly config: PushConfig,
   ) {}
 
-  async record(owner: string, done: Done[], claimedAt: Date): Promise<void> {
+  /**
+   * Returns the requests a command coalesced into while they were sent: still pending, released from the
+   * lease, each to be pushed once more after `delayMs` (the caller enqueues them once it no longer holds them).
+   */
+  async record(owner: string, done: Done[], claimedAt: Date): Promise<Array<{ id: string; delayMs: number }>> {
     const at = new Date();
-    const retries = await this.dataSource.transaction(async (tx) => {
+    const { retries, released } = await this.dataSource.transaction(async (tx) => {
       await preferIndexLookups(tx);
-      const mine = await PushClaimsStore.complete(tx, owner, done.map(outcomeOf), at);
+      const { written: mine, released } = await PushClaimsStore.complete(tx, owner, done.map(outcomeOf), at);
       const kept = mine.size === done.length ? done : done.filter((d) => mine.has(d.req.id));
       if (kept.length < done.length) this.logger.warn(`${done.length - kept.length} push requests were re-claimed after this worker's lease ran out`);
 
@@ -68,7 +72,7 @@ export class PushRecorder {
           })),
       );
       await recordEventsBulk(tx, eventsOf(attempted, claimedAt), at);
-      return this.scheduleRetries(tx, attempted.filter((d) => d.outcome === 'retryable'));
+      return { retries: await this.scheduleRetries(tx, attempted.filter((d) => d.outcome === 'retryable')), released };
     });
 
     this.metrics.outcomes(done.map((d) => d.outcome));
@@ -78,6 +82,7 @@ export class PushRecorder {
       const first = failed[0]!;
       this.logger.warn(`${failed.length} of ${done.length} pushes not sent (${first.outcome}: ${first.reason ?? ''})`);
     }
+    return released;
   }
 
   /**

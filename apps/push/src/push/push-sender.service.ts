@@ -84,7 +84,14 @@ export class PushSender {
 
   /** Sends claimed requests to APNs and writes their outcomes as they come. */
   private async send(claimed: ClaimedPush[], claimedAt: Date): Promise<void> {
-    const flusher = new Flusher<Done>((done) => this.recorder.record(this.owner, done, claimedAt));
+    const flusher = new Flusher<Done>(async (done) => {
+      const released = await this.recorder.record(this.owner, done, claimedAt);
+      // A command came while these were sent: each is pushed once more, by whichever worker takes the job.
+      for (const r of released) this.inFlight.delete(r.id);
+      const byDelay = new Map<number, string[]>();
+      for (const r of released) byDelay.set(r.delayMs, [...(byDelay.get(r.delayMs) ?? []), r.id]);
+      for (const [delay, ids] of byDelay) await this.producer.enqueueBulk(pushBatchJobs(ids, this.config.PUSH_BATCH_SIZE), { delay });
+    });
     const expiration = Math.floor(Date.now() / 1000) + this.config.APNS_PUSH_TTL_SECONDS;
     const topics = new Map<string, TopicLookup>();
     const sends: Promise<void>[] = [];
