@@ -230,6 +230,6 @@ describe('event feed', () => {
     expect(followedTypes(undefined)).toBeUndefined();
     expect(followedTypes(['*'])).toBeUndefined();
     expect(followedTypes([])).toEqual([]);
-    expect(followedTypes(['push.*', 'device.enrolled'])).toEqual(['device.enrolled', 'push.sent', 'push.failed', 'push.topic_stopped']);
+    expect(followedTypes(['push.*', 'device.enrolled'])).toEqual(['device.enrolled', 'push.sent', 'push.sent.v2', 'push.failed', 'push.topic_stopped']);
   });
 });
