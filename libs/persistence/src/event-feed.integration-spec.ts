@@ -33,7 +33,7 @@ jest.setTimeout(60_000);
 /** Until every committed event is settled (no transaction that could still write before it is open). */
 async function settled(): Promise<void> {
   for (;;) {
-    const [row] = await ds.query(`SELECT COALESCE(max(txid) < pg_snapshot_xmin(pg_current_snapshot()), true) AS settled FROM events`);
+    const [row] = await ds.query(`SELECT COALESCE(bool_and(${settledEventSql()}), true) AS settled FROM events e`);
     if (row.settled) return;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -9,6 +8,7 @@ import { fingerprintSha256, parseCertificatePem } from './certificates';
 import { DetachedSignatureVerifier } from './cms-detached';
 import { signDetached } from './cms-sign';
 import { pkiRefusal } from './test/pki-refusal';
+import { describeWithOpenssl, openssl } from './test/openssl';
 
 const body = Buffer.from('<?xml version="1.0"?><plist version="1.0"><dict><key>Status</key><string>Idle</string><key>UDID</key><string>0000-WALK</string></dict></plist>');
 
@@ -98,18 +98,12 @@ describe('DetachedSignatureVerifier', () => {
   });
 });
 
-const haveOpenssl = spawnSync('openssl', ['version']).status === 0;
-if (!haveOpenssl) console.warn('openssl not on PATH; skipping the openssl-made signatures of the walker spec');
-
 // Forms our signer never writes: indefinite lengths throughout (as devices send), no signed attributes, a key identifier as sid.
-(haveOpenssl ? describe : describe.skip)('DetachedSignatureVerifier on openssl signatures', () => {
+describeWithOpenssl('DetachedSignatureVerifier on openssl signatures', () => {
   let dir: string;
-  const openssl = (...args: string[]) => {
-    const result = spawnSync('openssl', args, { cwd: dir });
-    if (result.status !== 0) throw new Error(`openssl ${args.join(' ')} failed: ${result.stderr.toString()}`);
-  };
+  const run = (...args: string[]) => openssl(dir, ...args);
   const sign = (...options: string[]): string => {
-    openssl('cms', '-sign', '-binary', '-outform', 'DER', '-signer', 'device.pem', '-inkey', 'device.key', '-in', 'body', '-out', 'sig.der', ...options);
+    run('cms', '-sign', '-binary', '-outform', 'DER', '-signer', 'device.pem', '-inkey', 'device.key', '-in', 'body', '-out', 'sig.der', ...options);
     return fs.readFileSync(path.join(dir, 'sig.der')).toString('base64');
   };
 

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -9,6 +8,7 @@ import { signAttached, signDetached } from './cms-sign';
 import { PkiError } from './errors';
 import { TrustStore } from './trust-store';
 import { describeWithShared, sharedPath } from '../../../test/support/shared-checkout';
+import { describeWithOpenssl, openssl } from './test/openssl';
 
 const SIGNATURES = sharedPath('fixtures/nanomdm/mdm-signature');
 
@@ -142,20 +142,13 @@ describe('CMS sign and verify', () => {
   });
 });
 
-const haveOpenssl = spawnSync('openssl', ['version']).status === 0;
-if (!haveOpenssl) console.warn('openssl not on PATH; skipping CMS interoperability tests');
-
 // A second, independent CMS implementation: catches a verifier and a signer that agree only with each other.
-(haveOpenssl ? describe : describe.skip)('CMS interoperability with openssl', () => {
+describeWithOpenssl('CMS interoperability with openssl', () => {
   let dir: string;
   let ca: CertificateAndKey;
   let device: CertificateAndKey;
   const body = Buffer.from('<plist><dict><key>Status</key><string>Idle</string></dict></plist>');
-  const openssl = (...args: string[]) => {
-    const result = spawnSync('openssl', args, { cwd: dir });
-    if (result.status !== 0) throw new Error(`openssl ${args.join(' ')} failed: ${result.stderr.toString()}`);
-    return result.stdout;
-  };
+  const run = (...args: string[]) => openssl(dir, ...args);
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pki-cms-'));
@@ -169,7 +162,7 @@ if (!haveOpenssl) console.warn('openssl not on PATH; skipping CMS interoperabili
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('verifies openssl streamed (BER indefinite-length) detached signatures', async () => {
-    openssl('cms', '-sign', '-binary', '-stream', '-outform', 'DER', '-md', 'sha256', '-signer', 'device.pem', '-inkey', 'device.key', '-in', 'body', '-out', 'sig.der');
+    run('cms', '-sign', '-binary', '-stream', '-outform', 'DER', '-md', 'sha256', '-signer', 'device.pem', '-inkey', 'device.key', '-in', 'body', '-out', 'sig.der');
     const sig = fs.readFileSync(path.join(dir, 'sig.der'));
     expect(sig.subarray(0, 2).toString('hex')).toBe('3080');
     const result = await verifyDetachedSignature(sig.toString('base64'), body);
@@ -178,16 +171,16 @@ if (!haveOpenssl) console.warn('openssl not on PATH; skipping CMS interoperabili
   });
 
   it('reads openssl streamed attached SignedData (segmented content)', async () => {
-    openssl('cms', '-sign', '-binary', '-nodetach', '-stream', '-outform', 'DER', '-md', 'sha1', '-signer', 'device.pem', '-inkey', 'device.key', '-in', 'body', '-out', 'attached.der');
+    run('cms', '-sign', '-binary', '-nodetach', '-stream', '-outform', 'DER', '-md', 'sha1', '-signer', 'device.pem', '-inkey', 'device.key', '-in', 'body', '-out', 'attached.der');
     const parsed = await parseAttachedSignedData(fs.readFileSync(path.join(dir, 'attached.der')));
     expect(parsed.content.equals(body)).toBe(true);
   });
 
   it.each(['SHA-1', 'SHA-256'] as const)('produces %s signatures openssl verifies', async (digest) => {
     fs.writeFileSync(path.join(dir, 'ours.der'), Buffer.from(await signDetached(body, device, { digest }), 'base64'));
-    openssl('cms', '-verify', '-binary', '-inform', 'DER', '-in', 'ours.der', '-content', 'body', '-CAfile', 'ca.pem', '-purpose', 'any', '-out', 'out');
+    run('cms', '-verify', '-binary', '-inform', 'DER', '-in', 'ours.der', '-content', 'body', '-CAfile', 'ca.pem', '-purpose', 'any', '-out', 'out');
     fs.writeFileSync(path.join(dir, 'ours-attached.der'), await signAttached(body, device, { digest }));
-    const content = openssl('cms', '-verify', '-binary', '-inform', 'DER', '-in', 'ours-attached.der', '-CAfile', 'ca.pem', '-purpose', 'any');
+    const content = run('cms', '-verify', '-binary', '-inform', 'DER', '-in', 'ours-attached.der', '-CAfile', 'ca.pem', '-purpose', 'any');
     expect(content.equals(body)).toBe(true);
   });
 });

@@ -50,6 +50,17 @@ async function leaseOf(id: string): Promise<{ status: string; lease_owner: strin
   return row;
 }
 
+/** Until another session of this database waits on a row lock (the insert racing an open transaction). */
+async function untilWaitingOnALock(): Promise<void> {
+  for (;;) {
+    const [row] = (await ds.query(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+    )) as Array<{ n: number }>;
+    if (row!.n > 0) return;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
 /** Every row of a device, with what coalescing and the release read. */
 async function rowsOf(deviceId: string): Promise<Array<{ id: string; status: string; again: boolean; leased: boolean; due_in_ms: number }>> {
   return (await ds.query(
@@ -162,7 +173,7 @@ describe('push leasing', () => {
       expect(done.released).toEqual([]);
       // Blocks on the deleted row's lock until this transaction commits.
       inserted = ds.transaction((other) => insertPushRequests(other, [device.id], 'command', 0));
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await untilWaitingOnALock();
     });
     const ids = await inserted!;
     expect(ids).toHaveLength(1);
